@@ -1,0 +1,10 @@
+# Header/library dependencies other than torch. All come from Debian packages (scripts/setup.sh).
+find_package(nlohmann_json 3.9 REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(Threads REQUIRED)
+if(SETOK_BUILD_APPS)
+  find_package(CLI11 REQUIRED)
+endif()
+if(SETOK_WITH_OPENCV)
+  find_package(OpenCV REQUIRED COMPONENTS core imgproc imgcodecs)
+endif()

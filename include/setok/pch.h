@@ -1,0 +1,15 @@
+#pragma once
+// Precompiled header for the library, apps and tests: the heavy, stable third-party headers.
+// Our own headers never go here (editing them must not rebuild the PCH).
+#include <ATen/ATen.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+#include <torch/nn/module.h>
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>

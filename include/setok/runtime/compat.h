@@ -1,0 +1,50 @@
+#pragma once
+// The single place where LibTorch 1.13 (Debian, CPU) and LibTorch 2.x (CUDA) differ.
+// Everything version-dependent is declared here and defined in src/runtime/compat.cpp, so no
+// other file needs a version #if.
+#include <torch/version.h>
+
+#include <string>
+
+#include <c10/core/DeviceType.h>
+#include <c10/core/ScalarType.h>
+
+#define SETOK_TORCH_VERSION_AT_LEAST(major, minor) \
+  (TORCH_VERSION_MAJOR > (major) ||                \
+   (TORCH_VERSION_MAJOR == (major) && TORCH_VERSION_MINOR >= (minor)))
+
+namespace setok::compat {
+
+// "1.13.0" etc., from the headers we were compiled against.
+std::string torch_version();
+
+// True when the build can dispatch to ATen's fused scaled_dot_product_attention (2.1+, which
+// also takes an explicit scale). On older versions nn::scaled_dot_product_attention uses its
+// math path.
+bool has_fused_sdpa();
+
+// Autocast, per device type. 1.13 only knows CUDA ("gpu") and CPU global switches with their
+// own function names; 2.4+ takes the device type as an argument.
+void set_autocast_enabled(c10::DeviceType device, bool enabled);
+bool is_autocast_enabled(c10::DeviceType device);
+void set_autocast_dtype(c10::DeviceType device, c10::ScalarType dtype);
+c10::ScalarType autocast_dtype(c10::DeviceType device);
+// The autocast cast cache is thread-local; clear it whenever an autocast region ends.
+void clear_autocast_cache();
+
+// RAII autocast region: enables autocast on `device` with `dtype`, restores the previous state
+// and clears the cast cache on exit.
+class AutocastGuard {
+ public:
+  AutocastGuard(c10::DeviceType device, c10::ScalarType dtype, bool enabled = true);
+  ~AutocastGuard();
+  AutocastGuard(const AutocastGuard&) = delete;
+  AutocastGuard& operator=(const AutocastGuard&) = delete;
+
+ private:
+  c10::DeviceType device_;
+  bool prev_enabled_;
+  c10::ScalarType prev_dtype_;
+};
+
+}  // namespace setok::compat

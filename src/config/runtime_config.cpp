@@ -1,0 +1,34 @@
+#include "setok/config/runtime_config.h"
+
+#include "setok/runtime/device.h"
+#include "setok/runtime/error.h"
+
+namespace setok::config {
+
+void RuntimeConfig::describe(Schema& s) {
+  s.field("device", device, "cpu, cuda or cuda:N");
+  s.field("threads", threads, "ATen intra-op threads (0 = all cores)");
+  s.field("seed", seed, "one seed for torch and every generator of the run");
+}
+
+void RuntimeConfig::validate(const std::string& path) const {
+  try {
+    runtime::parse_device(device);
+  } catch (const Error& e) {
+    fail(join(path, "device"), e.what());
+  }
+  if (threads < 0) fail(join(path, "threads"), "must be >= 0 (0 = all cores)");
+  if (seed < 0) fail(join(path, "seed"), "must be >= 0");
+}
+
+void LogConfig::describe(Schema& s) {
+  s.choice("level", level, {"trace", "debug", "info", "warn", "error", "off"}, "log level");
+  s.field("all_ranks", all_ranks, "ranks other than 0 also log below warnings");
+  s.field("every", every, "progress and metrics period, in steps");
+}
+
+void LogConfig::validate(const std::string& path) const {
+  if (every < 1) fail(join(path, "every"), "must be >= 1");
+}
+
+}  // namespace setok::config

@@ -1,0 +1,86 @@
+#include "setok/runtime/compat.h"
+
+#include <ATen/autocast_mode.h>
+
+#include "setok/runtime/error.h"
+
+namespace setok::compat {
+
+std::string torch_version() {
+  return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
+         std::to_string(TORCH_VERSION_PATCH);
+}
+
+bool has_fused_sdpa() { return SETOK_TORCH_VERSION_AT_LEAST(2, 1); }
+
+namespace {
+void check_autocast_device(c10::DeviceType device) {
+  if (device != c10::DeviceType::CPU && device != c10::DeviceType::CUDA) {
+    throw Error("autocast is supported on cpu and cuda only, not " + c10::DeviceTypeName(device));
+  }
+}
+}  // namespace
+
+#if SETOK_TORCH_VERSION_AT_LEAST(2, 4)
+void set_autocast_enabled(c10::DeviceType device, bool enabled) {
+  check_autocast_device(device);
+  at::autocast::set_autocast_enabled(device, enabled);
+}
+bool is_autocast_enabled(c10::DeviceType device) {
+  check_autocast_device(device);
+  return at::autocast::is_autocast_enabled(device);
+}
+void set_autocast_dtype(c10::DeviceType device, c10::ScalarType dtype) {
+  check_autocast_device(device);
+  at::autocast::set_autocast_dtype(device, dtype);
+}
+c10::ScalarType autocast_dtype(c10::DeviceType device) {
+  check_autocast_device(device);
+  return at::autocast::get_autocast_dtype(device);
+}
+#else
+void set_autocast_enabled(c10::DeviceType device, bool enabled) {
+  check_autocast_device(device);
+  if (device == c10::DeviceType::CUDA) {
+    at::autocast::set_enabled(enabled);
+  } else {
+    at::autocast::set_cpu_enabled(enabled);
+  }
+}
+bool is_autocast_enabled(c10::DeviceType device) {
+  check_autocast_device(device);
+  return device == c10::DeviceType::CUDA ? at::autocast::is_enabled()
+                                         : at::autocast::is_cpu_enabled();
+}
+void set_autocast_dtype(c10::DeviceType device, c10::ScalarType dtype) {
+  check_autocast_device(device);
+  if (device == c10::DeviceType::CUDA) {
+    at::autocast::set_autocast_gpu_dtype(dtype);
+  } else {
+    at::autocast::set_autocast_cpu_dtype(dtype);
+  }
+}
+c10::ScalarType autocast_dtype(c10::DeviceType device) {
+  check_autocast_device(device);
+  return device == c10::DeviceType::CUDA ? at::autocast::get_autocast_gpu_dtype()
+                                         : at::autocast::get_autocast_cpu_dtype();
+}
+#endif
+
+void clear_autocast_cache() { at::autocast::clear_cache(); }
+
+AutocastGuard::AutocastGuard(c10::DeviceType device, c10::ScalarType dtype, bool enabled)
+    : device_(device),
+      prev_enabled_(is_autocast_enabled(device)),
+      prev_dtype_(autocast_dtype(device)) {
+  set_autocast_dtype(device, dtype);
+  set_autocast_enabled(device, enabled);
+}
+
+AutocastGuard::~AutocastGuard() {
+  set_autocast_enabled(device_, prev_enabled_);
+  set_autocast_dtype(device_, prev_dtype_);
+  clear_autocast_cache();
+}
+
+}  // namespace setok::compat

@@ -1,0 +1,71 @@
+// Runs the real setok_infer binary, as a user would.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <string>
+#include <sys/wait.h>
+
+#include "fixtures.h"
+#include "safetensors_bytes.h"
+#include "temp_dir.h"
+
+namespace setok::test {
+namespace {
+
+struct CliRun {
+  int code;
+  std::string out;  // stdout + stderr
+};
+
+CliRun run_cli(const std::string& args) {
+  const std::string cmd = std::string(SETOK_INFER_BIN) + " " + args + " 2>&1";
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (pipe == nullptr) return {-1, "popen failed"};
+  std::string out;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
+  const int status = pclose(pipe);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+TEST(CliInspect, ListsShardedLlama) {
+  const CliRun r = run_cli("inspect " + (fixtures_dir() / "llama_tiny").string());
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("model.safetensors.index.json (sharded: 10 files)"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("21 tensors, 141632 parameters"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("model.embed_tokens.weight"), std::string::npos) << r.out;
+}
+
+TEST(CliInspect, JsonOutputParses) {
+  const CliRun r = run_cli("inspect --json " + (fixtures_dir() / "bert_tiny" / "model.safetensors").string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(r.out.front(), '{');
+  EXPECT_NE(r.out.find("\"num_tensors\": 39"), std::string::npos) << r.out;
+}
+
+TEST(CliInspect, CorruptFileGivesOneClearLineAndNonZeroExit) {
+  TempDir dir;
+  for (const auto& c : corrupt_safetensors_cases()) {
+    const auto path = dir / (c.name + ".safetensors");
+    write_bytes(path, c.bytes);
+    const CliRun r = run_cli("inspect " + path.string());
+    EXPECT_EQ(r.code, 1) << c.name << ": " << r.out;
+    EXPECT_EQ(r.out.rfind("setok_infer: error: " + path.string() + ": ", 0), 0u)
+        << c.name << ": " << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << c.name << ": " << r.out;
+  }
+}
+
+TEST(CliInspect, UsageErrors) {
+  EXPECT_NE(run_cli("").code, 0);
+  EXPECT_NE(run_cli("inspect").code, 0);
+  const CliRun help = run_cli("inspect --help");
+  EXPECT_EQ(help.code, 0);
+  EXPECT_NE(help.out.find("--json"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace setok::test
