@@ -1,17 +1,19 @@
 // setok_infer: inference and inspection from the command line.
-#include <iostream>
-
 #include <CLI/CLI.hpp>
 
+#include "common.h"
 #include "inspect.h"
 #include "setok/runtime/app.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"setok_infer: run SeTok / Setokim inference and inspect checkpoints"};
   app.require_subcommand(1);
+  setok::apps::CommonFlags common;
+  setok::apps::add_common_flags(app, common);
   auto inspect = setok::apps::add_inspect_command(app);
   CLI11_PARSE(app, argc, argv);
   return setok::runtime::run_app("setok_infer", [&] {
+    setok::apps::apply_common_flags(common);
     if (app.got_subcommand("inspect")) return inspect();
     return 2;
   });

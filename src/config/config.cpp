@@ -30,7 +30,8 @@ std::string json_kind(const Json& v) {
 
 [[noreturn]] void type_error(const std::string& label, const std::string& path,
                              const std::string& expected, const Json& got) {
-  fail((label.empty() ? "" : label + ": ") + path, "expected " + expected + ", got " + json_kind(got));
+  fail((label.empty() ? "" : label + ": ") + path,
+       "expected " + expected + ", got " + json_kind(got));
 }
 
 size_t edit_distance(const std::string& a, const std::string& b) {
@@ -63,7 +64,9 @@ size_t edit_distance(const std::string& a, const std::string& b) {
   fail((label.empty() ? "" : label + ": ") + join(path, key), why);
 }
 
-bool is_int(const Json& v) { return v.is_number_integer() || v.is_number_unsigned(); }
+bool is_int(const Json& v) {
+  return v.is_number_integer() || v.is_number_unsigned();
+}
 
 int64_t get_int64(const Json& v, const std::string& label, const std::string& path) {
   if (!is_int(v)) type_error(label, path, "integer", v);
@@ -154,16 +157,25 @@ void apply_field(const Schema::Field& f, const Json& v, const std::string& label
 
 Json field_value(const Schema::Field& f) {
   switch (f.kind) {
-    case Kind::kBool: return *static_cast<const bool*>(f.ptr);
-    case Kind::kInt: return *static_cast<const int*>(f.ptr);
-    case Kind::kInt64: return *static_cast<const int64_t*>(f.ptr);
-    case Kind::kDouble: return *static_cast<const double*>(f.ptr);
+    case Kind::kBool:
+      return *static_cast<const bool*>(f.ptr);
+    case Kind::kInt:
+      return *static_cast<const int*>(f.ptr);
+    case Kind::kInt64:
+      return *static_cast<const int64_t*>(f.ptr);
+    case Kind::kDouble:
+      return *static_cast<const double*>(f.ptr);
     case Kind::kString:
-    case Kind::kChoice: return *static_cast<const std::string*>(f.ptr);
-    case Kind::kStrings: return *static_cast<const std::vector<std::string>*>(f.ptr);
-    case Kind::kInts: return *static_cast<const std::vector<int64_t>*>(f.ptr);
-    case Kind::kDoubles: return *static_cast<const std::vector<double>*>(f.ptr);
-    case Kind::kSection: return to_json(*f.section);
+    case Kind::kChoice:
+      return *static_cast<const std::string*>(f.ptr);
+    case Kind::kStrings:
+      return *static_cast<const std::vector<std::string>*>(f.ptr);
+    case Kind::kInts:
+      return *static_cast<const std::vector<int64_t>*>(f.ptr);
+    case Kind::kDoubles:
+      return *static_cast<const std::vector<double>*>(f.ptr);
+    case Kind::kSection:
+      return to_json(*f.section);
     case Kind::kSectionList: {
       Json out = Json::array();
       for (size_t i = 0; i < f.list_size(); ++i) out.push_back(to_json(f.list_at(i)));
@@ -175,17 +187,27 @@ Json field_value(const Schema::Field& f) {
 
 const char* kind_name(Kind kind) {
   switch (kind) {
-    case Kind::kBool: return "bool";
+    case Kind::kBool:
+      return "bool";
     case Kind::kInt:
-    case Kind::kInt64: return "int";
-    case Kind::kDouble: return "number";
-    case Kind::kString: return "string";
-    case Kind::kChoice: return "choice";
-    case Kind::kStrings: return "[string]";
-    case Kind::kInts: return "[int]";
-    case Kind::kDoubles: return "[number]";
-    case Kind::kSection: return "section";
-    case Kind::kSectionList: return "[section]";
+    case Kind::kInt64:
+      return "int";
+    case Kind::kDouble:
+      return "number";
+    case Kind::kString:
+      return "string";
+    case Kind::kChoice:
+      return "choice";
+    case Kind::kStrings:
+      return "[string]";
+    case Kind::kInts:
+      return "[int]";
+    case Kind::kDoubles:
+      return "[number]";
+    case Kind::kSection:
+      return "section";
+    case Kind::kSectionList:
+      return "[section]";
   }
   return "?";
 }
@@ -293,11 +315,11 @@ void apply_override(Section& root, const std::string& assignment) {
     } else if (f->kind == Kind::kSectionList) {
       const std::string& index = keys[++i];
       const std::string list_path = join(walked, key);
-      const bool numeric = !index.empty() && index.find_first_not_of("0123456789") == std::string::npos;
+      const bool numeric =
+          !index.empty() && index.find_first_not_of("0123456789") == std::string::npos;
       if (!numeric || std::stoull(index) >= f->list_size()) {
-        fail("--set " + join(list_path, index),
-             "no element " + index + " (the list has " + std::to_string(f->list_size()) +
-                 " elements)");
+        fail("--set " + join(list_path, index), "no element " + index + " (the list has " +
+                                                    std::to_string(f->list_size()) + " elements)");
       }
       section = &f->list_at(std::stoull(index));
       walked = join(list_path, index);
@@ -313,7 +335,9 @@ void apply_override(Section& root, const std::string& assignment) {
   }
 }
 
-void validate(const Section& root) { validate_tree(root, ""); }
+void validate(const Section& root) {
+  validate_tree(root, "");
+}
 
 Json to_json(const Section& root) {
   Json out = Json::object();

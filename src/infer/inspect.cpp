@@ -7,16 +7,14 @@
 
 #include "setok/io/checkpoint.h"
 #include "setok/runtime/error.h"
+#include "setok/runtime/strings.h"
 
 namespace setok::infer {
 
 namespace fs = std::filesystem;
+using runtime::ends_with;
 
 namespace {
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
 
 InspectGroup make_group(std::string label, io::TensorStore store) {
   InspectGroup group{std::move(label), std::move(store)};
@@ -26,12 +24,6 @@ InspectGroup make_group(std::string label, io::TensorStore store) {
     group.num_bytes += e.nbytes();
   }
   return group;
-}
-
-std::string shape_text(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
 }
 
 // A folder of our run layout (run dir, checkpoints root or step folder) -> the step folder.
@@ -99,8 +91,8 @@ std::string format_inspect(const InspectResult& result) {
                        "elements");
     for (const auto& n : names) {
       const auto& e = g.store.entry(n);
-      out << fmt::format("  {:<{}}  {:<5}  {:<20}  {:>12}\n", n, width,
-                         io::st::dtype_name(e.dtype), shape_text(e.shape), e.numel());
+      out << fmt::format("  {:<{}}  {:<5}  {:<20}  {:>12}\n", n, width, io::st::dtype_name(e.dtype),
+                         runtime::shape_string(e.shape), e.numel());
     }
     out << fmt::format("  {} tensors, {} parameters, {} bytes\n", names.size(), g.num_parameters,
                        g.num_bytes);

@@ -17,7 +17,9 @@ constexpr const char* kLatest = "latest";
 constexpr const char* kTmpPrefix = ".tmp-";
 constexpr const char* kOldPrefix = ".old-";
 
-std::string step_name(int64_t step) { return "step_" + std::to_string(step); }
+std::string step_name(int64_t step) {
+  return "step_" + std::to_string(step);
+}
 
 void fsync_tree(const fs::path& folder) {
   for (const auto& item : fs::recursive_directory_iterator(folder)) {
@@ -83,9 +85,13 @@ std::optional<fs::path> latest_in(const fs::path& root) {
 }
 }  // namespace
 
-std::vector<std::pair<int64_t, fs::path>> CheckpointDir::list() const { return list_steps(root_); }
+std::vector<std::pair<int64_t, fs::path>> CheckpointDir::list() const {
+  return list_steps(root_);
+}
 
-std::optional<fs::path> CheckpointDir::latest() const { return latest_in(root_); }
+std::optional<fs::path> CheckpointDir::latest() const {
+  return latest_in(root_);
+}
 
 fs::path CheckpointDir::save(int64_t step, const std::function<void(const fs::path&)>& write) {
   if (step < 0) throw Error("checkpoint step must be >= 0, got " + std::to_string(step));
@@ -135,8 +141,9 @@ void CheckpointDir::prune() {
 fs::path resolve_checkpoint(const fs::path& path) {
   std::error_code ec;
   if (!fs::is_directory(path, ec)) {
-    throw Error(path.string() + ": checkpoint not found (expected a step_N folder, a "
-                                "checkpoints folder or a run folder)");
+    throw Error(path.string() +
+                ": checkpoint not found (expected a step_N folder, a "
+                "checkpoints folder or a run folder)");
   }
   if (CheckpointDir::parse_step(path)) return path;
   for (const fs::path& root : {path, path / "checkpoints"}) {

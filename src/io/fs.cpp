@@ -14,7 +14,9 @@
 namespace setok::io {
 
 namespace {
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() {
+  return std::strerror(errno);
+}
 }  // namespace
 
 std::string read_file(const fs::path& path) {

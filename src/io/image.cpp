@@ -24,8 +24,7 @@ namespace {
 at::Tensor to_uint8_chw(const at::Tensor& image, const std::string& label) {
   if (!image.defined() || image.dim() != 3 || (image.size(0) != 1 && image.size(0) != 3)) {
     throw Error(label + ": expected an image tensor [3, H, W] or [1, H, W], got " +
-                (image.defined() ? std::to_string(image.dim()) + "-d " +
-                                       c10::str(image.sizes())
+                (image.defined() ? std::to_string(image.dim()) + "-d " + c10::str(image.sizes())
                                  : std::string("an undefined tensor")));
   }
   if (image.size(1) == 0 || image.size(2) == 0) throw Error(label + ": image has no pixels");
@@ -43,7 +42,9 @@ at::Tensor to_uint8_chw(const at::Tensor& image, const std::string& label) {
 
 #if SETOK_WITH_OPENCV
 
-bool has_image_support() { return true; }
+bool has_image_support() {
+  return true;
+}
 
 namespace {
 at::Tensor mat_to_tensor(const cv::Mat& decoded, const std::string& label) {
@@ -55,9 +56,15 @@ at::Tensor mat_to_tensor(const cv::Mat& decoded, const std::string& label) {
     src.convertTo(src, CV_8U, src.depth() == CV_16U ? 1.0 / 257.0 : 1.0);
   }
   switch (src.channels()) {
-    case 1: cv::cvtColor(src, rgb, cv::COLOR_GRAY2RGB); break;
-    case 3: cv::cvtColor(src, rgb, cv::COLOR_BGR2RGB); break;
-    case 4: cv::cvtColor(src, rgb, cv::COLOR_BGRA2RGB); break;
+    case 1:
+      cv::cvtColor(src, rgb, cv::COLOR_GRAY2RGB);
+      break;
+    case 3:
+      cv::cvtColor(src, rgb, cv::COLOR_BGR2RGB);
+      break;
+    case 4:
+      cv::cvtColor(src, rgb, cv::COLOR_BGRA2RGB);
+      break;
     default:
       throw Error(label + ": unsupported channel count " + std::to_string(src.channels()));
   }
@@ -69,8 +76,7 @@ at::Tensor mat_to_tensor(const cv::Mat& decoded, const std::string& label) {
 
 at::Tensor decode_image(const std::string& bytes, const std::string& label) {
   if (bytes.empty()) throw Error(label + ": empty image file");
-  const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8U,
-                       const_cast<char*>(bytes.data()));
+  const cv::Mat buffer(1, static_cast<int>(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
   cv::Mat decoded;
   try {
     decoded = cv::imdecode(buffer, cv::IMREAD_UNCHANGED);
@@ -110,11 +116,17 @@ void write_image(const std::filesystem::path& path, const at::Tensor& image) {
 
 #else  // no OpenCV
 
-bool has_image_support() { return false; }
+bool has_image_support() {
+  return false;
+}
 
-at::Tensor decode_image(const std::string&, const std::string& label) { throw no_opencv(label); }
+at::Tensor decode_image(const std::string&, const std::string& label) {
+  throw no_opencv(label);
+}
 
-at::Tensor read_image(const std::filesystem::path& path) { throw no_opencv(path.string()); }
+at::Tensor read_image(const std::filesystem::path& path) {
+  throw no_opencv(path.string());
+}
 
 void write_image(const std::filesystem::path& path, const at::Tensor& image) {
   to_uint8_chw(image, path.string());  // shape errors first, as in the OpenCV build

@@ -37,7 +37,9 @@ Json parse_json(const std::string& text, const std::string& label) {
   }
 }
 
-Json read_json(const fs::path& path) { return parse_json(read_file(path), path.string()); }
+Json read_json(const fs::path& path) {
+  return parse_json(read_file(path), path.string());
+}
 
 std::vector<Json> read_jsonl(const fs::path& path) {
   std::istringstream in(read_file(path));

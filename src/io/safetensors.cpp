@@ -16,32 +16,52 @@ namespace setok::io {
 
 c10::ScalarType to_torch_dtype(st::DType dtype) {
   switch (dtype) {
-    case st::DType::kBool: return c10::kBool;
-    case st::DType::kU8: return c10::kByte;
-    case st::DType::kI8: return c10::kChar;
-    case st::DType::kI16: return c10::kShort;
-    case st::DType::kI32: return c10::kInt;
-    case st::DType::kI64: return c10::kLong;
-    case st::DType::kF16: return c10::kHalf;
-    case st::DType::kBF16: return c10::kBFloat16;
-    case st::DType::kF32: return c10::kFloat;
-    case st::DType::kF64: return c10::kDouble;
+    case st::DType::kBool:
+      return c10::kBool;
+    case st::DType::kU8:
+      return c10::kByte;
+    case st::DType::kI8:
+      return c10::kChar;
+    case st::DType::kI16:
+      return c10::kShort;
+    case st::DType::kI32:
+      return c10::kInt;
+    case st::DType::kI64:
+      return c10::kLong;
+    case st::DType::kF16:
+      return c10::kHalf;
+    case st::DType::kBF16:
+      return c10::kBFloat16;
+    case st::DType::kF32:
+      return c10::kFloat;
+    case st::DType::kF64:
+      return c10::kDouble;
   }
   throw Error("internal: unknown safetensors dtype");
 }
 
 st::DType to_safetensors_dtype(c10::ScalarType dtype) {
   switch (dtype) {
-    case c10::kBool: return st::DType::kBool;
-    case c10::kByte: return st::DType::kU8;
-    case c10::kChar: return st::DType::kI8;
-    case c10::kShort: return st::DType::kI16;
-    case c10::kInt: return st::DType::kI32;
-    case c10::kLong: return st::DType::kI64;
-    case c10::kHalf: return st::DType::kF16;
-    case c10::kBFloat16: return st::DType::kBF16;
-    case c10::kFloat: return st::DType::kF32;
-    case c10::kDouble: return st::DType::kF64;
+    case c10::kBool:
+      return st::DType::kBool;
+    case c10::kByte:
+      return st::DType::kU8;
+    case c10::kChar:
+      return st::DType::kI8;
+    case c10::kShort:
+      return st::DType::kI16;
+    case c10::kInt:
+      return st::DType::kI32;
+    case c10::kLong:
+      return st::DType::kI64;
+    case c10::kHalf:
+      return st::DType::kF16;
+    case c10::kBFloat16:
+      return st::DType::kBF16;
+    case c10::kFloat:
+      return st::DType::kF32;
+    case c10::kDouble:
+      return st::DType::kF64;
     default:
       throw Error(std::string("dtype ") + c10::toString(dtype) +
                   " cannot be stored in safetensors");
@@ -56,7 +76,9 @@ std::shared_ptr<const SafetensorsFile> SafetensorsFile::open(const std::filesyst
   return out;
 }
 
-const std::filesystem::path& SafetensorsFile::path() const { return file_->path(); }
+const std::filesystem::path& SafetensorsFile::path() const {
+  return file_->path();
+}
 
 std::vector<std::string> SafetensorsFile::names() const {
   std::vector<std::string> out;

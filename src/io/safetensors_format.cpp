@@ -91,7 +91,9 @@ TensorEntry parse_entry(const std::string& name, const json& value, const std::s
   }
   if (!has_dtype || !has_shape || !has_offsets) {
     throw Error(where + ": missing " +
-                std::string(!has_dtype ? "dtype" : !has_shape ? "shape" : "data_offsets"));
+                std::string(!has_dtype   ? "dtype"
+                            : !has_shape ? "shape"
+                                         : "data_offsets"));
   }
   if (entry.end < entry.begin) {
     throw Error(where + ": data_offsets [" + std::to_string(entry.begin) + ", " +
@@ -116,7 +118,9 @@ TensorEntry parse_entry(const std::string& name, const json& value, const std::s
 
 }  // namespace
 
-const char* dtype_name(DType dtype) { return info(dtype).name; }
+const char* dtype_name(DType dtype) {
+  return info(dtype).name;
+}
 
 std::optional<DType> parse_dtype(std::string_view name) {
   for (const auto& d : kDTypes) {
@@ -125,7 +129,9 @@ std::optional<DType> parse_dtype(std::string_view name) {
   return std::nullopt;
 }
 
-size_t dtype_size(DType dtype) { return info(dtype).size; }
+size_t dtype_size(DType dtype) {
+  return info(dtype).size;
+}
 
 uint64_t TensorEntry::numel() const {
   uint64_t n = 1;
@@ -161,11 +167,10 @@ Header parse_header(const uint8_t* bytes, uint64_t file_size, const std::string&
   try {
     // The callback bounds nesting: a valid header is never deeper than 3 levels, and a
     // maliciously deep one must not exhaust the stack.
-    root = json::parse(text, text + header.header_size,
-                       [&](int depth, json::parse_event_t, json&) {
-                         if (depth > 3) throw Error(label + ": header JSON nests too deeply");
-                         return true;
-                       });
+    root = json::parse(text, text + header.header_size, [&](int depth, json::parse_event_t, json&) {
+      if (depth > 3) throw Error(label + ": header JSON nests too deeply");
+      return true;
+    });
   } catch (const json::exception& e) {
     throw Error(label + ": header is not valid JSON (" + e.what() + ")");
   }
@@ -233,9 +238,8 @@ std::string build_header(std::vector<TensorEntry>& entries,
     e.begin = offset;
     e.end = offset + e.numel() * dtype_size(e.dtype);
     offset = e.end;
-    root[e.name] = {{"dtype", dtype_name(e.dtype)},
-                    {"shape", e.shape},
-                    {"data_offsets", {e.begin, e.end}}};
+    root[e.name] = {
+        {"dtype", dtype_name(e.dtype)}, {"shape", e.shape}, {"data_offsets", {e.begin, e.end}}};
   }
   std::string text = root.dump();
   text.append((8 - (8 + text.size()) % 8) % 8, ' ');

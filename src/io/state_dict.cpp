@@ -9,16 +9,9 @@
 
 #include "setok/io/tensor_store.h"
 #include "setok/runtime/error.h"
+#include "setok/runtime/strings.h"
 
 namespace setok::io {
-
-namespace {
-std::string shape_text(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-}  // namespace
 
 std::string LoadReport::summary() const {
   std::ostringstream out;
@@ -28,8 +21,9 @@ std::string LoadReport::summary() const {
   for (const auto& name : missing) out << "\n  missing: " << name;
   for (const auto& name : unexpected) out << "\n  unexpected: " << name;
   for (const auto& m : mismatched) {
-    out << "\n  shape mismatch: " << m.module_name << " " << shape_text(m.module_shape)
-        << " vs checkpoint " << m.checkpoint_name << " " << shape_text(m.checkpoint_shape);
+    out << "\n  shape mismatch: " << m.module_name << " " << runtime::shape_string(m.module_shape)
+        << " vs checkpoint " << m.checkpoint_name << " "
+        << runtime::shape_string(m.checkpoint_shape);
   }
   return out.str();
 }
@@ -62,7 +56,7 @@ LoadReport load_state(torch::nn::Module& module, const TensorStore& store,
     auto target = targets.find(*mapped);
     if (target == targets.end()) {
       report.unexpected.push_back(*mapped == ckpt_name ? ckpt_name
-                                                        : ckpt_name + " (as " + *mapped + ")");
+                                                       : ckpt_name + " (as " + *mapped + ")");
       continue;
     }
     auto [prev, inserted] = source_of.emplace(*mapped, ckpt_name);
@@ -84,8 +78,8 @@ LoadReport load_state(torch::nn::Module& module, const TensorStore& store,
     if (!source_of.count(kv.first) && !mismatched) report.missing.push_back(kv.first);
   }
   if (options.strict && !report.ok()) {
-    throw Error(store.path().string() + ": does not match the module (strict load): " +
-                report.summary());
+    throw Error(store.path().string() +
+                ": does not match the module (strict load): " + report.summary());
   }
   at::NoGradGuard no_grad;
   for (const auto& [module_name, ckpt_name] : source_of) {

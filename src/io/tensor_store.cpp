@@ -7,16 +7,12 @@
 
 #include "setok/io/fs.h"
 #include "setok/runtime/error.h"
+#include "setok/runtime/strings.h"
 
 namespace setok::io {
 
 namespace fs = std::filesystem;
-
-namespace {
-bool ends_with(const std::string& s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-}  // namespace
+using runtime::ends_with;
 
 fs::path resolve_model_path(const fs::path& folder) {
   if (fs::exists(folder / "model.safetensors.index.json")) {
@@ -128,7 +124,9 @@ std::vector<std::string> TensorStore::names() const {
   return out;
 }
 
-bool TensorStore::contains(std::string_view name) const { return where_.find(name) != where_.end(); }
+bool TensorStore::contains(std::string_view name) const {
+  return where_.find(name) != where_.end();
+}
 
 const SafetensorsFile& TensorStore::file_of(std::string_view name) const {
   auto it = where_.find(name);
@@ -142,7 +140,9 @@ const st::TensorEntry& TensorStore::entry(std::string_view name) const {
   return file_of(name).entry(name);
 }
 
-at::Tensor TensorStore::get(std::string_view name) const { return file_of(name).tensor(name); }
+at::Tensor TensorStore::get(std::string_view name) const {
+  return file_of(name).tensor(name);
+}
 
 at::Tensor TensorStore::get(std::string_view name, c10::ScalarType dtype) const {
   return file_of(name).tensor(name, dtype);

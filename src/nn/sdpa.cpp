@@ -49,14 +49,16 @@ at::Tensor combined_additive_mask(const at::Tensor& q, const at::Tensor& k, cons
   const double neg_inf = -std::numeric_limits<double>::infinity();
   if (o.mask.defined()) {
     if (o.mask.scalar_type() == at::kBool) {
-      add = at::zeros(o.mask.sizes(), q.options().dtype(dtype)).masked_fill(o.mask.logical_not(), neg_inf);
+      add = at::zeros(o.mask.sizes(), q.options().dtype(dtype))
+                .masked_fill(o.mask.logical_not(), neg_inf);
     } else {
       add = o.mask.to(dtype);
     }
   }
   if (o.causal) {
-    auto c = at::zeros({q.size(-2), k.size(-2)}, q.options().dtype(dtype))
-                 .masked_fill(causal_mask(q.size(-2), k.size(-2), q.device()).logical_not(), neg_inf);
+    auto c =
+        at::zeros({q.size(-2), k.size(-2)}, q.options().dtype(dtype))
+            .masked_fill(causal_mask(q.size(-2), k.size(-2), q.device()).logical_not(), neg_inf);
     add = add.defined() ? add + c : c;
   }
   return add;
@@ -81,7 +83,8 @@ at::Tensor sdpa_math(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
   // Softmax in float32 for 16-bit inputs: the scores of long rows lose too much otherwise.
   const bool low_precision = q.scalar_type() == at::kHalf || q.scalar_type() == at::kBFloat16;
   const at::ScalarType compute = low_precision ? at::kFloat : q.scalar_type();
-  at::Tensor scores = at::matmul(q.to(compute), k.to(compute).transpose(-2, -1)) * scale;  // [..., Lq, Lk]
+  at::Tensor scores =
+      at::matmul(q.to(compute), k.to(compute).transpose(-2, -1)) * scale;  // [..., Lq, Lk]
   if (at::Tensor add = combined_additive_mask(q, k, options, compute); add.defined()) {
     scores = scores + add;
   }
@@ -106,11 +109,12 @@ at::Tensor scaled_dot_product_attention(const at::Tensor& q, const at::Tensor& k
       mask = combined_additive_mask(q, k, options, q.scalar_type());
       causal = false;
     } else {
-      mask = options.mask.scalar_type() == at::kBool ? options.mask : options.mask.to(q.scalar_type());
+      mask =
+          options.mask.scalar_type() == at::kBool ? options.mask : options.mask.to(q.scalar_type());
     }
   }
-  at::Tensor out = at::scaled_dot_product_attention(q, k, v, mask, options.dropout_p, causal,
-                                                    options.scale);
+  at::Tensor out =
+      at::scaled_dot_product_attention(q, k, v, mask, options.dropout_p, causal, options.scale);
   if (at::Tensor blocked = fully_masked_rows(q, k, options); blocked.defined()) {
     out = out.masked_fill(blocked, 0.0);
   }

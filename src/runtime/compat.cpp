@@ -11,7 +11,9 @@ std::string torch_version() {
          std::to_string(TORCH_VERSION_PATCH);
 }
 
-bool has_fused_sdpa() { return SETOK_TORCH_VERSION_AT_LEAST(2, 1); }
+bool has_fused_sdpa() {
+  return SETOK_TORCH_VERSION_AT_LEAST(2, 1);
+}
 
 namespace {
 void check_autocast_device(c10::DeviceType device) {
@@ -67,7 +69,9 @@ c10::ScalarType autocast_dtype(c10::DeviceType device) {
 }
 #endif
 
-void clear_autocast_cache() { at::autocast::clear_cache(); }
+void clear_autocast_cache() {
+  at::autocast::clear_cache();
+}
 
 AutocastGuard::AutocastGuard(c10::DeviceType device, c10::ScalarType dtype, bool enabled)
     : device_(device),

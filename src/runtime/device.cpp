@@ -44,13 +44,13 @@ c10::Device resolve_device(const std::string& text) {
 
 namespace {
 const std::pair<const char*, c10::ScalarType> kDtypeNames[] = {
-    {"float32", c10::kFloat},   {"fp32", c10::kFloat},      {"f32", c10::kFloat},
-    {"float", c10::kFloat},     {"bfloat16", c10::kBFloat16}, {"bf16", c10::kBFloat16},
-    {"float16", c10::kHalf},    {"fp16", c10::kHalf},       {"f16", c10::kHalf},
-    {"half", c10::kHalf},       {"float64", c10::kDouble},  {"fp64", c10::kDouble},
-    {"f64", c10::kDouble},      {"double", c10::kDouble},   {"int64", c10::kLong},
-    {"int32", c10::kInt},       {"int16", c10::kShort},     {"int8", c10::kChar},
-    {"uint8", c10::kByte},      {"bool", c10::kBool},
+    {"float32", c10::kFloat}, {"fp32", c10::kFloat},        {"f32", c10::kFloat},
+    {"float", c10::kFloat},   {"bfloat16", c10::kBFloat16}, {"bf16", c10::kBFloat16},
+    {"float16", c10::kHalf},  {"fp16", c10::kHalf},         {"f16", c10::kHalf},
+    {"half", c10::kHalf},     {"float64", c10::kDouble},    {"fp64", c10::kDouble},
+    {"f64", c10::kDouble},    {"double", c10::kDouble},     {"int64", c10::kLong},
+    {"int32", c10::kInt},     {"int16", c10::kShort},       {"int8", c10::kChar},
+    {"uint8", c10::kByte},    {"bool", c10::kBool},
 };
 }  // namespace
 
@@ -65,17 +65,28 @@ c10::ScalarType parse_dtype(const std::string& text) {
 
 std::string dtype_name(c10::ScalarType dtype) {
   switch (dtype) {
-    case c10::kFloat: return "float32";
-    case c10::kBFloat16: return "bfloat16";
-    case c10::kHalf: return "float16";
-    case c10::kDouble: return "float64";
-    case c10::kLong: return "int64";
-    case c10::kInt: return "int32";
-    case c10::kShort: return "int16";
-    case c10::kChar: return "int8";
-    case c10::kByte: return "uint8";
-    case c10::kBool: return "bool";
-    default: return c10::toString(dtype);
+    case c10::kFloat:
+      return "float32";
+    case c10::kBFloat16:
+      return "bfloat16";
+    case c10::kHalf:
+      return "float16";
+    case c10::kDouble:
+      return "float64";
+    case c10::kLong:
+      return "int64";
+    case c10::kInt:
+      return "int32";
+    case c10::kShort:
+      return "int16";
+    case c10::kChar:
+      return "int8";
+    case c10::kByte:
+      return "uint8";
+    case c10::kBool:
+      return "bool";
+    default:
+      return c10::toString(dtype);
   }
 }
 

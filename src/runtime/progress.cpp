@@ -37,7 +37,9 @@ Progress::~Progress() {
   if (!finished_ && count_ > 0) finish();
 }
 
-double Progress::elapsed() const { return options_.clock() - start_; }
+double Progress::elapsed() const {
+  return options_.clock() - start_;
+}
 
 double Progress::rate() const {
   const double t = elapsed();

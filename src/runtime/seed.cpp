@@ -3,8 +3,8 @@
 #include <atomic>
 
 #include <ATen/CPUGeneratorImpl.h>
-#include <torch/cuda.h>
 #include <ATen/Context.h>
+#include <torch/cuda.h>
 
 namespace setok::runtime {
 
@@ -36,7 +36,9 @@ void seed_all(uint64_t seed) {
   if (torch::cuda::is_available()) torch::cuda::manual_seed_all(seed);
 }
 
-uint64_t global_seed() { return g_seed.load(); }
+uint64_t global_seed() {
+  return g_seed.load();
+}
 
 uint64_t derive_seed(std::string_view stream, uint64_t index) {
   return mix64(mix64(g_seed.load() ^ hash_name(stream)) + index);

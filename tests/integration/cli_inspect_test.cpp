@@ -1,10 +1,10 @@
 // Runs the real setok_infer binary, as a user would.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
 #include <array>
 #include <cstdio>
 #include <string>
-#include <sys/wait.h>
 
 #include "fixtures.h"
 #include "safetensors_bytes.h"
@@ -40,7 +40,8 @@ TEST(CliInspect, ListsShardedLlama) {
 }
 
 TEST(CliInspect, JsonOutputParses) {
-  const CliRun r = run_cli("inspect --json " + (fixtures_dir() / "bert_tiny" / "model.safetensors").string());
+  const CliRun r =
+      run_cli("inspect --json " + (fixtures_dir() / "bert_tiny" / "model.safetensors").string());
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_EQ(r.out.front(), '{');
   EXPECT_NE(r.out.find("\"num_tensors\": 39"), std::string::npos) << r.out;

@@ -32,9 +32,12 @@ Registrar::Registrar(const std::string& kind, Checker checker) {
 std::string Line::text() const {
   std::string s = "parity " + folder + " " + kind + ": ";
   switch (status) {
-    case Status::kOk: return s + "OK" + (detail.empty() ? "" : " (" + detail + ")");
-    case Status::kFail: return s + "FAIL (" + detail + ")";
-    case Status::kSkip: return s + "SKIP (" + detail + ")";
+    case Status::kOk:
+      return s + "OK" + (detail.empty() ? "" : " (" + detail + ")");
+    case Status::kFail:
+      return s + "FAIL (" + detail + ")";
+    case Status::kSkip:
+      return s + "SKIP (" + detail + ")";
   }
   return s;
 }

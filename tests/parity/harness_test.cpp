@@ -48,7 +48,8 @@ TEST(ParityHarness, LinesForOkFailAndSkip) {
   const auto lines = check_all(folders, out);
   ASSERT_EQ(lines.size(), 8u);
   const std::string text = out.str();
-  EXPECT_NE(text.find("parity good safetensors: OK (1 files, 1 tensors)"), std::string::npos) << text;
+  EXPECT_NE(text.find("parity good safetensors: OK (1 files, 1 tensors)"), std::string::npos)
+      << text;
   EXPECT_NE(text.find("parity good harness_selftest: OK (x ok)"), std::string::npos) << text;
   EXPECT_NE(text.find("parity wrong harness_selftest: FAIL (x: 2 of 2 elements differ"),
             std::string::npos)

@@ -12,14 +12,13 @@
 #include "setok/io/fs.h"
 #include "setok/io/safetensors.h"
 #include "setok/io/tensor_store.h"
+#include "setok/runtime/strings.h"
 
 namespace setok::parity {
 
-namespace {
+using runtime::ends_with;
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
+namespace {
 
 size_t check_file(const fs::path& path) {
   const std::string bytes = io::read_file(path);

@@ -23,7 +23,9 @@ std::string with(const std::string& a, const std::string& b, const std::string& 
 }
 }  // namespace
 
-std::string valid_safetensors() { return with(kA, kB); }
+std::string valid_safetensors() {
+  return with(kA, kB);
+}
 
 std::vector<CorruptCase> corrupt_safetensors_cases() {
   std::vector<CorruptCase> cases;
@@ -39,17 +41,17 @@ std::vector<CorruptCase> corrupt_safetensors_cases() {
     cases.push_back({"length_past_eof", bytes, "runs past the end of the file"});
   }
   cases.push_back({"zero_length", safetensors_bytes("", kData), "header length is 0"});
-  cases.push_back({"invalid_json", safetensors_bytes("{\"a\": {\"dtype\": ", kData),
-                   "not valid JSON"});
+  cases.push_back(
+      {"invalid_json", safetensors_bytes("{\"a\": {\"dtype\": ", kData), "not valid JSON"});
   cases.push_back({"not_object", safetensors_bytes("[1, 2, 3]", kData), "must be a JSON object"});
-  cases.push_back({"offsets_past_data",
-                   with(kA, R"("b":{"dtype":"I64","shape":[2],"data_offsets":[24,40]})",
-                        kData.substr(0, 30)),
-                   "run past the end of the data"});
-  cases.push_back({"overlapping",
-                   with(kA, R"("b":{"dtype":"I64","shape":[2],"data_offsets":[16,32]})",
-                        kData.substr(0, 32)),
-                   "overlaps"});
+  cases.push_back(
+      {"offsets_past_data",
+       with(kA, R"("b":{"dtype":"I64","shape":[2],"data_offsets":[24,40]})", kData.substr(0, 30)),
+       "run past the end of the data"});
+  cases.push_back(
+      {"overlapping",
+       with(kA, R"("b":{"dtype":"I64","shape":[2],"data_offsets":[16,32]})", kData.substr(0, 32)),
+       "overlaps"});
   cases.push_back({"gap",
                    with(kA, R"("b":{"dtype":"I64","shape":[2],"data_offsets":[32,48]})",
                         std::string(48, '\x01')),
@@ -64,8 +66,8 @@ std::vector<CorruptCase> corrupt_safetensors_cases() {
   cases.push_back({"negative_shape",
                    with(kA, R"("b":{"dtype":"I64","shape":[-2],"data_offsets":[24,40]})"),
                    "non-negative integers"});
-  cases.push_back({"missing_field", with(kA, R"("b":{"dtype":"I64","shape":[2]})"),
-                   "missing data_offsets"});
+  cases.push_back(
+      {"missing_field", with(kA, R"("b":{"dtype":"I64","shape":[2]})"), "missing data_offsets"});
   cases.push_back({"unknown_field",
                    with(kA, R"("b":{"dtype":"I64","shape":[2],"data_offsets":[24,40],"x":1})"),
                    "unknown field 'x'"});
@@ -74,15 +76,13 @@ std::vector<CorruptCase> corrupt_safetensors_cases() {
                    "end before they begin"});
   cases.push_back({"bad_metadata", with(kA, kB + R"(,"__metadata__":{"k":1})"),
                    "__metadata__.k must be a string"});
-  cases.push_back({"deep_nesting",
-                   safetensors_bytes("{\"a\":" + std::string(5000, '[') + std::string(5000, ']') +
-                                         "}",
-                                     ""),
-                   "nests too deeply"});
+  cases.push_back(
+      {"deep_nesting",
+       safetensors_bytes("{\"a\":" + std::string(5000, '[') + std::string(5000, ']') + "}", ""),
+       "nests too deeply"});
   cases.push_back(
       {"shape_overflow",
-       with(kA,
-            R"("b":{"dtype":"I64","shape":[4294967296,4294967296,16],"data_offsets":[24,40]})"),
+       with(kA, R"("b":{"dtype":"I64","shape":[4294967296,4294967296,16],"data_offsets":[24,40]})"),
        "overflows"});
   return cases;
 }

@@ -41,8 +41,17 @@ std::string join(const std::string& parent, const std::string& key);
 class Schema {
  public:
   enum class Kind {
-    kBool, kInt, kInt64, kDouble, kString, kChoice,
-    kStrings, kInts, kDoubles, kSection, kSectionList,
+    kBool,
+    kInt,
+    kInt64,
+    kDouble,
+    kString,
+    kChoice,
+    kStrings,
+    kInts,
+    kDoubles,
+    kSection,
+    kSectionList,
   };
 
   struct Field {

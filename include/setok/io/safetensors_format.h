@@ -33,8 +33,8 @@ struct TensorEntry {
 };
 
 struct Header {
-  uint64_t header_size = 0;  // N
-  uint64_t data_offset = 0;  // 8 + N: where tensor data starts in the file
+  uint64_t header_size = 0;          // N
+  uint64_t data_offset = 0;          // 8 + N: where tensor data starts in the file
   std::vector<TensorEntry> tensors;  // sorted by name
   std::map<std::string, std::string> metadata;
 

@@ -28,7 +28,7 @@ struct LoadReport {
   std::vector<std::string> missing;     // module names no checkpoint tensor maps to
   std::vector<std::string> unexpected;  // checkpoint names that map to no module tensor
   std::vector<ShapeMismatch> mismatched;
-  std::vector<std::string> ignored;     // checkpoint names dropped by NameMap::ignore
+  std::vector<std::string> ignored;  // checkpoint names dropped by NameMap::ignore
 
   bool ok() const { return missing.empty() && unexpected.empty() && mismatched.empty(); }
   // Multi-line: counts, then every key of each non-empty list.

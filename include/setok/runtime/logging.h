@@ -8,11 +8,11 @@
 namespace setok::runtime {
 
 struct LogOptions {
-  std::string level = "info";   // trace, debug, info, warn, error, off
+  std::string level = "info";  // trace, debug, info, warn, error, off
   int rank = 0;
   int world_size = 1;
-  bool all_ranks = false;       // non-zero ranks log at `level` too
-  std::filesystem::path file;   // also append to this file when non-empty
+  bool all_ranks = false;      // non-zero ranks log at `level` too
+  std::filesystem::path file;  // also append to this file when non-empty
 };
 
 // (Re)configures the default logger. Throws setok::Error for an unknown level.

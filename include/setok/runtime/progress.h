@@ -13,12 +13,12 @@ namespace setok::runtime {
 struct ProgressOptions {
   std::string label = "progress";
   std::string unit = "it";
-  int64_t total = 0;                   // 0 = unknown (no percentage / ETA)
-  double tty_interval_s = 0.1;         // redraw period on a terminal
-  double plain_interval_s = 10.0;      // line period otherwise
-  std::ostream* out = nullptr;         // default: std::cerr
-  std::optional<bool> tty;             // default: isatty(stderr) when out is std::cerr
-  std::function<double()> clock;       // seconds; default: steady clock (tests inject one)
+  int64_t total = 0;               // 0 = unknown (no percentage / ETA)
+  double tty_interval_s = 0.1;     // redraw period on a terminal
+  double plain_interval_s = 10.0;  // line period otherwise
+  std::ostream* out = nullptr;     // default: std::cerr
+  std::optional<bool> tty;         // default: isatty(stderr) when out is std::cerr
+  std::function<double()> clock;   // seconds; default: steady clock (tests inject one)
 };
 
 class Progress {
@@ -35,9 +35,9 @@ class Progress {
 
   int64_t count() const { return count_; }
   double elapsed() const;
-  double rate() const;                         // units per second since start
-  std::optional<double> eta_seconds() const;   // needs a total and a positive rate
-  std::string render() const;                  // the current line, without control characters
+  double rate() const;                        // units per second since start
+  std::optional<double> eta_seconds() const;  // needs a total and a positive rate
+  std::string render() const;                 // the current line, without control characters
 
  private:
   void emit(bool final_line);

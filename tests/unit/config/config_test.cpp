@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "errors.h"
 #include "setok/config/runtime_config.h"
 #include "setok/io/fs.h"
 #include "setok/runtime/error.h"
@@ -63,14 +64,7 @@ struct Root : Section {
   }
 };
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::error_of;
 
 std::string apply_error(const std::string& json_text) {
   Root root;
@@ -117,23 +111,25 @@ TEST(Config, WrongTypesNameThePath) {
   EXPECT_EQ(apply_error(R"({"model": {"tokenizer": {"parent_distance": "median"}}})"),
             "cfg.json: model.tokenizer.parent_distance: expected one of column_max, global_max, "
             "got 'median'");
-  EXPECT_EQ(apply_error(R"({"tags": ["x", 2]})"), "cfg.json: tags.1: expected string, got integer 2");
+  EXPECT_EQ(apply_error(R"({"tags": ["x", 2]})"),
+            "cfg.json: tags.1: expected string, got integer 2");
   EXPECT_EQ(apply_error(R"({"datasets": [{"path": 1}]})"),
             "cfg.json: datasets.0.path: expected string, got integer 1");
   EXPECT_EQ(apply_error(R"({"model": 3})"), "cfg.json: model: expected object, got integer 3");
-  EXPECT_EQ(apply_error(R"([1])"),
-            "cfg.json: expected a JSON object at the top level, got array");
+  EXPECT_EQ(apply_error(R"([1])"), "cfg.json: expected a JSON object at the top level, got array");
 }
 
 TEST(Config, UnknownKeysAreErrorsWithSuggestions) {
   const std::string what = apply_error(R"({"model": {"tokenizer": {"treshold": 0.1}}})");
-  EXPECT_NE(what.find("cfg.json: model.tokenizer.treshold: unknown key (did you mean 'threshold'?)"),
-            std::string::npos)
+  EXPECT_NE(
+      what.find("cfg.json: model.tokenizer.treshold: unknown key (did you mean 'threshold'?)"),
+      std::string::npos)
       << what;
   EXPECT_NE(what.find("known keys: threshold, k, parent_distance, tie_noise, dims"),
             std::string::npos)
       << what;
-  EXPECT_NE(apply_error(R"({"datasets": [{"path": "a", "mult": 2}]})").find("datasets.0.mult: unknown key"),
+  EXPECT_NE(apply_error(R"({"datasets": [{"path": "a", "mult": 2}]})")
+                .find("datasets.0.mult: unknown key"),
             std::string::npos);
 }
 
@@ -166,24 +162,31 @@ TEST(Config, OverrideErrors) {
   Root root;
   EXPECT_EQ(error_of([&] { apply_override(root, "model.tokenizer.k=abc"); }),
             "--set: model.tokenizer.k: expected integer, got string \"abc\"");
-  EXPECT_NE(error_of([&] { apply_override(root, "model.tokenizr.k=3"); })
-                .find("--set: model.tokenizr: unknown key (did you mean 'tokenizer'?)"),
+  EXPECT_NE(error_of([&] {
+              apply_override(root, "model.tokenizr.k=3");
+            }).find("--set: model.tokenizr: unknown key (did you mean 'tokenizer'?)"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { apply_override(root, "steps.x=3"); }).find("steps: has type int, not a section"),
+  EXPECT_NE(error_of([&] {
+              apply_override(root, "steps.x=3");
+            }).find("steps: has type int, not a section"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { apply_override(root, "datasets.0.path=a"); })
-                .find("--set datasets.0: no element 0 (the list has 0 elements)"),
+  EXPECT_NE(error_of([&] {
+              apply_override(root, "datasets.0.path=a");
+            }).find("--set datasets.0: no element 0 (the list has 0 elements)"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { apply_override(root, "model.tokenizer.k"); }).find("expected key.path=value"),
-            std::string::npos);
-  EXPECT_NE(error_of([&] { apply_override(root, "model.tokenizer.parent_distance=avg"); })
-                .find("expected one of column_max, global_max, got 'avg'"),
+  EXPECT_NE(
+      error_of([&] { apply_override(root, "model.tokenizer.k"); }).find("expected key.path=value"),
+      std::string::npos);
+  EXPECT_NE(error_of([&] {
+              apply_override(root, "model.tokenizer.parent_distance=avg");
+            }).find("expected one of column_max, global_max, got 'avg'"),
             std::string::npos);
 }
 
 TEST(Config, ValidationNamesThePath) {
   Root root;
-  apply_json(root, io::Json::parse(R"({"datasets": [{"path": "a"}, {"path": "b", "multiple": 0}]})"));
+  apply_json(root,
+             io::Json::parse(R"({"datasets": [{"path": "a"}, {"path": "b", "multiple": 0}]})"));
   EXPECT_EQ(error_of([&] { validate(root); }), "datasets.1.multiple: must be > 0");
   Root other;
   apply_override(other, "runtime.device=tpu");
@@ -216,10 +219,13 @@ TEST(Config, LoadErrorsNameTheFile) {
   test::TempDir dir;
   io::write_file_atomic(dir / "bad.json", R"({"model": {"tokenizer": {"k": "x"}}})");
   Root root;
-  EXPECT_EQ(error_of([&] { load(root, dir / "bad.json"); }),
-            (dir / "bad.json").string() + ": model.tokenizer.k: expected integer, got string \"x\"");
+  EXPECT_EQ(
+      error_of([&] { load(root, dir / "bad.json"); }),
+      (dir / "bad.json").string() + ": model.tokenizer.k: expected integer, got string \"x\"");
   io::write_file_atomic(dir / "syntax.json", "{\"steps\": 1,,}");
-  EXPECT_NE(error_of([&] { load(root, dir / "syntax.json"); }).find("syntax.json: invalid JSON at line 1"),
+  EXPECT_NE(error_of([&] {
+              load(root, dir / "syntax.json");
+            }).find("syntax.json: invalid JSON at line 1"),
             std::string::npos);
   io::write_file_atomic(dir / "invalid.json", R"({"runtime": {"threads": -2}})");
   EXPECT_EQ(error_of([&] { load(root, dir / "invalid.json"); }),

@@ -46,8 +46,7 @@ TEST(Checkpoint, InterruptedWriteLeavesPreviousLatestIntact) {
   EXPECT_EQ(read_file(dir / "latest"), "step_1\n");
   // No temporary folder is left behind.
   for (const auto& item : fs::directory_iterator(dir.path())) {
-    EXPECT_EQ(item.path().filename().string().rfind(".tmp-", 0), std::string::npos)
-        << item.path();
+    EXPECT_EQ(item.path().filename().string().rfind(".tmp-", 0), std::string::npos) << item.path();
   }
 }
 

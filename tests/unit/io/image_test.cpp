@@ -4,6 +4,7 @@
 
 #include <ATen/ATen.h>
 
+#include "errors.h"
 #include "setok/io/fs.h"
 #include "setok/runtime/error.h"
 #include "temp_dir.h"
@@ -11,14 +12,7 @@
 namespace setok::io {
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::error_of;
 
 at::Tensor gradient_image() {
   // [3, 5, 7] with distinct values per channel and pixel.
@@ -60,8 +54,9 @@ TEST(Image, BadFilesAreNamedErrors) {
   write_file_atomic(dir / "empty.jpg", "");
   EXPECT_NE(error_of([&] { read_image(dir / "empty.jpg"); }).find("empty.jpg: empty image"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { write_image(dir / "x.unknownext", gradient_image()); }).find("x.unknownext"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { write_image(dir / "x.unknownext", gradient_image()); }).find("x.unknownext"),
+      std::string::npos);
 }
 
 TEST(Image, WrongTensorShapeIsAnError) {

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "errors.h"
 #include "setok/io/fs.h"
 #include "setok/runtime/error.h"
 #include "temp_dir.h"
@@ -11,14 +12,7 @@
 namespace setok::io {
 namespace {
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using test::error_of;
 
 TEST(Json, SyntaxErrorNamesFileLineAndColumn) {
   test::TempDir dir;

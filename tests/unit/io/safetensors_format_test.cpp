@@ -33,10 +33,9 @@ TEST(SafetensorsFormat, ParsesValidHeader) {
 }
 
 TEST(SafetensorsFormat, DTypeTable) {
-  const std::pair<const char*, size_t> expected[] = {{"BOOL", 1}, {"U8", 1},   {"I8", 1},
-                                                     {"I16", 2},  {"I32", 4},  {"I64", 8},
-                                                     {"F16", 2},  {"BF16", 2}, {"F32", 4},
-                                                     {"F64", 8}};
+  const std::pair<const char*, size_t> expected[] = {
+      {"BOOL", 1}, {"U8", 1},  {"I8", 1},   {"I16", 2}, {"I32", 4},
+      {"I64", 8},  {"F16", 2}, {"BF16", 2}, {"F32", 4}, {"F64", 8}};
   for (const auto& [name, size] : expected) {
     const auto d = parse_dtype(name);
     ASSERT_TRUE(d.has_value()) << name;

@@ -76,8 +76,9 @@ TEST(Safetensors, MisalignedDataIsCopiedCorrectly) {
   const std::string header = R"({"x":{"dtype":"F64","shape":[3],"data_offsets":[0,24]}})";
   ASSERT_NE((8 + header.size()) % 8, 0u);
   const double values[3] = {1.5, -2.25, 1e300};
-  test::write_bytes(dir / "odd.safetensors",
-                    test::safetensors_bytes(header, std::string(reinterpret_cast<const char*>(values), 24)));
+  test::write_bytes(
+      dir / "odd.safetensors",
+      test::safetensors_bytes(header, std::string(reinterpret_cast<const char*>(values), 24)));
   const at::Tensor x = SafetensorsFile::open(dir / "odd.safetensors")->tensor("x");
   EXPECT_DOUBLE_EQ(x[0].item<double>(), 1.5);
   EXPECT_DOUBLE_EQ(x[1].item<double>(), -2.25);
@@ -108,8 +109,9 @@ TEST(Safetensors, WriterErrorsNameFileAndTensor) {
     EXPECT_NE(std::string(e.what()).find("c.safetensors: tensor 'z'"), std::string::npos)
         << e.what();
   }
-  EXPECT_THROW(save_safetensors(dir / "d.safetensors", {{"a", at::zeros({1})}, {"a", at::zeros({1})}}),
-               Error);
+  EXPECT_THROW(
+      save_safetensors(dir / "d.safetensors", {{"a", at::zeros({1})}, {"a", at::zeros({1})}}),
+      Error);
   EXPECT_FALSE(fs::exists(dir / "d.safetensors"));
   EXPECT_THROW(SafetensorsFile::open(dir / "nothing.safetensors"), Error);
 }
@@ -156,7 +158,8 @@ TEST(TensorStore, ShardedLlamaLoadsAsTheUnionOfItsShards) {
     EXPECT_EQ(store.file_of(name).path().filename().string(), shard.get<std::string>()) << name;
     shard_names.insert(shard.get<std::string>());
     // Same bytes as opening the shard directly.
-    const at::Tensor direct = SafetensorsFile::open(folder / shard.get<std::string>())->tensor(name);
+    const at::Tensor direct =
+        SafetensorsFile::open(folder / shard.get<std::string>())->tensor(name);
     EXPECT_TRUE(at::equal(store.get(name), direct)) << name;
   }
   EXPECT_EQ(store.files().size(), shard_names.size());

@@ -84,8 +84,8 @@ TEST(StateDict, NameMapLoadsForeignCheckpointAndConvertsDtype) {
 TEST(StateDict, StrictLoadReportsEveryProblemAndLoadsNothing) {
   test::TempDir dir;
   NamedTensors state = foreign_state();
-  state.erase(state.begin() + 3);                                   // norm.bias missing
-  state[2].second = at::zeros({5});                                 // norm.weight wrong shape
+  state.erase(state.begin() + 3);                                  // norm.bias missing
+  state[2].second = at::zeros({5});                                // norm.weight wrong shape
   state.emplace_back("encoder.pooler.weight", at::zeros({2, 2}));  // unexpected
   save_safetensors(dir / "bad.safetensors", state);
   TinyImpl m;
@@ -101,8 +101,9 @@ TEST(StateDict, StrictLoadReportsEveryProblemAndLoadsNothing) {
     EXPECT_NE(what.find("missing: norm.bias"), std::string::npos) << what;
     EXPECT_NE(what.find("unexpected: encoder.pooler.weight (as pooler.weight)"), std::string::npos)
         << what;
-    EXPECT_NE(what.find("shape mismatch: norm.weight [3] vs checkpoint encoder.LayerNorm.weight [5]"),
-              std::string::npos)
+    EXPECT_NE(
+        what.find("shape mismatch: norm.weight [3] vs checkpoint encoder.LayerNorm.weight [5]"),
+        std::string::npos)
         << what;
   }
   EXPECT_TRUE(at::equal(m.fc->weight, before));  // untouched

@@ -86,10 +86,9 @@ TEST_P(Sdpa, BoolKeyPaddingMask) {
   const at::Tensor mask = at::arange(6).view({1, 1, 1, 6}) < valid;
   SdpaOptions o;
   o.mask = mask;
-  auto want = reference(q, k, v, 1 / std::sqrt(8.0),
-                        [](int64_t b, int64_t, int64_t, int64_t j) {
-                          return (b == 1 && j >= 3) ? kNegInf : 0.0;
-                        });
+  auto want = reference(q, k, v, 1 / std::sqrt(8.0), [](int64_t b, int64_t, int64_t, int64_t j) {
+    return (b == 1 && j >= 3) ? kNegInf : 0.0;
+  });
   expect_close(GetParam()(q, k, v, o), want, 1e-5, "key padding");
 }
 
@@ -126,8 +125,8 @@ TEST_P(Sdpa, CausalIsTopLeftAligned) {
   expect_close(GetParam()(q, k, v, o), reference(q, k, v, 1 / std::sqrt(8.0), causal), 1e-5,
                "causal square");
   auto [q2, k2, v2] = make_inputs(1, 2, 3, 6, 8, 8, 6);
-  expect_close(GetParam()(q2, k2, v2, o), reference(q2, k2, v2, 1 / std::sqrt(8.0), causal),
-               1e-5, "causal Lq < Lk");
+  expect_close(GetParam()(q2, k2, v2, o), reference(q2, k2, v2, 1 / std::sqrt(8.0), causal), 1e-5,
+               "causal Lq < Lk");
 }
 
 TEST_P(Sdpa, CausalCombinedWithMaskAndScale) {
@@ -146,7 +145,8 @@ TEST_P(Sdpa, CausalCombinedWithMaskAndScale) {
 TEST_P(Sdpa, FullyMaskedRowIsZeroNotNaN) {
   auto [q, k, v] = make_inputs(2, 2, 3, 4, 8, 8, 8);
   SdpaOptions o;
-  o.mask = at::tensor({1, 1, 0, 1, 0, 0, 0, 0}).to(at::kBool).view({2, 1, 1, 4});  // image 1: nothing
+  o.mask =
+      at::tensor({1, 1, 0, 1, 0, 0, 0, 0}).to(at::kBool).view({2, 1, 1, 4});  // image 1: nothing
   const at::Tensor out = GetParam()(q, k, v, o);
   EXPECT_FALSE(out.isnan().any().item<bool>());
   EXPECT_EQ(out[1].abs().max().item<float>(), 0.f);
@@ -158,7 +158,8 @@ TEST_P(Sdpa, FullyMaskedRowIsZeroNotNaN) {
 
 TEST_P(Sdpa, BFloat16IsCloseToFloatReference) {
   auto [q, k, v] = make_inputs(1, 2, 16, 16, 32, 32, 9);
-  const at::Tensor out = GetParam()(q.to(at::kBFloat16), k.to(at::kBFloat16), v.to(at::kBFloat16), {});
+  const at::Tensor out =
+      GetParam()(q.to(at::kBFloat16), k.to(at::kBFloat16), v.to(at::kBFloat16), {});
   EXPECT_EQ(out.scalar_type(), at::kBFloat16);
   const auto want = reference(q.to(at::kBFloat16), k.to(at::kBFloat16), v.to(at::kBFloat16),
                               1 / std::sqrt(32.0), kNoMask);

@@ -17,8 +17,8 @@ TEST(Device, ParsesCpuCudaAndIndex) {
 }
 
 TEST(Device, RejectsAnythingElse) {
-  for (const char* bad : {"", "CPU", "gpu", "cuda:", "cuda:x", "cuda:-1", "cuda:1:2", "mps",
-                          " cpu", "cuda:99999"}) {
+  for (const char* bad :
+       {"", "CPU", "gpu", "cuda:", "cuda:x", "cuda:-1", "cuda:1:2", "mps", " cpu", "cuda:99999"}) {
     EXPECT_THROW(parse_device(bad), Error) << "'" << bad << "'";
   }
 }

@@ -14,16 +14,21 @@ struct FakeClock {
   }
 };
 
+ProgressOptions options_for(std::ostringstream& out, FakeClock& clock, bool tty) {
+  ProgressOptions o;
+  o.out = &out;
+  o.tty = tty;
+  o.clock = clock.fn();
+  return o;
+}
+
 TEST(Progress, RateEtaAndRender) {
   FakeClock clock;
   std::ostringstream out;
-  ProgressOptions o;
+  ProgressOptions o = options_for(out, clock, false);
   o.label = "train";
   o.unit = "step";
   o.total = 100;
-  o.out = &out;
-  o.tty = false;
-  o.clock = clock.fn();
   Progress p(o);
   clock.now += 5.0;
   p.update(25, "loss 0.5");
@@ -36,12 +41,9 @@ TEST(Progress, RateEtaAndRender) {
 TEST(Progress, PlainModeWritesAtTheIntervalAndAFinalLine) {
   FakeClock clock;
   std::ostringstream out;
-  ProgressOptions o;
+  ProgressOptions o = options_for(out, clock, false);
   o.total = 10;
-  o.out = &out;
-  o.tty = false;
   o.plain_interval_s = 10.0;
-  o.clock = clock.fn();
   {
     Progress p(o);
     for (int i = 0; i < 10; ++i) {
@@ -58,11 +60,7 @@ TEST(Progress, PlainModeWritesAtTheIntervalAndAFinalLine) {
 TEST(Progress, TtyModeRedrawsOneLine) {
   FakeClock clock;
   std::ostringstream out;
-  ProgressOptions o;
-  o.out = &out;
-  o.tty = true;
-  o.clock = clock.fn();
-  Progress p(o);
+  Progress p(options_for(out, clock, true));
   for (int i = 0; i < 5; ++i) {
     clock.now += 1.0;
     p.update();
@@ -78,11 +76,8 @@ TEST(Progress, TtyModeRedrawsOneLine) {
 TEST(Progress, SlowWorkShowsSecondsPerUnit) {
   FakeClock clock;
   std::ostringstream out;
-  ProgressOptions o;
-  o.out = &out;
-  o.tty = false;
+  ProgressOptions o = options_for(out, clock, false);
   o.unit = "img";
-  o.clock = clock.fn();
   Progress p(o);
   clock.now += 8.0;
   p.update(2);

@@ -28,7 +28,7 @@ TEST(Seed, StreamsAreStableAndIndependent) {
   EXPECT_NE(derive_seed("data.shuffle", 1), shuffle);   // per-epoch streams differ
   EXPECT_NE(derive_seed("cluster.noise", 0), shuffle);  // per-purpose streams differ
   seed_all(8);
-  EXPECT_NE(derive_seed("data.shuffle", 0), shuffle);   // and follow the global seed
+  EXPECT_NE(derive_seed("data.shuffle", 0), shuffle);  // and follow the global seed
 }
 
 TEST(Seed, GeneratorsAreReproducibleAndUnaffectedByGlobalDraws) {
