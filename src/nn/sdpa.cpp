@@ -113,8 +113,13 @@ at::Tensor scaled_dot_product_attention(const at::Tensor& q, const at::Tensor& k
           options.mask.scalar_type() == at::kBool ? options.mask : options.mask.to(q.scalar_type());
     }
   }
+  // An undefined tensor must reach ATen as "no mask", not as an optional holding nothing.
+  c10::optional<at::Tensor> attn_mask;
+  if (mask.defined()) attn_mask = mask;
+  c10::optional<double> scale;
+  if (options.scale) scale = *options.scale;
   at::Tensor out =
-      at::scaled_dot_product_attention(q, k, v, mask, options.dropout_p, causal, options.scale);
+      at::scaled_dot_product_attention(q, k, v, attn_mask, options.dropout_p, causal, scale);
   if (at::Tensor blocked = fully_masked_rows(q, k, options); blocked.defined()) {
     out = out.masked_fill(blocked, 0.0);
   }
