@@ -1,0 +1,62 @@
+#pragma once
+// Pre-norm transformer block and a stack of them, with HF ViT / SigLIP member names
+// (layer_norm1, self_attn, layer_norm2, mlp; stack: layers.N) so SigLIP checkpoints load with
+// a prefix-only name map:
+//   x = x + drop(self_attn(layer_norm1(x)));  x = x + mlp(layer_norm2(x))
+#include <vector>
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/normalization.h>
+#include <torch/nn/pimpl.h>
+
+#include "setok/nn/activation.h"
+#include "setok/nn/attention.h"
+#include "setok/nn/mlp.h"
+
+namespace setok::nn {
+
+struct TransformerOptions {
+  int64_t dim = 0;
+  int64_t heads = 1;
+  int64_t mlp_hidden = 0;  // 0 = 4 x dim
+  Activation activation = Activation::kGelu;
+  double layer_norm_eps = 1e-6;
+  double dropout = 0.0;       // after attention and inside the MLP
+  double attn_dropout = 0.0;  // on attention weights
+  bool bias = true;
+};
+
+class TransformerBlockImpl : public torch::nn::Module {
+ public:
+  explicit TransformerBlockImpl(const TransformerOptions& options);
+  // x [B, L, D], key_mask [B, L] bool or undefined -> [B, L, D]
+  at::Tensor forward(const at::Tensor& x, const at::Tensor& key_mask = {}, bool causal = false);
+
+  torch::nn::LayerNorm layer_norm1{nullptr};
+  Attention self_attn{nullptr};
+  torch::nn::LayerNorm layer_norm2{nullptr};
+  Mlp mlp{nullptr};
+
+ private:
+  double dropout_;
+};
+TORCH_MODULE(TransformerBlock);
+
+class TransformerImpl : public torch::nn::Module {
+ public:
+  TransformerImpl(const TransformerOptions& options, int64_t depth);
+
+  // Runs the first `upto` blocks (all when upto < 0). When `hidden_states` is given it receives
+  // the input followed by every block's output ([B, L, D] each).
+  at::Tensor forward(const at::Tensor& x, const at::Tensor& key_mask = {}, bool causal = false,
+                     int64_t upto = -1, std::vector<at::Tensor>* hidden_states = nullptr);
+
+  int64_t depth() const { return static_cast<int64_t>(layers->size()); }
+  TransformerBlock block(int64_t i) const;
+
+  torch::nn::ModuleList layers{nullptr};
+};
+TORCH_MODULE(Transformer);
+
+}  // namespace setok::nn

@@ -1,0 +1,51 @@
+#pragma once
+// Density-peak clustering with k-nearest-neighbour density (DPC-KNN), batched over images
+// (DESIGN §5.4). Runs in float32 without gradients. Per image, on features x [N, C]:
+//   D_ij   = |x_i - x_j| / sqrt(C)
+//   rho_i  = exp(-mean of the k smallest D_i.^2)  (+ U(0, 1e-6) tie-break noise, seeded)
+//   delta_i = min_j ( D_ij if rho_j > rho_i else M_j ),  M_j = max_l D_jl ("column_max", as
+//            released) or max(D) ("global_max", TCFormer)
+//   s_i    = delta_i * rho_i
+//   centres = {i : s_i > threshold} in ascending index; none -> the min_clusters highest
+//            scores; more than max_clusters (> 0) -> the max_clusters highest; always sorted
+//   a(n)   = argmin over centres of D (each centre owns its own cluster)
+#include <optional>
+#include <string>
+
+#include <ATen/core/Generator.h>
+#include <ATen/core/Tensor.h>
+
+namespace setok::tokenizer {
+
+enum class ParentDistance { kColumnMax, kGlobalMax };
+ParentDistance parse_parent_distance(const std::string& name);  // "column_max" | "global_max"
+
+struct DpcKnnOptions {
+  int64_t k = 5;
+  double threshold = 0.5;
+  int64_t min_clusters = 1;
+  int64_t max_clusters = 0;  // 0 = no limit
+  ParentDistance parent_distance = ParentDistance::kColumnMax;
+  bool tie_noise = true;
+};
+
+struct Clusters {
+  at::Tensor centres;      // [B, L_max] int64 token index of each centre (padded: 0)
+  at::Tensor centre_mask;  // [B, L_max] bool, true for real centres
+  at::Tensor assignment;   // [B, N] int64 cluster id in [0, counts[b])
+  at::Tensor scores;       // [B, N] float32 s_i
+  at::Tensor counts;       // [B] int64 clusters per image (L_b)
+  int64_t max_count() const;
+};
+
+// x [B, N, C] (any float dtype, any device). `noise` draws the tie-break noise when
+// options.tie_noise (a CPU generator; the noise is moved to x's device); nullptr uses torch's
+// default generator. Throws setok::Error for bad shapes, k outside [1, N] or non-finite x.
+Clusters dpc_knn(const at::Tensor& x, const DpcKnnOptions& options,
+                 std::optional<at::Generator> noise = std::nullopt);
+
+// One image at a time with host loops, written straight from the formulas above: the test
+// oracle for dpc_knn and the baseline of `setok_bench tokenizer`. x [N, C]; no noise.
+Clusters dpc_knn_reference(const at::Tensor& x, const DpcKnnOptions& options);
+
+}  // namespace setok::tokenizer

@@ -1,0 +1,59 @@
+#pragma once
+// SeTok: images -> a variable number of semantic tokens per image (DESIGN §2, §5.2-§5.5).
+//   pixels [B, 3, S, S] -> SigLIP hidden state [B, N, C] (+ 2-D position encoding)
+//   -> DPC-KNN clusters (no grad) -> token merger -> tokens [B, L_max, D] + mask [B, L_max]
+#include <optional>
+
+#include <ATen/core/Generator.h>
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+
+#include "setok/tokenizer/dpc_knn.h"
+#include "setok/tokenizer/token_merger.h"
+#include "setok/tokenizer/tokenizer_config.h"
+#include "setok/vision/siglip_vision.h"
+#include "setok/vision/vision_config.h"
+
+namespace setok::tokenizer {
+
+struct SetokTokens {
+  at::Tensor tokens;  // [B, L_max, D] (padded slots zero)
+  at::Tensor mask;    // [B, L_max] bool
+  Clusters clusters;  // assignment [B, N], counts [B], scores [B, N], centres [B, L_max]
+  int64_t grid_h = 0, grid_w = 0;  // patch grid (N = grid_h * grid_w, raster order)
+};
+
+class SetokTokenizerImpl : public torch::nn::Module {
+ public:
+  // Builds the tower (random or from vision.pretrained, loaded strictly) and the merger.
+  SetokTokenizerImpl(const vision::VisionConfig& vision, const TokenizerConfig& config);
+
+  // pixels [B, 3, S, S] (normalised) -> tokens.
+  SetokTokens forward(const at::Tensor& pixel_values);
+  // The same from precomputed tower features [B, N, C] on a grid_h x grid_w patch grid.
+  SetokTokens forward_features(const at::Tensor& features, int64_t grid_h, int64_t grid_w);
+  // Tower features [B, N, C]; without gradients when the tower is frozen.
+  at::Tensor encode(const at::Tensor& pixel_values);
+
+  // Mode for forward(); the config's merge_mode initially.
+  void set_merge_mode(MergeMode mode) { mode_ = mode; }
+  MergeMode merge_mode() const { return mode_; }
+  bool tower_trainable() const { return trainable_; }
+  const TokenizerConfig& config() const { return config_; }
+  int64_t feature_dim() const { return vision_tower->config().hidden_size; }
+  int64_t token_dim() const;
+
+  vision::SiglipVisionModel vision_tower{nullptr};
+  TokenMerger merger{nullptr};
+
+ private:
+  TokenizerConfig config_;
+  DpcKnnOptions clustering_;
+  int64_t select_layer_;
+  bool trainable_;
+  MergeMode mode_;
+  at::Generator noise_;  // tie-break noise stream, seeded from the run seed
+};
+TORCH_MODULE(SetokTokenizer);
+
+}  // namespace setok::tokenizer

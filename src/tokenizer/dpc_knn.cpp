@@ -1,0 +1,188 @@
+#include "setok/tokenizer/dpc_knn.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include <ATen/ATen.h>
+
+#include "setok/runtime/error.h"
+
+namespace setok::tokenizer {
+
+ParentDistance parse_parent_distance(const std::string& name) {
+  if (name == "column_max") return ParentDistance::kColumnMax;
+  if (name == "global_max") return ParentDistance::kGlobalMax;
+  throw Error("parent_distance must be column_max or global_max, got '" + name + "'");
+}
+
+int64_t Clusters::max_count() const {
+  return centres.size(1);
+}
+
+namespace {
+
+void check(const at::Tensor& x, const DpcKnnOptions& o, int64_t dims) {
+  if (!x.defined() || x.dim() != dims || x.size(-2) == 0 || x.size(-1) == 0) {
+    throw Error("dpc_knn: expected features [" + std::string(dims == 3 ? "B, " : "") +
+                "N, C], got " + (x.defined() ? c10::str(x.sizes()) : "undefined"));
+  }
+  const int64_t n = x.size(-2);
+  if (o.k < 1 || o.k > n) {
+    throw Error("dpc_knn: k = " + std::to_string(o.k) + " must be in [1, N = " + std::to_string(n) +
+                "]");
+  }
+  if (o.min_clusters < 1) throw Error("dpc_knn: min_clusters must be >= 1");
+  if (o.max_clusters < 0) throw Error("dpc_knn: max_clusters must be >= 0");
+  if (!at::isfinite(x).all().item<bool>()) {
+    throw Error("dpc_knn: features contain NaN or infinity");
+  }
+}
+
+// [B, N] bool of the `count` highest entries of `score` per row (count <= N).
+at::Tensor top_mask(const at::Tensor& score, int64_t count) {
+  const at::Tensor idx = std::get<1>(score.topk(count, -1));  // [B, count]
+  return at::zeros_like(score, score.options().dtype(at::kBool)).scatter(1, idx, true);
+}
+
+}  // namespace
+
+Clusters dpc_knn(const at::Tensor& x_in, const DpcKnnOptions& o,
+                 std::optional<at::Generator> noise) {
+  check(x_in, o, 3);
+  at::NoGradGuard no_grad;
+  const at::Tensor x = x_in.detach().to(at::kFloat);  // [B, N, C]
+  const int64_t B = x.size(0), N = x.size(1), C = x.size(2);
+
+  const at::Tensor dist = at::cdist(x, x) / std::sqrt(static_cast<double>(C));  // [B, N, N]
+  const at::Tensor knn = std::get<0>(dist.topk(o.k, -1, /*largest=*/false));    // [B, N, k]
+  at::Tensor density = (-knn.pow(2).mean(-1)).exp();                            // [B, N]
+  if (o.tie_noise) {
+    at::Tensor u = noise ? at::rand({B, N}, *noise, at::kFloat) : at::rand({B, N}, at::kFloat);
+    density = density + u.to(x.device()) * 1e-6;
+  }
+  const at::Tensor denser =
+      density.unsqueeze(1) > density.unsqueeze(2);  // [B, i, j]: rho_j > rho_i
+  const at::Tensor fallback = o.parent_distance == ParentDistance::kColumnMax
+                                  ? std::get<0>(dist.max(-1)).unsqueeze(1)     // [B, 1, N]: M_j
+                                  : dist.flatten(1).amax(-1).view({B, 1, 1});  // [B, 1, 1]
+  const at::Tensor parent = at::where(denser, dist, fallback).amin(-1);        // [B, N]
+  const at::Tensor score = parent * density;                                   // [B, N]
+
+  // Centre selection: threshold, fallback to the top min_clusters, cap at max_clusters.
+  at::Tensor selected = score > o.threshold;     // [B, N]
+  const at::Tensor none = selected.sum(1) == 0;  // [B]
+  if (none.any().item<bool>()) {
+    selected = at::where(none.unsqueeze(1), top_mask(score, std::min(o.min_clusters, N)), selected);
+  }
+  if (o.max_clusters > 0 && o.max_clusters < N) {
+    const at::Tensor over = selected.sum(1) > o.max_clusters;
+    if (over.any().item<bool>()) {
+      const at::Tensor capped =
+          top_mask(score.masked_fill(selected.logical_not(), -1.0), o.max_clusters) & selected;
+      selected = at::where(over.unsqueeze(1), capped, selected);
+    }
+  }
+
+  Clusters out;
+  out.scores = score;
+  out.counts = selected.sum(1);  // [B]
+  const int64_t L = out.counts.max().item<int64_t>();
+  // Selected indices first, in ascending order: sort by (not selected, index).
+  const at::Tensor index = at::arange(N, x.options().dtype(at::kLong)).expand({B, N});
+  const at::Tensor key = index + selected.logical_not().to(at::kLong) * N;  // [B, N]
+  const at::Tensor order = std::get<1>(key.sort(-1)).narrow(1, 0, L);       // [B, L]
+  out.centre_mask =
+      at::arange(L, index.options()).unsqueeze(0) < out.counts.unsqueeze(1);  // [B, L]
+  out.centres = order.masked_fill(out.centre_mask.logical_not(), 0);
+
+  // Assignment: nearest centre, reading the centres' rows of D as the released code does
+  // (cdist's matmul path is not exactly symmetric); padded centre slots are never chosen.
+  at::Tensor from_centre = dist.gather(1, order.unsqueeze(2).expand({B, L, N}));  // [B, L, N]
+  from_centre = from_centre.masked_fill(out.centre_mask.logical_not().unsqueeze(2),
+                                        std::numeric_limits<float>::infinity());
+  at::Tensor assignment = from_centre.argmin(1);  // [B, N]
+  // Each centre owns its cluster (a duplicate feature could otherwise pull it elsewhere).
+  const at::Tensor own = at::arange(L, index.options()).expand({B, L});
+  const at::Tensor current = assignment.gather(1, order);  // [B, L]
+  assignment = assignment.scatter(1, order, at::where(out.centre_mask, own, current));
+  out.assignment = assignment;
+  return out;
+}
+
+Clusters dpc_knn_reference(const at::Tensor& x_in, const DpcKnnOptions& o) {
+  check(x_in, o, 2);
+  at::NoGradGuard no_grad;
+  const at::Tensor x = x_in.detach().to(at::kCPU).to(at::kDouble).contiguous();
+  const int64_t N = x.size(0), C = x.size(1);
+  auto xa = x.accessor<double, 2>();
+  std::vector<std::vector<double>> D(N, std::vector<double>(N));
+  for (int64_t i = 0; i < N; ++i) {
+    for (int64_t j = 0; j < N; ++j) {
+      double s = 0;
+      for (int64_t c = 0; c < C; ++c) s += (xa[i][c] - xa[j][c]) * (xa[i][c] - xa[j][c]);
+      D[i][j] = std::sqrt(s) / std::sqrt(static_cast<double>(C));
+    }
+  }
+  std::vector<double> rho(N), rowmax(N, 0.0), score(N);
+  double global = 0;
+  for (int64_t i = 0; i < N; ++i) {
+    std::vector<double> row = D[i];
+    std::partial_sort(row.begin(), row.begin() + o.k, row.end());
+    double m = 0;
+    for (int64_t t = 0; t < o.k; ++t) m += row[t] * row[t];
+    rho[i] = std::exp(-m / static_cast<double>(o.k));
+    for (int64_t j = 0; j < N; ++j) rowmax[i] = std::max(rowmax[i], D[i][j]);
+    global = std::max(global, rowmax[i]);
+  }
+  for (int64_t i = 0; i < N; ++i) {
+    double delta = std::numeric_limits<double>::infinity();
+    for (int64_t j = 0; j < N; ++j) {
+      const double fallback = o.parent_distance == ParentDistance::kColumnMax ? rowmax[j] : global;
+      delta = std::min(delta, rho[j] > rho[i] ? D[i][j] : fallback);
+    }
+    score[i] = delta * rho[i];
+  }
+  std::vector<int64_t> centres;
+  for (int64_t i = 0; i < N; ++i) {
+    if (score[i] > o.threshold) centres.push_back(i);
+  }
+  auto top = [&](std::vector<int64_t> pool, int64_t count) {
+    std::stable_sort(pool.begin(), pool.end(),
+                     [&](int64_t a, int64_t b) { return score[a] > score[b]; });
+    pool.resize(std::min<int64_t>(count, pool.size()));
+    std::sort(pool.begin(), pool.end());
+    return pool;
+  };
+  if (centres.empty()) {
+    std::vector<int64_t> all(N);
+    for (int64_t i = 0; i < N; ++i) all[i] = i;
+    centres = top(all, o.min_clusters);
+  }
+  if (o.max_clusters > 0 && static_cast<int64_t>(centres.size()) > o.max_clusters) {
+    centres = top(centres, o.max_clusters);
+  }
+  const int64_t L = static_cast<int64_t>(centres.size());
+  std::vector<int64_t> assignment(N);
+  for (int64_t n = 0; n < N; ++n) {
+    int64_t best = 0;
+    for (int64_t l = 1; l < L; ++l) {
+      if (D[centres[l]][n] < D[centres[best]][n]) best = l;
+    }
+    assignment[n] = best;
+  }
+  for (int64_t l = 0; l < L; ++l) assignment[centres[l]] = l;
+
+  Clusters out;
+  const auto i64 = at::TensorOptions().dtype(at::kLong);
+  out.centres = at::tensor(centres, i64).unsqueeze(0);
+  out.centre_mask = at::ones({1, L}, at::kBool);
+  out.assignment = at::tensor(assignment, i64).unsqueeze(0);
+  out.scores =
+      at::tensor(score, at::TensorOptions().dtype(at::kDouble)).to(at::kFloat).unsqueeze(0);
+  out.counts = at::full({1}, L, i64);
+  return out;
+}
+
+}  // namespace setok::tokenizer

@@ -1,0 +1,74 @@
+#include "setok/tokenizer/setok_tokenizer.h"
+
+#include <ATen/ATen.h>
+
+#include "setok/runtime/error.h"
+#include "setok/runtime/seed.h"
+#include "setok/tokenizer/position_encoding.h"
+#include "setok/vision/siglip_loader.h"
+
+namespace setok::tokenizer {
+
+SetokTokenizerImpl::SetokTokenizerImpl(const vision::VisionConfig& vision,
+                                       const TokenizerConfig& config)
+    : config_(config),
+      clustering_(config.clustering()),
+      select_layer_(vision.select_layer),
+      trainable_(vision.trainable),
+      mode_(parse_merge_mode(config.merge_mode)),
+      noise_(runtime::make_cpu_generator("tokenizer.dpc_knn.tie_noise")) {
+  vision_tower = register_module(
+      "vision_tower", vision.pretrained.empty() ? vision::SiglipVisionModel(vision.architecture())
+                                                : vision::load_siglip_vision(vision.pretrained));
+  const int64_t c = vision_tower->config().hidden_size;
+  if (c % config.heads != 0) {
+    throw Error("model.tokenizer.heads: " + std::to_string(config.heads) +
+                " does not divide the vision feature width " + std::to_string(c));
+  }
+  merger = register_module("merger", TokenMerger(config.merger(c)));
+  if (!trainable_) {
+    for (auto& p : vision_tower->parameters()) p.requires_grad_(false);
+  }
+}
+
+int64_t SetokTokenizerImpl::token_dim() const {
+  return merger->out->weight.size(0);
+}
+
+at::Tensor SetokTokenizerImpl::encode(const at::Tensor& pixel_values) {
+  if (trainable_) return vision_tower->features(pixel_values, select_layer_);
+  at::NoGradGuard no_grad;
+  return vision_tower->features(pixel_values, select_layer_);
+}
+
+SetokTokens SetokTokenizerImpl::forward(const at::Tensor& pixel_values) {
+  const int64_t g = vision_tower->config().grid();
+  return forward_features(encode(pixel_values), g, g);
+}
+
+SetokTokens SetokTokenizerImpl::forward_features(const at::Tensor& features, int64_t grid_h,
+                                                 int64_t grid_w) {
+  if (!features.defined() || features.dim() != 3 || features.size(1) != grid_h * grid_w ||
+      features.size(2) != feature_dim()) {
+    throw Error("tokenizer: expected features [B, " + std::to_string(grid_h * grid_w) + ", " +
+                std::to_string(feature_dim()) + "], got " +
+                (features.defined() ? c10::str(features.sizes()) : "undefined"));
+  }
+  at::Tensor x = features;  // [B, N, C]
+  if (config_.position_encoding) {
+    const at::Tensor pe = position_encoding_2d(grid_h, grid_w, x.size(2), x.device());  // [h, w, C]
+    x = x + pe.view({1, grid_h * grid_w, x.size(2)}).to(x.scalar_type());
+  }
+  SetokTokens out;
+  out.grid_h = grid_h;
+  out.grid_w = grid_w;
+  // Clustering sees the features but never passes gradients (dpc_knn detaches).
+  out.clusters =
+      dpc_knn(x, clustering_, clustering_.tie_noise ? std::optional(noise_) : std::nullopt);
+  MergedTokens merged = merger->forward(x, out.clusters.assignment, out.clusters.counts, mode_);
+  out.tokens = merged.tokens;
+  out.mask = merged.mask;
+  return out;
+}
+
+}  // namespace setok::tokenizer

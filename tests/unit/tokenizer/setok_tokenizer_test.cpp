@@ -1,0 +1,159 @@
+#include "setok/tokenizer/setok_tokenizer.h"
+
+#include <gtest/gtest.h>
+
+#include <ATen/ATen.h>
+
+#include "errors.h"
+#include "fixtures.h"
+#include "setok/runtime/seed.h"
+
+namespace setok::tokenizer {
+namespace {
+
+using test::error_of;
+
+vision::VisionConfig tiny_vision(bool trainable) {
+  vision::VisionConfig v;
+  v.image_size = 32;
+  v.patch_size = 4;  // 8 x 8 = 64 patches
+  v.hidden_size = 32;
+  v.intermediate_size = 48;
+  v.layers = 2;
+  v.heads = 4;
+  v.trainable = trainable;
+  return v;
+}
+
+TokenizerConfig tiny_tokenizer() {
+  TokenizerConfig t;
+  t.k = 4;
+  t.threshold = 0.2;
+  t.heads = 4;
+  t.mlp_ratio = 2.0;
+  t.inner_depth = 1;
+  t.inter_depth = 1;
+  t.out_dim = 24;
+  return t;
+}
+
+// Images of flat colour quadrants: clusters should not straddle very different colours.
+at::Tensor quadrant_images(int64_t B) {
+  at::manual_seed(3);
+  at::Tensor px = at::zeros({B, 3, 32, 32});
+  for (int64_t b = 0; b < B; ++b) {
+    for (int q = 0; q < 4; ++q) {
+      px[b].narrow(1, (q / 2) * 16, 16).narrow(2, (q % 2) * 16, 16) += at::randn({3, 1, 1}) * 2;
+    }
+  }
+  return px;
+}
+
+TEST(SetokTokenizer, ShapesMasksAndCounts) {
+  runtime::seed_all(0);
+  SetokTokenizer tok(tiny_vision(false), tiny_tokenizer());
+  tok->eval();
+  const SetokTokens out = tok->forward(quadrant_images(3));
+  const int64_t L = out.clusters.counts.max().item<int64_t>();
+  EXPECT_EQ(out.tokens.sizes(), (std::vector<int64_t>{3, L, 24}));
+  EXPECT_EQ(out.grid_h, 8);
+  EXPECT_EQ(out.clusters.assignment.sizes(), (std::vector<int64_t>{3, 64}));
+  EXPECT_TRUE(at::equal(out.mask.sum(1), out.clusters.counts));
+  EXPECT_EQ(tok->token_dim(), 24);
+}
+
+TEST(SetokTokenizer, BatchedAndLoopModesAgree) {
+  runtime::seed_all(0);
+  TokenizerConfig t = tiny_tokenizer();
+  t.tie_noise = false;  // both calls must cluster identically
+  SetokTokenizer tok(tiny_vision(false), t);
+  tok->eval();
+  const at::Tensor px = quadrant_images(2);
+  const SetokTokens a = tok->forward(px);
+  tok->set_merge_mode(MergeMode::kLoop);
+  const SetokTokens b = tok->forward(px);
+  EXPECT_TRUE(at::equal(a.clusters.assignment, b.clusters.assignment));
+  EXPECT_LE((a.tokens - b.tokens).abs().max().item<double>(), 1e-5);
+}
+
+TEST(SetokTokenizer, FrozenTowerGetsNoGradientsMergerDoes) {
+  runtime::seed_all(1);
+  SetokTokenizer tok(tiny_vision(false), tiny_tokenizer());
+  tok->forward(quadrant_images(2)).tokens.sum().backward();
+  for (const auto& p : tok->vision_tower->parameters()) {
+    EXPECT_FALSE(p.requires_grad());
+    EXPECT_FALSE(p.grad().defined());
+  }
+  for (const auto& p : tok->merger->named_parameters()) {
+    ASSERT_TRUE(p.value().grad().defined()) << p.key();
+  }
+  EXPECT_GT(tok->merger->out->weight.grad().abs().sum().item<double>(), 0.0);
+}
+
+TEST(SetokTokenizer, TrainableTowerGetsGradients) {
+  runtime::seed_all(2);
+  SetokTokenizer tok(tiny_vision(true), tiny_tokenizer());
+  tok->forward(quadrant_images(2)).tokens.pow(2).sum().backward();
+  const at::Tensor g = tok->vision_tower->embeddings->patch_embedding->weight.grad();
+  ASSERT_TRUE(g.defined());
+  EXPECT_GT(g.abs().sum().item<double>(), 0.0);
+}
+
+TEST(SetokTokenizer, ClusteringPassesNoGradient) {
+  // The feature gradient through the tokenizer equals the gradient through the merger alone
+  // with the clustering held fixed: nothing flows through distances, densities or scores.
+  runtime::seed_all(3);
+  TokenizerConfig t = tiny_tokenizer();
+  t.tie_noise = false;
+  t.position_encoding = false;
+  SetokTokenizer tok(tiny_vision(false), t);
+  tok->eval();
+  const at::Tensor feats = at::randn({2, 64, 32});
+  at::Tensor f1 = feats.clone().requires_grad_();
+  const SetokTokens out = tok->forward_features(f1, 8, 8);
+  out.tokens.pow(2).sum().backward();
+  at::Tensor f2 = feats.clone().requires_grad_();
+  tok->merger->forward(f2, out.clusters.assignment, out.clusters.counts)
+      .tokens.pow(2)
+      .sum()
+      .backward();
+  EXPECT_TRUE(at::allclose(f1.grad(), f2.grad(), 1e-6, 1e-7));
+  EXPECT_FALSE(out.clusters.scores.requires_grad());
+}
+
+TEST(SetokTokenizer, BadInputsAreErrors) {
+  runtime::seed_all(4);
+  SetokTokenizer tok(tiny_vision(false), tiny_tokenizer());
+  EXPECT_NE(error_of([&] {
+              tok->forward(at::randn({1, 1, 32, 32}));
+            }).find("[B, 3, 32, 32]"),
+            std::string::npos);
+  EXPECT_THROW(tok->forward(at::randn({1, 3, 64, 64})), Error);
+  at::Tensor nan = at::randn({1, 3, 32, 32});
+  nan[0][0][0][0] = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_NE(error_of([&] { tok->forward(nan); }).find("NaN or infinity"), std::string::npos);
+  EXPECT_THROW(tok->forward_features(at::randn({1, 60, 32}), 8, 8), Error);
+  TokenizerConfig bad = tiny_tokenizer();
+  bad.heads = 5;
+  EXPECT_NE(error_of([&] {
+              SetokTokenizer(tiny_vision(false), bad);
+            }).find("model.tokenizer.heads: 5 does not divide the vision feature width 32"),
+            std::string::npos);
+}
+
+TEST(SetokTokenizer, LoadsPretrainedTower) {
+  runtime::seed_all(5);
+  vision::VisionConfig v;
+  v.pretrained = (test::fixtures_dir() / "siglip_tiny").string();
+  TokenizerConfig t = tiny_tokenizer();
+  t.heads = 4;
+  SetokTokenizer tok(v, t);
+  EXPECT_EQ(tok->feature_dim(), 48);
+  EXPECT_EQ(v.preprocess().size, 32);
+  tok->eval();
+  const SetokTokens out = tok->forward(at::randn({2, 3, 32, 32}));
+  EXPECT_EQ(out.clusters.assignment.size(1), 16);  // 4 x 4 patches of 8
+}
+
+}  // namespace
+}  // namespace setok::tokenizer
