@@ -1,7 +1,11 @@
 #include "common.h"
 
+#include <iostream>
+
 #include <CLI/CLI.hpp>
 
+#include "setok/config/config.h"
+#include "setok/config/runtime_config.h"
 #include "setok/runtime/logging.h"
 #include "setok/runtime/threads.h"
 
@@ -9,19 +13,56 @@ namespace setok::apps {
 
 void add_common_flags(CLI::App& app, CommonFlags& flags) {
   app.fallthrough();
-  app.add_option("--threads", flags.threads, "CPU threads for tensor math (0 = all cores)")
-      ->check(CLI::Range(0, 4096))
-      ->capture_default_str();
-  app.add_option("--log-level", flags.log_level, "trace, debug, info, warn, error or off")
-      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
-      ->capture_default_str();
+  app.add_option("--threads", flags.threads,
+                 "CPU threads for tensor math (0 = all cores; default: runtime.threads of the "
+                 "config, else all cores)")
+      ->check(CLI::Range(0, 4096));
+  app.add_option("--log-level", flags.log_level,
+                 "trace, debug, info, warn, error or off (default: log.level, else info)")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
 }
 
 void apply_common_flags(const CommonFlags& flags) {
   runtime::LogOptions log;
-  log.level = flags.log_level;
+  if (!flags.log_level.empty()) log.level = flags.log_level;
   runtime::init_logging(log);
-  runtime::set_num_threads(flags.threads);
+  runtime::set_num_threads(flags.threads < 0 ? 0 : flags.threads);
+}
+
+void add_config_flags(CLI::App& cmd, ConfigFlags& flags, const config::Section& defaults,
+                      bool required) {
+  auto* option = cmd.add_option(
+      "--config", flags.config,
+      required ? "run config (JSON)" : "run config (JSON; default: built-in defaults)");
+  option->check(CLI::ExistingFile);
+  if (required) option->required();
+  cmd.add_option("--set", flags.sets, "override a config value: key.path=value (repeatable)");
+  cmd.add_option("--device", flags.device, "cpu, cuda or cuda:N (overrides runtime.device)");
+  const std::string help = config::help_text(defaults);
+  cmd.add_flag_callback(
+      "--help-config",
+      [help] {
+        std::cout << "config keys (path  type  default  meaning):\n" << help;
+        throw CLI::Success();
+      },
+      "list every config key with its type, default and meaning, then exit");
+}
+
+c10::Device load_and_apply(config::Section& root, const ConfigFlags& flags,
+                           const CommonFlags& common, config::RuntimeConfig& runtime,
+                           config::LogConfig& log) {
+  std::vector<std::string> sets = flags.sets;
+  if (!flags.device.empty()) sets.push_back("runtime.device=" + flags.device);
+  if (common.threads >= 0) sets.push_back("runtime.threads=" + std::to_string(common.threads));
+  if (!common.log_level.empty()) sets.push_back("log.level=" + common.log_level);
+  if (!flags.config.empty()) {
+    config::load(root, flags.config, sets);
+  } else {
+    for (const auto& s : sets) config::apply_override(root, s);
+    config::validate(root);
+  }
+  log.apply();
+  return runtime.apply();
 }
 
 }  // namespace setok::apps

@@ -1,22 +1,47 @@
 #pragma once
-// Flags every app shares, and what they switch on.
+// Flags every app shares, and the config flags of commands that read a run config.
 #include <string>
+#include <vector>
+
+#include "setok/config/schema.h"
 
 namespace CLI {
 class App;
 }
 
+namespace setok::config {
+struct RuntimeConfig;
+struct LogConfig;
+}  // namespace setok::config
+
 namespace setok::apps {
 
 struct CommonFlags {
-  int threads = 0;  // 0 = all cores (ATen's default on Debian is 1)
-  std::string log_level = "info";
+  int threads = -1;       // -1 = not given (the config's runtime.threads, else all cores)
+  std::string log_level;  // empty = not given
 };
 
 // --threads N, --log-level L on `app` (accepted before or after the subcommand).
 void add_common_flags(CLI::App& app, CommonFlags& flags);
 
-// Sets ATen's thread count and configures logging.
+// For commands without a config: threads (default all cores) and logging.
 void apply_common_flags(const CommonFlags& flags);
+
+struct ConfigFlags {
+  std::string config;
+  std::vector<std::string> sets;
+  std::string device;  // shortcut for --set runtime.device=...
+};
+
+// --config FILE, --set key=value (repeatable), --device D, --help-config on `cmd`.
+void add_config_flags(CLI::App& cmd, ConfigFlags& flags, const config::Section& defaults,
+                      bool required);
+
+// Loads `root` from the flags (without --config: defaults plus the overrides); then the
+// command-line --threads / --log-level win over the config. Applies the runtime (seed, threads,
+// logging) and returns the device.
+c10::Device load_and_apply(config::Section& root, const ConfigFlags& flags,
+                           const CommonFlags& common, config::RuntimeConfig& runtime,
+                           config::LogConfig& log);
 
 }  // namespace setok::apps

@@ -4,6 +4,7 @@
 #include "common.h"
 #include "inspect.h"
 #include "setok/runtime/app.h"
+#include "tokenize.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"setok_infer: run SeTok / Setokim inference and inspect checkpoints"};
@@ -11,10 +12,13 @@ int main(int argc, char** argv) {
   setok::apps::CommonFlags common;
   setok::apps::add_common_flags(app, common);
   auto inspect = setok::apps::add_inspect_command(app);
+  auto tokenize = setok::apps::add_tokenize_command(app, common);
   CLI11_PARSE(app, argc, argv);
   return setok::runtime::run_app("setok_infer", [&] {
-    setok::apps::apply_common_flags(common);
-    if (app.got_subcommand("inspect")) return inspect();
-    return 2;
+    if (app.got_subcommand("inspect")) {
+      setok::apps::apply_common_flags(common);
+      return inspect();
+    }
+    return tokenize();
   });
 }

@@ -13,6 +13,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   libtorch-dev          # LibTorch 1.13 (CPU)
   libopenblas0-pthread  # fast BLAS for torch matmuls (the reference BLAS is ~28x slower)
+  libopenblas0-openmp   # the OpenMP flavour our binaries load (cmake/SetokBlas.cmake)
   libgloo-dev           # c10d Gloo headers (distributed CPU runs)
   libopencv-dev         # image decoding / drawing
   nlohmann-json3-dev

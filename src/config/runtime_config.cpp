@@ -2,6 +2,9 @@
 
 #include "setok/runtime/device.h"
 #include "setok/runtime/error.h"
+#include "setok/runtime/logging.h"
+#include "setok/runtime/seed.h"
+#include "setok/runtime/threads.h"
 
 namespace setok::config {
 
@@ -21,6 +24,12 @@ void RuntimeConfig::validate(const std::string& path) const {
   if (seed < 0) fail(join(path, "seed"), "must be >= 0");
 }
 
+c10::Device RuntimeConfig::apply() const {
+  runtime::seed_all(static_cast<uint64_t>(seed));
+  runtime::set_num_threads(threads);
+  return runtime::resolve_device(device);
+}
+
 void LogConfig::describe(Schema& s) {
   s.choice("level", level, {"trace", "debug", "info", "warn", "error", "off"}, "log level");
   s.field("all_ranks", all_ranks, "ranks other than 0 also log below warnings");
@@ -29,6 +38,19 @@ void LogConfig::describe(Schema& s) {
 
 void LogConfig::validate(const std::string& path) const {
   if (every < 1) fail(join(path, "every"), "must be >= 1");
+}
+
+}  // namespace setok::config
+
+namespace setok::config {
+
+void LogConfig::apply(int rank, int world_size) const {
+  runtime::LogOptions o;
+  o.level = level;
+  o.rank = rank;
+  o.world_size = world_size;
+  o.all_ranks = all_ranks;
+  runtime::init_logging(o);
 }
 
 }  // namespace setok::config

@@ -22,18 +22,23 @@ AttentionImpl::AttentionImpl(const AttentionOptions& options) : options_(options
   out_proj = register_module("out_proj", linear(options.dim));
 }
 
-at::Tensor expand_key_mask(const at::Tensor& key_mask, int64_t batch, int64_t keys,
-                           const char* who) {
-  if (!key_mask.defined()) return {};
-  if (key_mask.dim() != 2 || key_mask.size(0) != batch || key_mask.size(1) != keys) {
-    throw Error(std::string(who) + ": key mask must be [" + std::to_string(batch) + ", " +
-                std::to_string(keys) + "], got " + c10::str(key_mask.sizes()));
+at::Tensor expand_attention_mask(const at::Tensor& mask, int64_t batch, int64_t queries,
+                                 int64_t keys, const char* who) {
+  if (!mask.defined()) return {};
+  if (mask.dim() == 2 && mask.size(0) == batch && mask.size(1) == keys) {
+    return mask.to(at::kBool).view({batch, 1, 1, keys});
   }
-  return key_mask.to(at::kBool).view({batch, 1, 1, keys});
+  if (mask.dim() == 3 && mask.size(0) == batch && mask.size(1) == queries && mask.size(2) == keys) {
+    return mask.to(at::kBool).unsqueeze(1);
+  }
+  throw Error(std::string(who) + ": mask must be [" + std::to_string(batch) + ", " +
+              std::to_string(keys) + "] or [" + std::to_string(batch) + ", " +
+              std::to_string(queries) + ", " + std::to_string(keys) + "], got " +
+              c10::str(mask.sizes()));
 }
 
 at::Tensor AttentionImpl::forward(const at::Tensor& x, const at::Tensor& context,
-                                  const at::Tensor& key_mask, bool causal) {
+                                  const at::Tensor& mask, bool causal) {
   const at::Tensor& ctx = context.defined() ? context : x;
   if (x.dim() != 3 || ctx.dim() != 3 || x.size(0) != ctx.size(0)) {
     throw Error("Attention: expected x [B, L, D] and context [B, S, Dkv], got " +
@@ -49,7 +54,7 @@ at::Tensor AttentionImpl::forward(const at::Tensor& x, const at::Tensor& context
   const at::Tensor k = heads(k_proj->forward(ctx), S);  // [B, H, S, E]
   const at::Tensor v = heads(v_proj->forward(ctx), S);  // [B, H, S, E]
   SdpaOptions sdpa;
-  sdpa.mask = expand_key_mask(key_mask, B, S, "Attention");
+  sdpa.mask = expand_attention_mask(mask, B, L, S, "Attention");
   sdpa.causal = causal;
   sdpa.dropout_p = is_training() ? options_.dropout : 0.0;
   const at::Tensor o = scaled_dot_product_attention(q, k, v, sdpa);           // [B, H, L, E]

@@ -20,9 +20,11 @@ MlpImpl::MlpImpl(const MlpOptions& options) : options_(options) {
 }
 
 at::Tensor MlpImpl::forward(const at::Tensor& x) {
+  const bool drop = is_training() && options_.dropout > 0.0;
   at::Tensor h = activate(fc1->forward(x), options_.activation);  // [..., hidden]
-  h = at::dropout(h, options_.dropout, is_training());
-  return at::dropout(fc2->forward(h), options_.dropout, is_training());  // [..., out]
+  if (drop) h = at::dropout(h, options_.dropout, true);
+  at::Tensor y = fc2->forward(h);  // [..., out]
+  return drop ? at::dropout(y, options_.dropout, true) : y;
 }
 
 }  // namespace setok::nn

@@ -42,18 +42,15 @@ at::Tensor causal_mask(int64_t lq, int64_t lk, const at::Device& device) {
   return at::ones({lq, lk}, at::TensorOptions().dtype(at::kBool).device(device)).tril();
 }
 
-// The mask and causal flag folded into one additive float mask (or undefined when neither).
+// The mask and causal flag folded into one additive float mask (undefined when neither).
 at::Tensor combined_additive_mask(const at::Tensor& q, const at::Tensor& k, const SdpaOptions& o,
                                   at::ScalarType dtype) {
   at::Tensor add;
   const double neg_inf = -std::numeric_limits<double>::infinity();
   if (o.mask.defined()) {
-    if (o.mask.scalar_type() == at::kBool) {
-      add = at::zeros(o.mask.sizes(), q.options().dtype(dtype))
-                .masked_fill(o.mask.logical_not(), neg_inf);
-    } else {
-      add = o.mask.to(dtype);
-    }
+    add = o.mask.scalar_type() == at::kBool ? at::zeros(o.mask.sizes(), q.options().dtype(dtype))
+                                                  .masked_fill(o.mask.logical_not(), neg_inf)
+                                            : o.mask.to(dtype);
   }
   if (o.causal) {
     auto c =
@@ -64,14 +61,19 @@ at::Tensor combined_additive_mask(const at::Tensor& q, const at::Tensor& k, cons
   return add;
 }
 
-// [..., Lq, 1] bool: rows whose every key is blocked (undefined when nothing can be blocked).
+// [..., Lq, 1] bool: rows whose every key is blocked (undefined when none can be).
 at::Tensor fully_masked_rows(const at::Tensor& q, const at::Tensor& k, const SdpaOptions& o) {
-  if (!o.mask.defined() && !(o.causal && q.size(-2) > 0 && k.size(-2) == 0)) {
+  if (!o.mask.defined()) {
     // Causal alone never blocks a whole row when Lk >= 1 (key 0 is always visible).
     return {};
   }
-  at::Tensor additive = combined_additive_mask(q, k, o, at::kFloat);
-  return additive.amax(-1, /*keepdim=*/true) == -std::numeric_limits<float>::infinity();
+  if (o.mask.scalar_type() == at::kBool) {
+    at::Tensor visible = o.mask;
+    if (o.causal) visible = visible & causal_mask(q.size(-2), k.size(-2), q.device());
+    return visible.any(-1, /*keepdim=*/true).logical_not();
+  }
+  return combined_additive_mask(q, k, o, at::kFloat).amax(-1, /*keepdim=*/true) ==
+         -std::numeric_limits<float>::infinity();
 }
 
 }  // namespace
@@ -84,13 +86,24 @@ at::Tensor sdpa_math(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
   const bool low_precision = q.scalar_type() == at::kHalf || q.scalar_type() == at::kBFloat16;
   const at::ScalarType compute = low_precision ? at::kFloat : q.scalar_type();
   at::Tensor scores =
-      at::matmul(q.to(compute), k.to(compute).transpose(-2, -1)) * scale;  // [..., Lq, Lk]
-  if (at::Tensor add = combined_additive_mask(q, k, options, compute); add.defined()) {
-    scores = scores + add;
+      at::matmul(q.to(compute), k.to(compute).transpose(-2, -1)).mul_(scale);  // [..., Lq, Lk]
+  const double neg_inf = -std::numeric_limits<double>::infinity();
+  // `scores` is a fresh tensor (matmul output, not needed by its backward): mask in place.
+  if (options.mask.defined()) {
+    if (options.mask.scalar_type() == at::kBool) {
+      scores.masked_fill_(options.mask.logical_not(), neg_inf);
+    } else {
+      scores.add_(options.mask.to(compute));
+    }
+  }
+  if (options.causal) {
+    scores.masked_fill_(causal_mask(q.size(-2), k.size(-2), q.device()).logical_not(), neg_inf);
   }
   at::Tensor probs = at::softmax(scores, -1);
   // Rows with no visible key: softmax of all -inf is NaN; define them as attending to nothing.
-  if (at::Tensor blocked = fully_masked_rows(q, k, options); blocked.defined()) {
+  // (Out of place: softmax's backward needs its output.)
+  if (at::Tensor blocked = fully_masked_rows(q, k, options);
+      blocked.defined() && blocked.any().item<bool>()) {
     probs = probs.masked_fill(blocked, 0.0);
   }
   if (options.dropout_p > 0.0) probs = at::dropout(probs, options.dropout_p, /*train=*/true);

@@ -25,10 +25,9 @@ TransformerBlockImpl::TransformerBlockImpl(const TransformerOptions& o) : dropou
   mlp = register_module("mlp", Mlp(m));
 }
 
-at::Tensor TransformerBlockImpl::forward(const at::Tensor& x, const at::Tensor& key_mask,
-                                         bool causal) {
-  at::Tensor a = self_attn->forward(layer_norm1->forward(x), {}, key_mask, causal);  // [B, L, D]
-  at::Tensor h = x + at::dropout(a, dropout_, is_training());
+at::Tensor TransformerBlockImpl::forward(const at::Tensor& x, const at::Tensor& mask, bool causal) {
+  at::Tensor a = self_attn->forward(layer_norm1->forward(x), {}, mask, causal);  // [B, L, D]
+  at::Tensor h = x + (is_training() && dropout_ > 0.0 ? at::dropout(a, dropout_, true) : a);
   return h + mlp->forward(layer_norm2->forward(h));  // [B, L, D]
 }
 
@@ -42,13 +41,13 @@ TransformerBlock TransformerImpl::block(int64_t i) const {
   return TransformerBlock(layers->ptr<TransformerBlockImpl>(i));
 }
 
-at::Tensor TransformerImpl::forward(const at::Tensor& x, const at::Tensor& key_mask, bool causal,
+at::Tensor TransformerImpl::forward(const at::Tensor& x, const at::Tensor& mask, bool causal,
                                     int64_t upto, std::vector<at::Tensor>* hidden_states) {
   const int64_t n = upto < 0 ? depth() : std::min(upto, depth());
   at::Tensor h = x;
   if (hidden_states) hidden_states->push_back(h);
   for (int64_t i = 0; i < n; ++i) {
-    h = block(i)->forward(h, key_mask, causal);
+    h = block(i)->forward(h, mask, causal);
     if (hidden_states) hidden_states->push_back(h);
   }
   return h;

@@ -111,6 +111,33 @@ Clusters dpc_knn(const at::Tensor& x_in, const DpcKnnOptions& o,
   return out;
 }
 
+Clusters dpc_knn_per_image(const at::Tensor& x, const DpcKnnOptions& o,
+                           std::optional<at::Generator> noise) {
+  check(x, o, 3);
+  std::vector<Clusters> per;
+  int64_t L = 0;
+  for (int64_t b = 0; b < x.size(0); ++b) {
+    per.push_back(dpc_knn(x.narrow(0, b, 1), o, noise));
+    L = std::max(L, per.back().max_count());
+  }
+  auto pad = [L](const at::Tensor& t) { return at::constant_pad_nd(t, {0, L - t.size(1)}); };
+  std::vector<at::Tensor> centres, masks, assignment, scores, counts;
+  for (const auto& c : per) {
+    centres.push_back(pad(c.centres));
+    masks.push_back(pad(c.centre_mask));
+    assignment.push_back(c.assignment);
+    scores.push_back(c.scores);
+    counts.push_back(c.counts);
+  }
+  Clusters out;
+  out.centres = at::cat(centres);
+  out.centre_mask = at::cat(masks);
+  out.assignment = at::cat(assignment);
+  out.scores = at::cat(scores);
+  out.counts = at::cat(counts);
+  return out;
+}
+
 Clusters dpc_knn_reference(const at::Tensor& x_in, const DpcKnnOptions& o) {
   check(x_in, o, 2);
   at::NoGradGuard no_grad;

@@ -2,6 +2,11 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
+
+#include "setok/io/checkpoint.h"
+#include "setok/io/state_dict.h"
+#include "setok/io/tensor_store.h"
 #include "setok/runtime/error.h"
 #include "setok/runtime/seed.h"
 #include "setok/tokenizer/position_encoding.h"
@@ -56,19 +61,47 @@ SetokTokens SetokTokenizerImpl::forward_features(const at::Tensor& features, int
   }
   at::Tensor x = features;  // [B, N, C]
   if (config_.position_encoding) {
-    const at::Tensor pe = position_encoding_2d(grid_h, grid_w, x.size(2), x.device());  // [h, w, C]
-    x = x + pe.view({1, grid_h * grid_w, x.size(2)}).to(x.scalar_type());
+    const int64_t N = grid_h * grid_w, C = x.size(2);
+    if (!position_cache_.defined() || position_cache_.size(1) != N ||
+        position_cache_.device() != x.device() ||
+        position_cache_.scalar_type() != x.scalar_type()) {
+      position_cache_ = position_encoding_2d(grid_h, grid_w, C, x.device())  // [h, w, C]
+                            .view({1, N, C})
+                            .to(x.scalar_type());
+    }
+    x = x + position_cache_;
   }
   SetokTokens out;
   out.grid_h = grid_h;
   out.grid_w = grid_w;
   // Clustering sees the features but never passes gradients (dpc_knn detaches).
-  out.clusters =
-      dpc_knn(x, clustering_, clustering_.tie_noise ? std::optional(noise_) : std::nullopt);
+  const auto noise = clustering_.tie_noise ? std::optional(noise_) : std::nullopt;
+  out.clusters = mode_ == MergeMode::kBatched ? dpc_knn(x, clustering_, noise)
+                                              : dpc_knn_per_image(x, clustering_, noise);
   MergedTokens merged = merger->forward(x, out.clusters.assignment, out.clusters.counts, mode_);
   out.tokens = merged.tokens;
   out.mask = merged.mask;
   return out;
+}
+
+}  // namespace setok::tokenizer
+
+namespace setok::tokenizer {
+
+void load_tokenizer_weights(SetokTokenizerImpl& tokenizer, const std::filesystem::path& path) {
+  namespace fs = std::filesystem;
+  fs::path file = path;
+  if (fs::is_directory(path)) {
+    const fs::path step = io::resolve_checkpoint(path);
+    file = fs::exists(step / "model.safetensors") ? step / "model.safetensors" : step;
+  }
+  const io::TensorStore store = io::TensorStore::open(file);
+  io::LoadOptions options;
+  const auto names = store.names();
+  const bool full = std::any_of(names.begin(), names.end(),
+                                [](const std::string& n) { return n.rfind("tokenizer.", 0) == 0; });
+  if (full) options.name_map.prefix("tokenizer.", "").ignore(R"((?!tokenizer\.).*)");
+  io::load_state(tokenizer, store, options);
 }
 
 }  // namespace setok::tokenizer

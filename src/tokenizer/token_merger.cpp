@@ -50,37 +50,29 @@ void TokenMergerImpl::check(const at::Tensor& x, const at::Tensor& assignment,
   }
 }
 
+MergedTokens TokenMergerImpl::cluster_means(const at::Tensor& h, const at::Tensor& assignment,
+                                            const at::Tensor& counts) {
+  const int64_t B = h.size(0), N = h.size(1), C = h.size(2);
+  const int64_t L = counts.max().item<int64_t>();
+  const at::Tensor index = assignment.unsqueeze(2).expand({B, N, C});                  // [B, N, C]
+  const at::Tensor sums = at::zeros({B, L, C}, h.options()).scatter_add(1, index, h);  // [B, L, C]
+  const at::Tensor sizes =
+      at::zeros({B, L}, h.options()).scatter_add(1, assignment, at::ones({B, N}, h.options()));
+  MergedTokens out;
+  out.mask = at::arange(L, assignment.options()).unsqueeze(0) < counts.unsqueeze(1);  // [B, L]
+  if ((sizes.eq(0) & out.mask).any().item<bool>()) {
+    throw Error("token merger: a cluster has no members");
+  }
+  out.tokens = sums / sizes.clamp_min(1).unsqueeze(2);  // [B, L, C]; padded slots stay zero
+  return out;
+}
+
 MergedTokens TokenMergerImpl::pool_batched(const at::Tensor& x, const at::Tensor& assignment,
                                            const at::Tensor& counts) {
-  const int64_t B = x.size(0), N = x.size(1), C = x.size(2);
-  const auto i64 = assignment.options();
-  const at::Tensor offsets = counts.cumsum(0) - counts;                  // [B]
-  const int64_t G = counts.sum().item<int64_t>();                        // clusters in the batch
-  const at::Tensor g = (assignment + offsets.unsqueeze(1)).reshape(-1);  // [B*N] global cluster id
-  const at::Tensor sizes = at::bincount(g, {}, G);                       // [G]
-  if ((sizes == 0).any().item<bool>()) throw Error("token merger: a cluster has no members");
-  const int64_t M = sizes.max().item<int64_t>();
-  // Members grouped by cluster, raster order inside each cluster.
-  const at::Tensor pos = at::arange(B * N, i64);
-  const at::Tensor order = std::get<1>((g * (B * N) + pos).sort());         // [B*N]
-  const at::Tensor g_sorted = g.index_select(0, order);                     // [B*N]
-  const at::Tensor start = sizes.cumsum(0) - sizes;                         // [G]
-  const at::Tensor rank = pos - start.index_select(0, g_sorted);            // [B*N] slot in cluster
-  const at::Tensor members = x.reshape({B * N, C}).index_select(0, order);  // [B*N, C]
-  const at::Tensor padded =
-      at::zeros({G, M, C}, x.options()).index_put({g_sorted, rank}, members);           // [G, M, C]
-  const at::Tensor member_mask = at::arange(M, i64).unsqueeze(0) < sizes.unsqueeze(1);  // [G, M]
-  const at::Tensor h = inner_encoder->forward(padded, member_mask);                     // [G, M, C]
-  const at::Tensor pooled = (h * member_mask.unsqueeze(2).to(h.scalar_type())).sum(1) /
-                            sizes.unsqueeze(1).to(h.scalar_type());  // [G, C]
-  // Back to [B, L_max, C].
-  const int64_t L = counts.max().item<int64_t>();
-  const at::Tensor image = at::repeat_interleave(at::arange(B, i64), counts);    // [G]
-  const at::Tensor local = at::arange(G, i64) - offsets.index_select(0, image);  // [G]
-  MergedTokens out;
-  out.tokens = at::zeros({B, L, C}, x.options()).index_put({image, local}, pooled);  // [B, L, C]
-  out.mask = at::arange(L, i64).unsqueeze(0) < counts.unsqueeze(1);                  // [B, L]
-  return out;
+  // Block-diagonal mask: i attends to j only within one cluster (always includes i itself).
+  const at::Tensor same = assignment.unsqueeze(2) == assignment.unsqueeze(1);  // [B, N, N]
+  const at::Tensor h = inner_encoder->forward(x, same);                        // [B, N, C]
+  return cluster_means(h, assignment, counts);
 }
 
 MergedTokens TokenMergerImpl::pool_loop(const at::Tensor& x, const at::Tensor& assignment,

@@ -7,27 +7,15 @@
 #include <string>
 
 #include "fixtures.h"
+#include "run_cli.h"
 #include "safetensors_bytes.h"
 #include "temp_dir.h"
 
 namespace setok::test {
 namespace {
 
-struct CliRun {
-  int code;
-  std::string out;  // stdout + stderr
-};
-
 CliRun run_cli(const std::string& args) {
-  const std::string cmd = std::string(SETOK_INFER_BIN) + " " + args + " 2>&1";
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return {-1, "popen failed"};
-  std::string out;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) out.append(buf.data(), n);
-  const int status = pclose(pipe);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  return run_command(std::string(SETOK_INFER_BIN) + " " + args);
 }
 
 TEST(CliInspect, ListsShardedLlama) {

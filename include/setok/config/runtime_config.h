@@ -2,6 +2,8 @@
 // Sections every app's config shares: where and how to run (`runtime`) and what to log (`log`).
 #include <string>
 
+#include <c10/core/Device.h>
+
 #include "setok/config/schema.h"
 
 namespace setok::config {
@@ -13,6 +15,11 @@ struct RuntimeConfig : Section {
 
   void describe(Schema& s) override;
   void validate(const std::string& path) const override;
+
+  // Seeds everything (runtime::seed_all), sets ATen's thread count and returns the resolved
+  // device (an error when it is not available). Call before building models: generators of
+  // ours are derived from the seed when they are created.
+  c10::Device apply() const;
 };
 
 struct LogConfig : Section {
@@ -22,6 +29,9 @@ struct LogConfig : Section {
 
   void describe(Schema& s) override;
   void validate(const std::string& path) const override;
+
+  // Configures the default logger for this process.
+  void apply(int rank = 0, int world_size = 1) const;
 };
 
 }  // namespace setok::config

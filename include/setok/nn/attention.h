@@ -1,7 +1,9 @@
 #pragma once
 // Multi-head attention with separate q/k/v/out projections (HF names q_proj, k_proj, v_proj,
-// out_proj): self-attention, or cross-attention when a context is given. Masks are key-padding
-// masks (true = real key); the kernel is nn::scaled_dot_product_attention.
+// out_proj): self-attention, or cross-attention when a context is given. The kernel is
+// nn::scaled_dot_product_attention. Masks are bool, true = may attend:
+//   [B, S]     key padding (the same keys for every query), or
+//   [B, L, S]  per query (e.g. block-diagonal: attend only within one's own group).
 #include <torch/nn/module.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/pimpl.h>
@@ -21,10 +23,10 @@ class AttentionImpl : public torch::nn::Module {
   explicit AttentionImpl(const AttentionOptions& options);
 
   // x [B, L, dim]; context [B, S, kv_dim] or undefined (self-attention: context = x);
-  // key_mask [B, S] bool (true = attend) or undefined; causal: query i sees keys <= i.
+  // mask [B, S] or [B, L, S] bool or undefined; causal: query i sees keys <= i.
   // Returns [B, L, dim].
   at::Tensor forward(const at::Tensor& x, const at::Tensor& context = {},
-                     const at::Tensor& key_mask = {}, bool causal = false);
+                     const at::Tensor& mask = {}, bool causal = false);
 
   const AttentionOptions& options() const { return options_; }
 
@@ -38,9 +40,9 @@ class AttentionImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Attention);
 
-// [B, S] bool key mask -> [B, 1, 1, S] for SDPA; checks shape against the keys. `who` names
-// the caller in errors.
-at::Tensor expand_key_mask(const at::Tensor& key_mask, int64_t batch, int64_t keys,
-                           const char* who);
+// [B, S] -> [B, 1, 1, S] and [B, L, S] -> [B, 1, L, S] bool, for SDPA over [B, H, L, S];
+// checks the shape. `who` names the caller in errors.
+at::Tensor expand_attention_mask(const at::Tensor& mask, int64_t batch, int64_t queries,
+                                 int64_t keys, const char* who);
 
 }  // namespace setok::nn

@@ -30,8 +30,9 @@ struct TransformerOptions {
 class TransformerBlockImpl : public torch::nn::Module {
  public:
   explicit TransformerBlockImpl(const TransformerOptions& options);
-  // x [B, L, D], key_mask [B, L] bool or undefined -> [B, L, D]
-  at::Tensor forward(const at::Tensor& x, const at::Tensor& key_mask = {}, bool causal = false);
+  // x [B, L, D]; mask [B, L] (key padding) or [B, L, L] (per query) bool, or undefined
+  // -> [B, L, D]
+  at::Tensor forward(const at::Tensor& x, const at::Tensor& mask = {}, bool causal = false);
 
   torch::nn::LayerNorm layer_norm1{nullptr};
   Attention self_attn{nullptr};
@@ -49,7 +50,7 @@ class TransformerImpl : public torch::nn::Module {
 
   // Runs the first `upto` blocks (all when upto < 0). When `hidden_states` is given it receives
   // the input followed by every block's output ([B, L, D] each).
-  at::Tensor forward(const at::Tensor& x, const at::Tensor& key_mask = {}, bool causal = false,
+  at::Tensor forward(const at::Tensor& x, const at::Tensor& mask = {}, bool causal = false,
                      int64_t upto = -1, std::vector<at::Tensor>* hidden_states = nullptr);
 
   int64_t depth() const { return static_cast<int64_t>(layers->size()); }

@@ -44,6 +44,11 @@ struct Clusters {
 Clusters dpc_knn(const at::Tensor& x, const DpcKnnOptions& options,
                  std::optional<at::Generator> noise = std::nullopt);
 
+// dpc_knn called once per image ([1, N, C] each) and padded to one Clusters: the released
+// code's per-image structure, used by the tokenizer's loop mode (benchmark baseline).
+Clusters dpc_knn_per_image(const at::Tensor& x, const DpcKnnOptions& options,
+                           std::optional<at::Generator> noise = std::nullopt);
+
 // One image at a time with host loops, written straight from the formulas above: the test
 // oracle for dpc_knn and the baseline of `setok_bench tokenizer`. x [N, C]; no noise.
 Clusters dpc_knn_reference(const at::Tensor& x, const DpcKnnOptions& options);

@@ -2,6 +2,7 @@
 // SeTok: images -> a variable number of semantic tokens per image (DESIGN §2, §5.2-§5.5).
 //   pixels [B, 3, S, S] -> SigLIP hidden state [B, N, C] (+ 2-D position encoding)
 //   -> DPC-KNN clusters (no grad) -> token merger -> tokens [B, L_max, D] + mask [B, L_max]
+#include <filesystem>
 #include <optional>
 
 #include <ATen/core/Generator.h>
@@ -35,7 +36,9 @@ class SetokTokenizerImpl : public torch::nn::Module {
   // Tower features [B, N, C]; without gradients when the tower is frozen.
   at::Tensor encode(const at::Tensor& pixel_values);
 
-  // Mode for forward(); the config's merge_mode initially.
+  // kBatched: one batched clustering and merger pass. kLoop: clustering per image and the
+  // merger per image and cluster, the released code's structure (oracle / benchmark baseline).
+  // The config's merge_mode initially.
   void set_merge_mode(MergeMode mode) { mode_ = mode; }
   MergeMode merge_mode() const { return mode_; }
   bool tower_trainable() const { return trainable_; }
@@ -52,8 +55,19 @@ class SetokTokenizerImpl : public torch::nn::Module {
   int64_t select_layer_;
   bool trainable_;
   MergeMode mode_;
-  at::Generator noise_;  // tie-break noise stream, seeded from the run seed
+  at::Generator noise_;        // tie-break noise stream, seeded from the run seed
+  at::Tensor position_cache_;  // [1, N, C] for the last grid / device / dtype used
 };
 TORCH_MODULE(SetokTokenizer);
+
+}  // namespace setok::tokenizer
+
+namespace setok::tokenizer {
+
+// Loads tokenizer weights strictly from `path`: a .safetensors file, a step folder or a run /
+// checkpoints folder (its latest step's model.safetensors). A full SeTok state (names
+// "tokenizer.*") and a tokenizer-only state are both accepted; other "*" entries of a full
+// state (detokenizer, losses) are ignored.
+void load_tokenizer_weights(SetokTokenizerImpl& tokenizer, const std::filesystem::path& path);
 
 }  // namespace setok::tokenizer

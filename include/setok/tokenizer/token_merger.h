@@ -3,10 +3,13 @@
 // cluster and is mean-pooled into one vector per cluster; an inter-cluster transformer then runs
 // over each image's cluster vectors, and a Linear maps them to the token width.
 //
-// Batched mode gathers every cluster of every image into one padded batch [G, M, C]
-// (G = sum of cluster counts, M = largest cluster) with a key-padding mask, so the whole batch
-// is a fixed number of kernel launches. Loop mode runs the same modules one image and one
-// cluster at a time (the released code's structure): a test oracle and benchmark baseline.
+// Batched mode runs the inner transformer over every image's tokens at once, in place, with a
+// block-diagonal attention mask (token i may attend to token j only when both are in the same
+// cluster). Norms and MLPs act per token, so this is exactly "each cluster on its own" without
+// gathering clusters into a padded batch: no padding waste however uneven the cluster sizes,
+// no gather/scatter, and a fixed number of kernel launches. Cluster means come from one
+// scatter-add. Loop mode runs the same modules one image and one cluster at a time (the released
+// code's structure): the test oracle and benchmark baseline.
 #include <utility>
 
 #include <torch/nn/module.h>
@@ -64,6 +67,8 @@ class TokenMergerImpl : public torch::nn::Module {
   void check(const at::Tensor& x, const at::Tensor& assignment, const at::Tensor& counts) const;
   MergedTokens pool_batched(const at::Tensor& x, const at::Tensor& assignment,
                             const at::Tensor& counts);
+  static MergedTokens cluster_means(const at::Tensor& h, const at::Tensor& assignment,
+                                    const at::Tensor& counts);
   MergedTokens pool_loop(const at::Tensor& x, const at::Tensor& assignment,
                          const at::Tensor& counts);
   TokenMergerOptions options_;

@@ -65,6 +65,24 @@ TEST(Attention, SelfAndCrossMatchExplicitFormula) {
   expect_close(cross->forward(x, c, mask), explicit_attention(*cross, x, c, mask), 1e-5, "cross");
 }
 
+TEST(Attention, PerQueryMaskRestrictsEachQuery) {
+  // Block-diagonal mask: tokens attend only within their group, exactly as if each group ran
+  // on its own.
+  at::manual_seed(6);
+  AttentionOptions o;
+  o.dim = 8;
+  o.heads = 2;
+  Attention m(o);
+  const at::Tensor x = at::randn({1, 5, 8});
+  const at::Tensor group = at::tensor({0, 1, 0, 1, 1}).view({1, 5});
+  const at::Tensor same = group.unsqueeze(2) == group.unsqueeze(1);  // [1, 5, 5]
+  const at::Tensor out = m->forward(x, {}, same);
+  const at::Tensor g0 = at::tensor({0, 2}), g1 = at::tensor({1, 3, 4});
+  expect_close(out.index_select(1, g0), m->forward(x.index_select(1, g0)), 1e-5, "group 0");
+  expect_close(out.index_select(1, g1), m->forward(x.index_select(1, g1)), 1e-5, "group 1");
+  EXPECT_THROW(m->forward(x, {}, at::ones({1, 4, 5}, at::kBool)), Error);
+}
+
 TEST(Attention, MaskedKeysNeverReachOutputs) {
   at::manual_seed(1);
   AttentionOptions o;

@@ -52,6 +52,20 @@ TEST(DpcKnn, BatchedEqualsPerImageReference) {
   }
 }
 
+TEST(DpcKnn, PerImageCallsPadToTheBatchedResult) {
+  const at::Tensor x = at::stack({blobs(2, 12, 8, 4), blobs(3, 8, 8, 5)});
+  DpcKnnOptions o;
+  o.k = 4;
+  o.threshold = 1.0;
+  o.tie_noise = false;
+  const Clusters a = dpc_knn(x, o), b = dpc_knn_per_image(x, o);
+  EXPECT_TRUE(at::equal(a.centres, b.centres));
+  EXPECT_TRUE(at::equal(a.centre_mask, b.centre_mask));
+  EXPECT_TRUE(at::equal(a.assignment, b.assignment));
+  EXPECT_TRUE(at::equal(a.counts, b.counts));
+  EXPECT_TRUE(at::allclose(a.scores, b.scores));
+}
+
 TEST(DpcKnn, FindsWellSeparatedBlobs) {
   DpcKnnOptions o;
   o.k = 5;

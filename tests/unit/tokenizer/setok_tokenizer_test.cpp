@@ -6,7 +6,11 @@
 
 #include "errors.h"
 #include "fixtures.h"
+#include "setok/io/checkpoint.h"
+#include "setok/io/safetensors.h"
+#include "setok/io/state_dict.h"
 #include "setok/runtime/seed.h"
+#include "temp_dir.h"
 
 namespace setok::tokenizer {
 namespace {
@@ -153,6 +157,42 @@ TEST(SetokTokenizer, LoadsPretrainedTower) {
   tok->eval();
   const SetokTokens out = tok->forward(at::randn({2, 3, 32, 32}));
   EXPECT_EQ(out.clusters.assignment.size(1), 16);  // 4 x 4 patches of 8
+}
+
+}  // namespace
+}  // namespace setok::tokenizer
+
+namespace setok::tokenizer {
+namespace {
+
+TEST(SetokTokenizerWeights, LoadsFullAndTokenizerOnlyStates) {
+  test::TempDir dir;
+  runtime::seed_all(6);
+  SetokTokenizer a(tiny_vision(false), tiny_tokenizer());
+  SetokTokenizer b(tiny_vision(false), tiny_tokenizer());
+  // A full SeTok state: tokenizer.* plus other parts that must be ignored.
+  io::NamedTensors full;
+  for (auto& [name, t] : io::module_state(*a)) full.emplace_back("tokenizer." + name, t);
+  full.emplace_back("detokenizer.head.weight", at::zeros({2, 2}));
+  io::save_safetensors(dir / "full.safetensors", full);
+  load_tokenizer_weights(*b, dir / "full.safetensors");
+  EXPECT_TRUE(at::equal(a->merger->out->weight, b->merger->out->weight));
+  // A tokenizer-only state, reached through a run folder's latest checkpoint.
+  SetokTokenizer c(tiny_vision(false), tiny_tokenizer());
+  io::CheckpointDir ckpt(dir / "run" / "checkpoints");
+  ckpt.save(3,
+            [&](const std::filesystem::path& f) { io::save_state(*a, f / "model.safetensors"); });
+  load_tokenizer_weights(*c, dir / "run");
+  EXPECT_TRUE(at::equal(a->vision_tower->embeddings->patch_embedding->weight,
+                        c->vision_tower->embeddings->patch_embedding->weight));
+  // A state of another shape is a strict error naming the key.
+  TokenizerConfig wider = tiny_tokenizer();
+  wider.out_dim = 32;
+  SetokTokenizer d(tiny_vision(false), wider);
+  EXPECT_NE(error_of([&] {
+              load_tokenizer_weights(*d, dir / "full.safetensors");
+            }).find("shape mismatch: merger.out.weight"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -1,0 +1,45 @@
+// setok_bench: performance measurements (never asserted by tests; see docs/benchmarks.md).
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "common.h"
+#include "setok/config/setok_config.h"
+#include "setok/infer/tokenizer_bench.h"
+#include "setok/runtime/app.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"setok_bench: measure setok components"};
+  app.require_subcommand(1);
+  setok::apps::CommonFlags common;
+  setok::apps::add_common_flags(app, common);
+
+  setok::apps::ConfigFlags config_flags;
+  setok::infer::TokenizerBenchOptions options;
+  bool json = false;
+  CLI::App* tok = app.add_subcommand(
+      "tokenizer",
+      "Batched SeTok tokenizer vs its loop mode (per-image clustering, per-cluster merging) on "
+      "the same weights and random images: images/s, ratio, and the tower / clustering+merger "
+      "split. Without --config: the built-in defaults (a SigLIP-B/16-sized random tower)");
+  setok::apps::add_config_flags(*tok, config_flags, setok::config::SetokConfig{},
+                                /*required=*/false);
+  tok->add_option("--batch", options.batch, "images per batch")->capture_default_str();
+  tok->add_option("--iters", options.iters, "timed repetitions (median reported)")
+      ->capture_default_str();
+  tok->add_option("--warmup", options.warmup, "untimed repetitions first")->capture_default_str();
+  tok->add_flag("--json", json, "machine-readable JSON on stdout");
+  CLI11_PARSE(app, argc, argv);
+
+  return setok::runtime::run_app("setok_bench", [&] {
+    setok::config::SetokConfig cfg;
+    const c10::Device device =
+        setok::apps::load_and_apply(cfg, config_flags, common, cfg.runtime, cfg.log);
+    options.seed = static_cast<uint64_t>(cfg.runtime.seed);
+    setok::tokenizer::SetokTokenizer model(cfg.model.vision, cfg.model.tokenizer);
+    model->to(device);
+    const auto result = setok::infer::bench_tokenizer(*model, device, options);
+    std::cout << (json ? result.to_json().dump(2) + "\n" : result.to_text());
+    return 0;
+  });
+}

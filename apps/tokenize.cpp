@@ -1,0 +1,74 @@
+#include "tokenize.h"
+
+#include <memory>
+
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+
+#include "setok/config/setok_config.h"
+#include "setok/infer/tokenize.h"
+#include "setok/runtime/error.h"
+
+namespace setok::apps {
+
+std::function<int()> add_tokenize_command(CLI::App& app, const CommonFlags& common) {
+  struct Flags {
+    ConfigFlags config;
+    std::string checkpoint;
+    std::vector<std::string> images;
+    std::string list;
+    std::string image_root;
+    std::string out;
+    int64_t batch = 8;
+    bool no_overlays = false;
+  };
+  auto f = std::make_shared<Flags>();
+  CLI::App* cmd = app.add_subcommand(
+      "tokenize",
+      "Tokenize images with SeTok: one JSONL record per image (token count, cluster sizes, "
+      "centres) and a PNG of its cluster map (coloured regions, centres marked)");
+  add_config_flags(*cmd, f->config, config::SetokConfig{}, /*required=*/true);
+  cmd->add_option("--checkpoint", f->checkpoint,
+                  "tokenizer weights: .safetensors, step folder or run folder (default: the "
+                  "config's weights: pretrained tower, untrained merger)");
+  auto* images = cmd->add_option("--images", f->images, "image files")->check(CLI::ExistingFile);
+  auto* list = cmd->add_option("--list", f->list, "JSONL list of {\"image\": path} records")
+                   ->check(CLI::ExistingFile);
+  images->excludes(list);
+  cmd->add_option("--image-root", f->image_root,
+                  "folder for relative paths in --list (default: the list's folder)");
+  cmd->add_option("--out", f->out, "output folder")->required();
+  cmd->add_option("--batch", f->batch, "images per batch")
+      ->check(CLI::Range(1, 4096))
+      ->capture_default_str();
+  cmd->add_flag("--no-overlays", f->no_overlays, "skip the PNG cluster maps");
+  return [f, &common] {
+    if (f->images.empty() && f->list.empty()) throw Error("tokenize: give --images or --list");
+    config::SetokConfig cfg;
+    const c10::Device device = load_and_apply(cfg, f->config, common, cfg.runtime, cfg.log);
+    tokenizer::SetokTokenizer tok(cfg.model.vision, cfg.model.tokenizer);
+    if (!f->checkpoint.empty()) tokenizer::load_tokenizer_weights(*tok, f->checkpoint);
+    tok->to(device);
+    tok->eval();
+    std::vector<std::filesystem::path> paths(f->images.begin(), f->images.end());
+    if (!f->list.empty()) {
+      const std::filesystem::path list_file = f->list;
+      paths = infer::read_image_list(list_file, f->image_root.empty()
+                                                    ? list_file.parent_path()
+                                                    : std::filesystem::path(f->image_root));
+    }
+    infer::TokenizeOptions options;
+    options.out_dir = f->out;
+    options.batch_size = f->batch;
+    options.overlays = !f->no_overlays;
+    const auto summary =
+        infer::tokenize_images(*tok, cfg.model.vision.preprocess(), paths, device, options);
+    spdlog::info(
+        "tokenized {} images, {:.2f} tokens per image; records in {}{}", summary.images,
+        summary.mean_tokens, summary.records.string(),
+        options.overlays ? ", cluster maps in " + (options.out_dir / "overlays").string() : "");
+    return 0;
+  };
+}
+
+}  // namespace setok::apps

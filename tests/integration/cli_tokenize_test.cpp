@@ -1,0 +1,103 @@
+// setok_infer tokenize end to end with the tiny config: records, overlays, errors.
+#include <gtest/gtest.h>
+
+#include <ATen/ATen.h>
+
+#include "run_cli.h"
+#include "setok/io/fs.h"
+#include "setok/io/image.h"
+#include "setok/io/json.h"
+#include "temp_dir.h"
+
+namespace setok::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kConfig = std::string(SETOK_SOURCE_DIR) + "/configs/setok_tiny.json";
+
+// A flat background with `n` coloured squares.
+at::Tensor squares(int n, int64_t side) {
+  at::Tensor img = at::full({3, side, side}, 40, at::kByte);
+  for (int i = 0; i < n; ++i) {
+    const int64_t s = side / 4, y = (i * 37) % (side - s), x = (i * 53 + 7) % (side - s);
+    img.narrow(1, y, s).narrow(2, x, s).copy_(
+        at::tensor({200 - 30 * i, 60 + 40 * i, 120}, at::kInt).to(at::kByte).view({3, 1, 1}));
+  }
+  return img;
+}
+
+CliRun tokenize(const std::string& args) {
+  return run_command(std::string(SETOK_INFER_BIN) + " tokenize --config " + kConfig + " " + args);
+}
+
+TEST(CliTokenize, WritesRecordsAndOverlays) {
+  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV";
+  TempDir dir;
+  std::string images;
+  for (int n = 1; n <= 3; ++n) {
+    const fs::path p = dir / ("scene" + std::to_string(n) + ".png");
+    io::write_image(p, squares(n, 96 + 16 * n));  // any size: preprocessing resizes
+    images += " " + p.string();
+  }
+  const CliRun r =
+      tokenize("--images" + images + " --out " + (dir / "out").string() + " --batch 2");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto rows = io::read_jsonl(dir / "out" / "tokens.jsonl");
+  ASSERT_EQ(rows.size(), 3u);
+  for (const auto& row : rows) {
+    const int64_t L = row["num_tokens"].get<int64_t>();
+    EXPECT_GE(L, 1);
+    EXPECT_EQ(row["cluster_sizes"].size(), static_cast<size_t>(L));
+    EXPECT_EQ(row["centres"].size(), static_cast<size_t>(L));
+    int64_t total = 0;
+    for (const auto& s : row["cluster_sizes"]) total += s.get<int64_t>();
+    EXPECT_EQ(total, 64);  // every patch of the 8 x 8 grid is in exactly one cluster
+    const at::Tensor overlay = io::read_image(dir / "out" / row["overlay"].get<std::string>());
+    EXPECT_EQ(overlay.sizes(), (std::vector<int64_t>{3, 256, 256}));  // 64 px upscaled x4
+  }
+  EXPECT_NE(r.out.find("tokenized 3 images"), std::string::npos) << r.out;
+}
+
+TEST(CliTokenize, ListInputAndErrors) {
+  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV";
+  TempDir dir;
+  io::write_image(dir / "a.png", squares(2, 64));
+  io::write_file_atomic(dir / "list.jsonl", "{\"image\": \"a.png\"}\n{\"image\": \"a.png\"}\n");
+  CliRun r = tokenize("--list " + (dir / "list.jsonl").string() + " --out " +
+                      (dir / "out").string() + " --no-overlays");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(io::read_jsonl(dir / "out" / "tokens.jsonl").size(), 2u);
+  EXPECT_FALSE(fs::exists(dir / "out" / "overlays"));
+
+  io::write_file_atomic(dir / "bad.jsonl", "{\"image\": \"a.png\"}\n{\"img\": \"b.png\"}\n");
+  r = tokenize("--list " + (dir / "bad.jsonl").string() + " --out " + (dir / "o2").string());
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("bad.jsonl: record 1: expected an object with an \"image\" string"),
+            std::string::npos)
+      << r.out;
+
+  io::write_file_atomic(dir / "broken.png", "not an image");
+  r = tokenize("--images " + (dir / "broken.png").string() + " --out " + (dir / "o3").string());
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("broken.png: cannot decode image"), std::string::npos) << r.out;
+
+  r = tokenize("--images " + (dir / "a.png").string() + " --out " + (dir / "o4").string() +
+               " --set model.tokenizer.k=0");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("model.tokenizer.k: must be >= 1"), std::string::npos) << r.out;
+
+  r = tokenize("--out " + (dir / "o5").string());
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("give --images or --list"), std::string::npos) << r.out;
+}
+
+TEST(CliTokenize, HelpConfigListsKeys) {
+  const CliRun r = run_command(std::string(SETOK_INFER_BIN) + " tokenize --help-config");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("model.tokenizer.threshold  number  0.5"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("model.vision.select_layer"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace setok::test
