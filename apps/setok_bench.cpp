@@ -5,8 +5,11 @@
 
 #include "common.h"
 #include "setok/config/setok_config.h"
+#include "setok/infer/diffloss_bench.h"
 #include "setok/infer/tokenizer_bench.h"
 #include "setok/runtime/app.h"
+#include "setok/runtime/device.h"
+#include "setok/runtime/seed.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"setok_bench: measure setok components"};
@@ -29,7 +32,32 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   tok->add_option("--warmup", options.warmup, "untimed repetitions first")->capture_default_str();
   tok->add_flag("--json", json, "machine-readable JSON on stdout");
+
+  setok::infer::DiffLossBenchOptions dl_options;
+  std::string dl_device = "cpu";
+  bool dl_json = false;
+  CLI::App* dl = app.add_subcommand(
+      "diffloss", "DiffLoss sampling time (full respaced reverse process) and training step time");
+  dl->add_option("--device", dl_device, "cpu, cuda or cuda:N")->capture_default_str();
+  dl->add_option("--tokens", dl_options.tokens, "rows sampled at once")->capture_default_str();
+  dl->add_option("--target", dl_options.target_channels, "token width")->capture_default_str();
+  dl->add_option("--condition", dl_options.z_channels, "condition width")->capture_default_str();
+  dl->add_option("--width", dl_options.width, "MLP width")->capture_default_str();
+  dl->add_option("--depth", dl_options.depth, "residual blocks")->capture_default_str();
+  dl->add_option("--steps", dl_options.steps, "sampling steps (respacing)")->capture_default_str();
+  dl->add_option("--iters", dl_options.iters, "timed repetitions (median)")->capture_default_str();
+  dl->add_flag("--json", dl_json, "machine-readable JSON on stdout");
   CLI11_PARSE(app, argc, argv);
+  if (app.got_subcommand("diffloss")) {
+    return setok::runtime::run_app("setok_bench", [&] {
+      setok::apps::apply_common_flags(common);
+      setok::runtime::seed_all(0);
+      const auto r =
+          setok::infer::bench_diffloss(setok::runtime::resolve_device(dl_device), dl_options);
+      std::cout << (dl_json ? r.to_json().dump(2) + "\n" : r.to_text());
+      return 0;
+    });
+  }
 
   return setok::runtime::run_app("setok_bench", [&] {
     setok::config::SetokConfig cfg;

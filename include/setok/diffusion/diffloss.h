@@ -23,6 +23,11 @@ struct DiffLossOptions {
   std::string num_sampling_steps = "100";  // respacing of the sampling diffusion
   std::string noise_schedule = "cosine";
   int64_t diffusion_batch_mul = 1;  // each row is trained with this many (t, noise) draws
+  // Clamp predicted x_0 to [-1, 1] while sampling (for targets known to lie there, e.g.
+  // pixels). MAR samples unbounded tokens without it. With the cosine schedule the first
+  // sampling step multiplies epsilon errors by 1/sqrt(abar_T) ~ 2e4, so briefly trained heads
+  // on bounded data sample far better clamped.
+  bool clip_denoised = false;
 };
 
 class DiffLossImpl : public torch::nn::Module {
