@@ -4,6 +4,7 @@
 
 #include <ATen/ATen.h>
 
+#include "setok/io/hf_config.h"
 #include "setok/io/state_dict.h"
 #include "setok/io/tensor_store.h"
 #include "setok/nn/attention.h"
@@ -24,28 +25,18 @@ void QFormerConfig::check(const std::string& label) const {
 }
 
 QFormerConfig parse_qformer_config(const io::Json& j, const std::string& label) {
-  if (!j.is_object()) throw Error(label + ": expected a JSON object");
+  const io::HfConfigReader r(j, label);
   QFormerConfig c;
-  auto get_int = [&](const char* key, int64_t& out) {
-    if (!j.contains(key) || j[key].is_null()) return;
-    if (!j[key].is_number_integer()) throw Error(label + ": " + key + ": expected integer");
-    out = j[key].get<int64_t>();
-  };
-  auto get_double = [&](const char* key, double& out) {
-    if (!j.contains(key) || j[key].is_null()) return;
-    if (!j[key].is_number()) throw Error(label + ": " + key + ": expected number");
-    out = j[key].get<double>();
-  };
-  get_int("hidden_size", c.hidden_size);
-  get_int("num_hidden_layers", c.num_hidden_layers);
-  get_int("num_attention_heads", c.num_attention_heads);
-  get_int("intermediate_size", c.intermediate_size);
-  get_int("encoder_hidden_size", c.encoder_hidden_size);
-  get_int("cross_attention_frequency", c.cross_attention_frequency);
-  get_double("layer_norm_eps", c.layer_norm_eps);
-  get_double("hidden_dropout_prob", c.hidden_dropout);
-  get_double("attention_probs_dropout_prob", c.attention_dropout);
-  if (j.contains("hidden_act") && j["hidden_act"].is_string()) c.hidden_act = j["hidden_act"];
+  r.get("hidden_size", c.hidden_size);
+  r.get("num_hidden_layers", c.num_hidden_layers);
+  r.get("num_attention_heads", c.num_attention_heads);
+  r.get("intermediate_size", c.intermediate_size);
+  r.get("encoder_hidden_size", c.encoder_hidden_size);
+  r.get("cross_attention_frequency", c.cross_attention_frequency);
+  r.get("layer_norm_eps", c.layer_norm_eps);
+  r.get("hidden_dropout_prob", c.hidden_dropout);
+  r.get("attention_probs_dropout_prob", c.attention_dropout);
+  r.get("hidden_act", c.hidden_act);
   c.check(label);
   return c;
 }

@@ -1,24 +1,14 @@
 #include "setok/infer/diffloss_bench.h"
 
-#include <algorithm>
-#include <chrono>
-
 #include <ATen/ATen.h>
 #include <fmt/format.h>
-#include <torch/cuda.h>
 
 #include "setok/diffusion/diffloss.h"
+#include "setok/infer/timing.h"
 #include "setok/runtime/error.h"
 #include "setok/runtime/seed.h"
 
 namespace setok::infer {
-
-namespace {
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-}  // namespace
 
 DiffLossBenchResult bench_diffloss(const c10::Device& device, const DiffLossBenchOptions& o) {
   if (o.tokens < 1 || o.iters < 1 || o.warmup < 0)
@@ -39,20 +29,8 @@ DiffLossBenchResult bench_diffloss(const c10::Device& device, const DiffLossBenc
   const at::Tensor z = at::randn({o.tokens, o.z_channels}).to(device);
   const at::Tensor x = at::randn({o.tokens, o.target_channels}).to(device);
   auto gen = runtime::make_cpu_generator("bench.diffloss");
-  auto timed = [&](auto&& fn) {
-    std::vector<double> ms;
-    for (int64_t i = 0; i < o.warmup + o.iters; ++i) {
-      if (device.is_cuda()) torch::cuda::synchronize();
-      const auto t0 = std::chrono::steady_clock::now();
-      fn();
-      if (device.is_cuda()) torch::cuda::synchronize();
-      if (i >= o.warmup) {
-        ms.push_back(
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-                .count());
-      }
-    }
-    return median(ms);
+  auto timed = [&](const std::function<void()>& fn) {
+    return median_ms(device, o.warmup, o.iters, fn);
   };
   DiffLossBenchResult r;
   r.device = device.str();

@@ -1,5 +1,6 @@
 #include "setok/vision/siglip_config.h"
 
+#include "setok/io/hf_config.h"
 #include "setok/nn/activation.h"
 #include "setok/runtime/error.h"
 
@@ -9,57 +10,35 @@ namespace {
 
 using io::Json;
 
-// Reads `key` into `out` when present; a wrong type is an error naming the file and the field.
-// `where` is "<file>: <prefix>" (prefix empty or ending in '.').
-void read_int(const Json& j, const char* key, int64_t& out, const std::string& where) {
-  if (!j.contains(key) || j[key].is_null()) return;
-  if (!j[key].is_number_integer() && !j[key].is_number_unsigned()) {
-    throw Error(where + key + ": expected integer, got " + j[key].dump());
-  }
-  out = j[key].get<int64_t>();
-}
-void read_double(const Json& j, const char* key, double& out, const std::string& where) {
-  if (!j.contains(key) || j[key].is_null()) return;
-  if (!j[key].is_number()) throw Error(where + key + ": expected number, got " + j[key].dump());
-  out = j[key].get<double>();
-}
-void read_string(const Json& j, const char* key, std::string& out, const std::string& where) {
-  if (!j.contains(key) || j[key].is_null()) return;
-  if (!j[key].is_string()) throw Error(where + key + ": expected string, got " + j[key].dump());
-  out = j[key].get<std::string>();
-}
-
-SiglipVisionConfig parse_vision(const Json& j, const std::string& where) {
+SiglipVisionConfig parse_vision(const io::HfConfigReader& r) {
   SiglipVisionConfig c;
-  read_int(j, "hidden_size", c.hidden_size, where);
-  read_int(j, "intermediate_size", c.intermediate_size, where);
-  read_int(j, "num_hidden_layers", c.num_hidden_layers, where);
-  read_int(j, "num_attention_heads", c.num_attention_heads, where);
-  read_int(j, "num_channels", c.num_channels, where);
-  read_int(j, "image_size", c.image_size, where);
-  read_int(j, "patch_size", c.patch_size, where);
-  read_double(j, "layer_norm_eps", c.layer_norm_eps, where);
-  read_string(j, "hidden_act", c.hidden_act, where);
-  read_double(j, "attention_dropout", c.attention_dropout, where);
-  if (j.contains("vision_use_head") && j["vision_use_head"].is_boolean()) {
-    c.use_head = j["vision_use_head"].get<bool>();
-  }
+  r.get("hidden_size", c.hidden_size);
+  r.get("intermediate_size", c.intermediate_size);
+  r.get("num_hidden_layers", c.num_hidden_layers);
+  r.get("num_attention_heads", c.num_attention_heads);
+  r.get("num_channels", c.num_channels);
+  r.get("image_size", c.image_size);
+  r.get("patch_size", c.patch_size);
+  r.get("layer_norm_eps", c.layer_norm_eps);
+  r.get("hidden_act", c.hidden_act);
+  r.get("attention_dropout", c.attention_dropout);
+  r.get("vision_use_head", c.use_head);
   return c;
 }
 
-SiglipTextConfig parse_text(const Json& j, const std::string& where) {
+SiglipTextConfig parse_text(const io::HfConfigReader& r) {
   SiglipTextConfig c;
-  read_int(j, "vocab_size", c.vocab_size, where);
-  read_int(j, "hidden_size", c.hidden_size, where);
-  read_int(j, "intermediate_size", c.intermediate_size, where);
-  read_int(j, "num_hidden_layers", c.num_hidden_layers, where);
-  read_int(j, "num_attention_heads", c.num_attention_heads, where);
-  read_int(j, "max_position_embeddings", c.max_position_embeddings, where);
-  read_int(j, "projection_size", c.projection_size, where);
-  read_int(j, "pad_token_id", c.pad_token_id, where);
-  read_double(j, "layer_norm_eps", c.layer_norm_eps, where);
-  read_string(j, "hidden_act", c.hidden_act, where);
-  read_double(j, "attention_dropout", c.attention_dropout, where);
+  r.get("vocab_size", c.vocab_size);
+  r.get("hidden_size", c.hidden_size);
+  r.get("intermediate_size", c.intermediate_size);
+  r.get("num_hidden_layers", c.num_hidden_layers);
+  r.get("num_attention_heads", c.num_attention_heads);
+  r.get("max_position_embeddings", c.max_position_embeddings);
+  r.get("projection_size", c.projection_size);
+  r.get("pad_token_id", c.pad_token_id);
+  r.get("layer_norm_eps", c.layer_norm_eps);
+  r.get("hidden_act", c.hidden_act);
+  r.get("attention_dropout", c.attention_dropout);
   return c;
 }
 
@@ -98,21 +77,17 @@ void SiglipTextConfig::check(const std::string& label) const {
 }
 
 SiglipConfig parse_siglip_config(const Json& json, const std::string& label) {
-  if (!json.is_object()) throw Error(label + ": expected a JSON object");
-  const std::string type = json.value("model_type", std::string());
+  const io::HfConfigReader r(json, label);
+  std::string type;
+  r.get("model_type", type);
   SiglipConfig config;
   if (type == "siglip_vision_model") {
-    config.vision = parse_vision(json, label + ": ");
+    config.vision = parse_vision(r);
   } else if (type == "siglip") {
-    if (!json.contains("vision_config") || !json["vision_config"].is_object()) {
-      throw Error(label + ": a siglip config needs a vision_config object");
-    }
-    config.vision = parse_vision(json["vision_config"], label + ": vision_config.");
-    if (json.contains("vision_use_head") && json["vision_use_head"].is_boolean()) {
-      config.vision.use_head = json["vision_use_head"].get<bool>();
-    }
-    if (json.contains("text_config") && json["text_config"].is_object()) {
-      config.text = parse_text(json["text_config"], label + ": text_config.");
+    config.vision = parse_vision(r.child("vision_config"));
+    r.get("vision_use_head", config.vision.use_head);
+    if (r.has("text_config")) {
+      config.text = parse_text(r.child("text_config"));
       config.has_text = true;
     }
   } else {
