@@ -2,6 +2,9 @@
 find_package(nlohmann_json 3.9 REQUIRED)
 find_package(spdlog REQUIRED)
 find_package(Threads REQUIRED)
+# SentencePiece ships a pkg-config file but no CMake package on Debian / Ubuntu.
+find_path(SENTENCEPIECE_INCLUDE_DIR sentencepiece_processor.h REQUIRED)
+find_library(SENTENCEPIECE_LIBRARY sentencepiece REQUIRED)
 if(SETOK_BUILD_APPS)
   find_package(CLI11 REQUIRED)
 endif()

@@ -1,0 +1,113 @@
+#include "setok/data/scenes.h"
+
+#include <gtest/gtest.h>
+
+#include <ATen/ATen.h>
+
+#include "errors.h"
+#include "setok/data/scene_dataset.h"
+#include "setok/io/fs.h"
+#include "setok/io/image.h"
+#include "setok/io/json.h"
+#include "temp_dir.h"
+
+namespace setok::data {
+namespace {
+
+namespace fs = std::filesystem;
+
+TEST(Scenes, SameSeedSameSceneDifferentSeedDifferent) {
+  SceneOptions o;
+  const Scene a = sample_scene(7, 3, o), b = sample_scene(7, 3, o), c = sample_scene(8, 3, o);
+  EXPECT_EQ(a.caption(), b.caption());
+  const RenderedScene ra = render_scene(a), rb = render_scene(b);
+  EXPECT_TRUE(at::equal(ra.image, rb.image));
+  EXPECT_TRUE(at::equal(ra.mask, rb.mask));
+  EXPECT_FALSE(a.caption() == c.caption() && at::equal(ra.image, render_scene(c).image));
+}
+
+TEST(Scenes, MaskMatchesTheDrawnObjects) {
+  SceneOptions o;
+  o.image_size = 48;
+  for (uint64_t i = 0; i < 20; ++i) {
+    const Scene s = sample_scene(1, i, o);
+    const RenderedScene r = render_scene(s);
+    ASSERT_EQ(r.image.sizes(), (std::vector<int64_t>{3, 48, 48}));
+    ASSERT_EQ(r.mask.sizes(), (std::vector<int64_t>{48, 48}));
+    EXPECT_LE(r.mask.max().item<int>(), static_cast<int>(s.objects.size()));
+    for (size_t k = 0; k < s.objects.size(); ++k) {
+      const at::Tensor here = r.mask.eq(static_cast<int64_t>(k + 1));
+      if (!here.any().item<bool>()) continue;  // fully occluded
+      // Every pixel labelled k has exactly object k's colour.
+      const at::Tensor pixels = r.image.masked_select(here.unsqueeze(0)).view({3, -1});
+      EXPECT_EQ((pixels - pixels.select(1, 0).unsqueeze(1)).abs().max().item<int>(), 0)
+          << "scene " << i;
+      // The object's centre pixel belongs to it unless a later object covers it.
+      const auto& obj = s.objects[k];
+      const int64_t cy = static_cast<int64_t>(obj.cy), cx = static_cast<int64_t>(obj.cx);
+      const int label = r.mask[cy][cx].item<int>();
+      EXPECT_TRUE(label == static_cast<int>(k + 1) || label > static_cast<int>(k + 1))
+          << "scene " << i << " object " << k << " (" << obj.shape << ")";
+    }
+  }
+}
+
+TEST(Scenes, WordsDescribeTheScene) {
+  SceneOptions o;
+  o.min_objects = o.max_objects = 3;
+  const Scene s = sample_scene(2, 0, o);
+  EXPECT_EQ(s.caption().rfind("three objects: ", 0), 0u) << s.caption();
+  ASSERT_EQ(s.phrases().size(), 3u);
+  for (const auto& p : s.phrases()) EXPECT_NE(s.caption().find(p), std::string::npos);
+  const auto qa = scene_questions(s);
+  ASSERT_GE(qa.size(), 2u);
+  EXPECT_EQ(qa[0].answer, "three");
+  const SceneEdit e = sample_edit(s, 2, 0, o);
+  EXPECT_FALSE(e.instruction.empty());
+  if (e.kind == "add") {
+    EXPECT_EQ(e.target.objects.size(), 4u);
+  } else if (e.kind == "remove") {
+    EXPECT_EQ(e.target.objects.size(), 2u);
+  } else {
+    EXPECT_NE(e.target.caption() + e.target.objects[0].where, s.caption());
+  }
+  EXPECT_THROW(sample_scene(0, 0, SceneOptions{8, 1, 6, true}), Error);
+}
+
+TEST(SceneDataset, WritesSplitsJsonAndImages) {
+  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV";
+  test::TempDir dir;
+  SceneDatasetOptions o;
+  o.num = 10;
+  o.seed = 4;
+  o.heldout_fraction = 0.2;
+  o.threads = 2;
+  o.scene.image_size = 32;
+  const auto summary = write_scene_dataset(dir.path(), o);
+  EXPECT_EQ(summary.train, 8);
+  EXPECT_EQ(summary.heldout, 2);
+  const io::Json pair = io::read_json(dir / "train" / "pair.json");
+  ASSERT_EQ(pair.size(), 8u);
+  for (const auto& r : pair) {
+    const at::Tensor img = io::read_image(dir / r["image"].get<std::string>());
+    EXPECT_EQ(img.sizes(), (std::vector<int64_t>{3, 32, 32}));
+    const at::Tensor mask = io::read_image(dir / r["mask"].get<std::string>())[0];
+    EXPECT_LE(mask.max().item<int>(), r["num_objects"].get<int>());
+    EXPECT_EQ(r["phrases"].size(), r["num_objects"].get<size_t>());
+  }
+  const io::Json instruct = io::read_json(dir / "heldout" / "instruct.json");
+  ASSERT_EQ(instruct.size(), 2u);
+  EXPECT_EQ(instruct[0]["conversations"][0]["value"].get<std::string>().rfind("<image>\n", 0), 0u);
+  const io::Json edit = io::read_json(dir / "train" / "edit.json");
+  EXPECT_TRUE(fs::exists(dir / edit[0]["target"].get<std::string>()));
+  EXPECT_GT(io::read_file(dir / "text.txt").size(), 100u);
+  // Same seed, same bytes.
+  test::TempDir again;
+  write_scene_dataset(again.path(), o);
+  EXPECT_EQ(io::read_file(dir / "images/train/000003.png"),
+            io::read_file(again / "images/train/000003.png"));
+  EXPECT_EQ(io::read_file(dir / "train/pair.json"), io::read_file(again / "train/pair.json"));
+}
+
+}  // namespace
+}  // namespace setok::data
