@@ -61,6 +61,7 @@ c10::Device load_and_apply(config::Section& root, const ConfigFlags& flags,
     for (const auto& s : sets) config::apply_override(root, s);
     config::validate(root);
   }
+  config::check_files(root);
   log.apply();
   return runtime.apply();
 }

@@ -37,7 +37,8 @@ struct ConfigFlags {
 void add_config_flags(CLI::App& cmd, ConfigFlags& flags, const config::Section& defaults,
                       bool required);
 
-// Loads `root` from the flags (without --config: defaults plus the overrides); then the
+// Loads `root` from the flags (without --config: defaults plus the overrides) and checks the
+// files it names; then the
 // command-line --threads / --log-level win over the config. Applies the runtime (seed, threads,
 // logging) and returns the device.
 c10::Device load_and_apply(config::Section& root, const ConfigFlags& flags,

@@ -235,14 +235,16 @@ Json override_value(const Schema::Field& f, const std::string& text) {
   }
 }
 
-void validate_tree(const Section& section, const std::string& path) {
-  section.validate(path);
+// Calls `visit(section, path)` on every section, depth first.
+void walk(const Section& section, const std::string& path,
+          const std::function<void(const Section&, const std::string&)>& visit) {
+  visit(section, path);
   const Schema schema = schema_of(section);
   for (const auto& f : schema.fields()) {
-    if (f.kind == Kind::kSection) validate_tree(*f.section, join(path, f.key));
+    if (f.kind == Kind::kSection) walk(*f.section, join(path, f.key), visit);
     if (f.kind == Kind::kSectionList) {
       for (size_t i = 0; i < f.list_size(); ++i) {
-        validate_tree(f.list_at(i), join(join(path, f.key), std::to_string(i)));
+        walk(f.list_at(i), join(join(path, f.key), std::to_string(i)), visit);
       }
     }
   }
@@ -336,7 +338,11 @@ void apply_override(Section& root, const std::string& assignment) {
 }
 
 void validate(const Section& root) {
-  validate_tree(root, "");
+  walk(root, "", [](const Section& s, const std::string& p) { s.validate(p); });
+}
+
+void check_files(const Section& root) {
+  walk(root, "", [](const Section& s, const std::string& p) { s.check_files(p); });
 }
 
 Json to_json(const Section& root) {

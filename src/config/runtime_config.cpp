@@ -44,8 +44,9 @@ void LogConfig::validate(const std::string& path) const {
 
 namespace setok::config {
 
-void LogConfig::apply(int rank, int world_size) const {
+void LogConfig::apply(int rank, int world_size, const std::filesystem::path& file) const {
   runtime::LogOptions o;
+  o.file = file;
   o.level = level;
   o.rank = rank;
   o.world_size = world_size;

@@ -64,9 +64,11 @@ void DetokenizerConfig::validate(const std::string& path) const {
   } catch (const Error& e) {
     config::fail(at("diffusion_steps"), e.what());
   }
-  if (!bert_init.empty() && !std::filesystem::is_directory(bert_init) &&
-      !std::filesystem::is_regular_file(bert_init)) {
-    config::fail(at("bert_init"), "'" + bert_init + "' does not exist");
+}
+
+void DetokenizerConfig::check_files(const std::string& path) const {
+  if (!bert_init.empty() && !std::filesystem::exists(bert_init)) {
+    config::fail(config::join(path, "bert_init"), "'" + bert_init + "' does not exist");
   }
 }
 

@@ -31,10 +31,11 @@ Progress::Progress(ProgressOptions options) : options_(std::move(options)) {
   if (options_.out == nullptr) options_.out = &std::cerr;
   tty_ = options_.tty.value_or(options_.out == &std::cerr && isatty(fileno(stderr)) != 0);
   start_ = last_emit_ = options_.clock();
+  count_ = options_.start;
 }
 
 Progress::~Progress() {
-  if (!finished_ && count_ > 0) finish();
+  if (!finished_ && count_ > options_.start) finish();
 }
 
 double Progress::elapsed() const {
@@ -43,7 +44,7 @@ double Progress::elapsed() const {
 
 double Progress::rate() const {
   const double t = elapsed();
-  return t > 0 ? static_cast<double>(count_) / t : 0.0;
+  return t > 0 ? static_cast<double>(count_ - options_.start) / t : 0.0;
 }
 
 std::optional<double> Progress::eta_seconds() const {

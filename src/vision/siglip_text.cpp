@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include "setok/runtime/error.h"
+#include "setok/vision/siglip_init.h"
 #include "setok/vision/siglip_vision.h"
 
 namespace setok::vision {
@@ -34,6 +35,7 @@ SiglipTextModelImpl::SiglipTextModelImpl(const SiglipTextConfig& config) : confi
       torch::nn::LayerNorm(
           torch::nn::LayerNormOptions({config.hidden_size}).eps(config.layer_norm_eps)));
   head = register_module("head", torch::nn::Linear(config.hidden_size, config.projection()));
+  init_siglip_weights(*this);
 }
 
 SiglipTextOutput SiglipTextModelImpl::forward(const at::Tensor& input_ids,

@@ -4,6 +4,7 @@
 
 #include "setok/nn/sdpa.h"
 #include "setok/runtime/error.h"
+#include "setok/vision/siglip_init.h"
 
 namespace setok::vision {
 
@@ -97,6 +98,7 @@ SiglipVisionModelImpl::SiglipVisionModelImpl(const SiglipVisionConfig& config) :
       torch::nn::LayerNorm(
           torch::nn::LayerNormOptions({config.hidden_size}).eps(config.layer_norm_eps)));
   if (config.use_head) head = register_module("head", SiglipPoolingHead(config));
+  init_siglip_weights(*this);
 }
 
 void SiglipVisionModelImpl::check_pixels(const at::Tensor& pixel_values) const {

@@ -30,13 +30,13 @@ void VisionConfig::validate(const std::string& path) const {
   for (double v : image_std) {
     if (v <= 0) config::fail(config::join(path, "image_std"), "values must be > 0");
   }
-  if (!pretrained.empty()) {
-    if (!std::filesystem::is_directory(pretrained)) {
-      config::fail(config::join(path, "pretrained"), "'" + pretrained + "' is not a folder");
-    }
-    return;
+  if (pretrained.empty()) architecture().check(path.empty() ? "vision" : path);
+}
+
+void VisionConfig::check_files(const std::string& path) const {
+  if (!pretrained.empty() && !std::filesystem::is_directory(pretrained)) {
+    config::fail(config::join(path, "pretrained"), "'" + pretrained + "' is not a folder");
   }
-  architecture().check(path.empty() ? "vision" : path);
 }
 
 SiglipVisionConfig VisionConfig::architecture() const {

@@ -24,6 +24,9 @@ void apply_override(Section& root, const std::string& assignment);
 // Runs every section's validate(), depth first.
 void validate(const Section& root);
 
+// Runs every section's check_files(), depth first (apps call it before building models).
+void check_files(const Section& root);
+
 // The resolved values of every field (a full config: loading it reproduces `root`).
 io::Json to_json(const Section& root);
 

@@ -1,5 +1,6 @@
 #pragma once
 // Sections every app's config shares: where and how to run (`runtime`) and what to log (`log`).
+#include <filesystem>
 #include <string>
 
 #include <c10/core/Device.h>
@@ -30,8 +31,8 @@ struct LogConfig : Section {
   void describe(Schema& s) override;
   void validate(const std::string& path) const override;
 
-  // Configures the default logger for this process.
-  void apply(int rank = 0, int world_size = 1) const;
+  // Configures the default logger for this process (also appending to `file` when given).
+  void apply(int rank = 0, int world_size = 1, const std::filesystem::path& file = {}) const;
 };
 
 }  // namespace setok::config

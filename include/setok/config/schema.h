@@ -31,6 +31,9 @@ class Section {
   // Range and consistency checks, run after loading and overrides. `path` is the section's
   // dotted path ("" for the root); report problems with config::fail(path + ".key", why).
   virtual void validate(const std::string& path) const {}
+  // Checks that files and folders the section names exist (separate from validate() so a config
+  // can be loaded, dumped and tested before its data is generated); report with config::fail.
+  virtual void check_files(const std::string& path) const {}
 };
 
 // Throws setok::Error("<path>: <why>").

@@ -33,6 +33,7 @@ struct DetokenizerConfig : config::Section {
 
   void describe(config::Schema& s) override;
   void validate(const std::string& path) const override;
+  void check_files(const std::string& path) const override;
 
   int64_t grid() const { return image_size / patch_size; }
   int64_t num_queries() const { return grid() * grid(); }

@@ -14,6 +14,7 @@ struct ProgressOptions {
   std::string label = "progress";
   std::string unit = "it";
   int64_t total = 0;               // 0 = unknown (no percentage / ETA)
+  int64_t start = 0;               // count already done (a resumed run); excluded from the rate
   double tty_interval_s = 0.1;     // redraw period on a terminal
   double plain_interval_s = 10.0;  // line period otherwise
   std::ostream* out = nullptr;     // default: std::cerr

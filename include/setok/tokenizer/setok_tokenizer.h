@@ -45,6 +45,8 @@ class SetokTokenizerImpl : public torch::nn::Module {
   const TokenizerConfig& config() const { return config_; }
   int64_t feature_dim() const { return vision_tower->config().hidden_size; }
   int64_t token_dim() const;
+  // The clustering tie-break noise stream (its state is part of a training checkpoint).
+  at::Generator& noise_generator() { return noise_; }
 
   vision::SiglipVisionModel vision_tower{nullptr};
   TokenMerger merger{nullptr};

@@ -30,6 +30,7 @@ struct VisionConfig : config::Section {
 
   void describe(config::Schema& s) override;
   void validate(const std::string& path) const override;
+  void check_files(const std::string& path) const override;
 
   // The tower architecture: from `pretrained`/config.json, else from the keys above.
   SiglipVisionConfig architecture() const;

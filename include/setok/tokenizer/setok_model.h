@@ -1,0 +1,45 @@
+#pragma once
+// The full SeTok model of stage 1: tokenizer, detokenizer, and (when configured) the text tower
+// and projections of the concept contrastive loss. Checkpoint names: tokenizer.*,
+// detokenizer.*, text_tower.*, contrastive.*.
+#include <memory>
+#include <optional>
+
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+
+#include "setok/detokenizer/setok_detokenizer.h"
+#include "setok/losses/contrastive.h"
+#include "setok/tokenizer/setok_tokenizer.h"
+#include "setok/vision/siglip_text.h"
+#include "setok/vision/siglip_text_tokenizer.h"
+#include "setok/vision/text_config.h"
+
+namespace setok::tokenizer {
+
+struct SetokModelOptions {
+  vision::VisionConfig vision;
+  TokenizerConfig tokenizer;
+  detokenizer::DetokenizerConfig detokenizer;
+  vision::TextConfig text;
+};
+
+class SetokModelImpl : public torch::nn::Module {
+ public:
+  explicit SetokModelImpl(const SetokModelOptions& options);
+
+  bool has_text() const { return !text_tower.is_empty(); }
+  // Pooled text-tower embeddings [N, text width] for strings (tokenised SigLIP-style).
+  at::Tensor embed_texts(const std::vector<std::string>& texts, const c10::Device& device);
+
+  SetokTokenizer tokenizer{nullptr};
+  detokenizer::SetokDetokenizer detokenizer{nullptr};
+  vision::SiglipTextModel text_tower{nullptr};
+  losses::ConceptContrastive contrastive{nullptr};
+
+ private:
+  std::shared_ptr<vision::SiglipTextTokenizer> text_tokenizer_;
+};
+TORCH_MODULE(SetokModel);
+
+}  // namespace setok::tokenizer

@@ -1,0 +1,69 @@
+#pragma once
+// Stage 1: train the SeTok tokenizer and detokenizer on image(-text) pairs (DESIGN §5.8).
+// Trains the merger, detokenizer, contrastive projections and temperature (plus the vision and
+// text towers when they are trainable); losses: reconstruction (pixel L1/L2 or the diffusion
+// head's loss), concept contrastive, image-caption InfoNCE, LPIPS, PatchGAN — each weighted by
+// train.loss and logged on its own. Evaluation on the held-out pair data: loss, PSNR, tokens per
+// image against objects per image, ARI of the clusters against instance masks, phrase->image
+// retrieval.
+#include <memory>
+#include <optional>
+
+#include "setok/config/setok_config.h"
+#include "setok/data/datasets.h"
+#include "setok/data/sampler.h"
+#include "setok/losses/lpips.h"
+#include "setok/losses/patch_gan.h"
+#include "setok/tokenizer/setok_model.h"
+#include "setok/train/trainer.h"
+
+namespace setok::train {
+
+class Stage1Recipe : public Recipe {
+ public:
+  // Builds the model and loads the datasets (errors name the config path or file).
+  Stage1Recipe(const config::SetokConfig& config, const c10::Device& device);
+
+  torch::nn::Module& model() override { return *model_; }
+  std::vector<ParamGroup> param_groups() override;
+  void begin_epoch(int64_t epoch) override;
+  int64_t epoch_size() const override { return static_cast<int64_t>(items_.size()); }
+  data::Example fetch(int64_t item) override;
+  StepResult step(const data::Batch& batch, int64_t step) override;
+  void after_step(const data::Batch& batch, int64_t step) override;
+  io::Json evaluate(int64_t step) override;
+  void write_sample(const data::Batch& batch, const std::filesystem::path& png) override;
+  io::NamedTensors extra_state() override;
+  void load_extra_state(const io::TensorStore& store) override;
+  std::vector<std::pair<std::string, at::Generator>> generators() override;
+
+  tokenizer::SetokModel& setok() { return model_; }
+
+  // Human-readable comparison of two evaluations (before / after training).
+  static std::string summary(const io::Json& first, const io::Json& last);
+
+ private:
+  struct Losses {
+    at::Tensor total;
+    std::map<std::string, double> metrics;
+    at::Tensor prediction;  // pixel head output (undefined for the diffusion head)
+    tokenizer::SetokTokens tokens;
+  };
+  Losses compute(const data::Batch& batch, bool with_gan, int64_t step);
+  data::Example example(const data::PairDataset& ds, size_t i) const;
+  at::Tensor phrase_embeddings(const data::Batch& batch, at::Tensor* mask);
+
+  config::SetokConfig cfg_;
+  c10::Device device_;
+  tokenizer::SetokModel model_{nullptr};
+  vision::ImagePreprocess vision_pre_, target_pre_;
+  std::vector<data::PairDataset> train_sets_, eval_sets_;
+  std::vector<data::MixtureItem> items_;
+  at::Generator diffusion_gen_;
+  losses::Lpips lpips_{nullptr};
+  losses::PatchDiscriminator disc_{nullptr};
+  std::unique_ptr<AdamW> disc_opt_;
+  at::Tensor last_prediction_;  // detached, for the discriminator step
+};
+
+}  // namespace setok::train

@@ -1,0 +1,102 @@
+#pragma once
+// The training engine shared by every stage (DESIGN §5.12). A stage is a Recipe: which model,
+// which parameters train, how a batch becomes losses, what evaluation means. The engine owns
+// everything else: data order and sharding, the loader, AdamW with groups, the schedule,
+// accumulation, clipping, bf16 autocast on CUDA, checkpoints with exact resume, keep-last-K,
+// progress, metrics.jsonl, PNG sheets and evaluation.
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <ATen/core/Generator.h>
+#include <torch/nn/module.h>
+
+#include "setok/data/loader.h"
+#include "setok/io/json.h"
+#include "setok/io/safetensors.h"
+#include "setok/train/adamw.h"
+#include "setok/train/train_config.h"
+
+namespace setok::io {
+class TensorStore;
+}
+
+namespace setok::train {
+
+struct StepResult {
+  at::Tensor loss;                        // scalar to backpropagate (weighted sum of terms)
+  std::map<std::string, double> metrics;  // per-step values, averaged over each log interval
+};
+
+class Recipe {
+ public:
+  virtual ~Recipe() = default;
+  // Everything in here is saved as model.safetensors and restored on resume.
+  virtual torch::nn::Module& model() = 0;
+  // The parameters the main optimizer trains, grouped (decay / no decay, learning-rate scales).
+  virtual std::vector<ParamGroup> param_groups() = 0;
+  // Data: the epoch's item list is [0, epoch_size()); fetch() is called from loader threads.
+  virtual void begin_epoch(int64_t epoch) = 0;
+  virtual int64_t epoch_size() const = 0;
+  virtual data::Example fetch(int64_t item) = 0;
+  // Forward pass and losses for one micro-batch (the engine runs backward).
+  virtual StepResult step(const data::Batch& batch, int64_t step) = 0;
+  // After each optimizer step (e.g. a discriminator update with its own optimizer).
+  virtual void after_step(const data::Batch& batch, int64_t step) {}
+  // Evaluation metrics (on held-out data); `step` for logging.
+  virtual io::Json evaluate(int64_t step) = 0;
+  // A PNG sheet for the last batch.
+  virtual void write_sample(const data::Batch& batch, const std::filesystem::path& png) {}
+  // State beyond the model and main optimizer (saved in extra.safetensors).
+  virtual io::NamedTensors extra_state() { return {}; }
+  virtual void load_extra_state(const io::TensorStore& store) {}
+  // Generators whose state must survive a resume (besides torch's default ones).
+  virtual std::vector<std::pair<std::string, at::Generator>> generators() { return {}; }
+};
+
+struct TrainerOptions {
+  TrainConfig train;
+  DataConfig data;
+  int log_every = 10;
+  uint64_t seed = 0;
+  c10::Device device = c10::Device(c10::kCPU);
+  int rank = 0;
+  int world = 1;
+  io::Json resolved_config;  // written to run_dir/config.resolved.json
+  // Stop (with a checkpoint) after this many steps in this invocation, e.g. to fit a cluster's
+  // time limit; `--resume` continues. 0 = run to train.steps.
+  int64_t stop_after = 0;
+  // Called with every trainable gradient before clipping (distributed all-reduce); optional.
+  std::function<void(const std::vector<at::Tensor>&)> grad_sync;
+};
+
+class Trainer {
+ public:
+  Trainer(Recipe& recipe, TrainerOptions options);
+
+  // Trains to train.steps; with `resume`, continues exactly from the run's latest checkpoint.
+  // Returns the final evaluation.
+  io::Json fit(bool resume);
+  // Loads the latest checkpoint when there is one, evaluates, writes eval.json.
+  io::Json evaluate_only();
+
+  int64_t step() const { return step_; }
+  const std::filesystem::path& run_dir() const { return run_dir_; }
+
+ private:
+  void save_checkpoint(const AdamW& opt);
+  bool load_checkpoint(AdamW* opt);
+  io::Json evaluate_and_record(int64_t step);
+
+  Recipe& recipe_;
+  TrainerOptions o_;
+  std::filesystem::path run_dir_;
+  int64_t step_ = 0, epoch_ = 0, position_ = 0, samples_ = 0;
+  io::Json evaluations_ = io::Json::array();
+};
+
+}  // namespace setok::train

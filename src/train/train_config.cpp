@@ -1,0 +1,112 @@
+#include "setok/train/train_config.h"
+
+#include <filesystem>
+
+#include "setok/runtime/error.h"
+
+namespace setok::train {
+
+void DatasetEntry::describe(config::Schema& s) {
+  s.choice("type", type, {"pair", "instruct", "edit"}, "record format");
+  s.field("path", path, "JSON file (array of records)");
+  s.field("image_root", image_root, "folder image paths are relative to (empty = the JSON's folder)");
+  s.field("multiple", multiple, "times per epoch (fractions take a per-epoch subset)");
+}
+
+void DatasetEntry::validate(const std::string& p) const {
+  if (path.empty()) config::fail(config::join(p, "path"), "must name a JSON file");
+  if (!(multiple >= 0)) config::fail(config::join(p, "multiple"), "must be >= 0");
+}
+
+void DatasetEntry::check_files(const std::string& p) const {
+  if (!std::filesystem::is_regular_file(path)) {
+    config::fail(config::join(p, "path"), "'" + path + "' is not a file (generate the data first?)");
+  }
+  if (!image_root.empty() && !std::filesystem::is_directory(image_root)) {
+    config::fail(config::join(p, "image_root"), "'" + image_root + "' is not a folder");
+  }
+}
+
+void DataConfig::describe(config::Schema& s) {
+  s.sections("train", train, "training datasets (a mixture)");
+  s.sections("eval", eval, "held-out datasets for evaluation");
+  s.field("workers", workers, "loader threads");
+  s.field("prefetch_batches", prefetch_batches, "batches decoded ahead");
+  s.field("shuffle", shuffle, "shuffle every epoch (deterministic from the seed)");
+  s.field("skip_bad_samples", skip_bad_samples, "skip (count, log) bad records instead of failing");
+  s.field("max_phrases", max_phrases, "concept phrases used per image");
+}
+
+void DataConfig::validate(const std::string& p) const {
+  if (workers < 1) config::fail(config::join(p, "workers"), "must be >= 1");
+  if (prefetch_batches < 1) config::fail(config::join(p, "prefetch_batches"), "must be >= 1");
+  if (max_phrases < 1) config::fail(config::join(p, "max_phrases"), "must be >= 1");
+}
+
+void LossConfig::describe(config::Schema& s) {
+  s.field("reconstruction", reconstruction, "weight of the pixel reconstruction loss");
+  s.choice("reconstruction_kind", reconstruction_kind, {"l1", "l2"}, "pixel loss");
+  s.field("concept", concept, "weight of the multi-label concept contrastive loss");
+  s.field("caption", caption, "weight of the image-caption InfoNCE loss");
+  s.field("perceptual", perceptual, "weight of LPIPS (needs lpips_weights)");
+  s.field("lpips_weights", lpips_weights, "LPIPS-VGG16 safetensors file");
+  s.field("gan", gan, "weight of the PatchGAN generator loss (times the adaptive weight)");
+  s.field("disc_start", disc_start, "step at which the GAN loss switches on");
+  s.field("disc_lr_scale", disc_lr_scale, "discriminator learning rate / generator's");
+}
+
+void LossConfig::validate(const std::string& p) const {
+  for (double w : {reconstruction, concept, caption, perceptual, gan}) {
+    if (!(w >= 0)) config::fail(p, "loss weights must be >= 0");
+  }
+  if (perceptual > 0 && lpips_weights.empty()) {
+    config::fail(config::join(p, "lpips_weights"), "needed when perceptual > 0");
+  }
+}
+
+void LossConfig::check_files(const std::string& p) const {
+  if (!lpips_weights.empty() && !std::filesystem::is_regular_file(lpips_weights)) {
+    config::fail(config::join(p, "lpips_weights"), "'" + lpips_weights + "' is not a file");
+  }
+}
+
+void TrainConfig::describe(config::Schema& s) {
+  s.field("run_dir", run_dir, "folder for checkpoints, metrics, samples and eval.json");
+  s.field("steps", steps, "optimizer steps");
+  s.field("batch_size", batch_size, "images per rank and micro-batch");
+  s.field("grad_accum", grad_accum, "micro-batches per optimizer step");
+  s.field("lr", lr, "peak learning rate");
+  s.field("min_lr", min_lr, "final learning rate of the cosine schedule");
+  s.field("warmup_steps", warmup_steps, "linear warm-up steps");
+  s.choice("schedule", schedule, {"cosine", "constant"}, "learning-rate schedule after warm-up");
+  s.field("weight_decay", weight_decay, "AdamW decoupled weight decay (matrices only)");
+  s.field("beta1", beta1, "AdamW beta1");
+  s.field("beta2", beta2, "AdamW beta2");
+  s.field("eps", eps, "AdamW epsilon");
+  s.field("grad_clip", grad_clip, "global gradient-norm clip (0 = off)");
+  s.choice("precision", precision, {"fp32", "bf16"}, "bf16 = autocast on CUDA, fp32 master weights");
+  s.field("checkpoint_every", checkpoint_every, "steps between checkpoints");
+  s.field("keep_last", keep_last, "checkpoints kept (0 = all)");
+  s.field("eval_every", eval_every, "steps between evaluations (0 = before and after training)");
+  s.field("eval_batches", eval_batches, "held-out batches per evaluation (0 = all)");
+  s.field("sample_every", sample_every, "steps between PNG sheets (0 = off)");
+  s.section("loss", loss, "loss weights");
+}
+
+void TrainConfig::validate(const std::string& p) const {
+  auto at = [&](const char* k) { return config::join(p, k); };
+  if (run_dir.empty()) config::fail(at("run_dir"), "must not be empty");
+  if (steps < 1) config::fail(at("steps"), "must be >= 1");
+  if (batch_size < 1) config::fail(at("batch_size"), "must be >= 1");
+  if (grad_accum < 1) config::fail(at("grad_accum"), "must be >= 1");
+  if (!(lr > 0)) config::fail(at("lr"), "must be > 0");
+  if (min_lr < 0 || min_lr > lr) config::fail(at("min_lr"), "must be in [0, lr]");
+  if (warmup_steps < 0) config::fail(at("warmup_steps"), "must be >= 0");
+  if (beta1 < 0 || beta1 >= 1 || beta2 < 0 || beta2 >= 1) config::fail(at("beta1"), "betas must be in [0, 1)");
+  if (grad_clip < 0) config::fail(at("grad_clip"), "must be >= 0");
+  if (checkpoint_every < 1) config::fail(at("checkpoint_every"), "must be >= 1");
+  if (keep_last < 0) config::fail(at("keep_last"), "must be >= 0");
+  if (eval_every < 0 || eval_batches < 0 || sample_every < 0) config::fail(p, "eval / sample periods must be >= 0");
+}
+
+}  // namespace setok::train

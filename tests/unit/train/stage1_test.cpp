@@ -1,0 +1,150 @@
+// Stage 1 end to end on a small generated scene set: exact resume and the golden loss curve.
+#include <gtest/gtest.h>
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+
+#include "errors.h"
+#include "setok/config/config.h"
+#include "setok/config/setok_config.h"
+#include "setok/data/scene_dataset.h"
+#include "setok/io/fs.h"
+#include "setok/io/image.h"
+#include "setok/io/json.h"
+#include "setok/io/tensor_store.h"
+#include "setok/runtime/seed.h"
+#include "setok/text/sentencepiece.h"
+#include "setok/train/stage1.h"
+#include "temp_dir.h"
+
+namespace setok::train {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A generated world (48 scenes, 64 px) and its SentencePiece model, made once per process.
+const fs::path& world() {
+  static test::TempDir dir;
+  static bool made = false;
+  if (!made) {
+    data::SceneDatasetOptions o;
+    o.num = 48;
+    o.seed = 11;
+    o.heldout_fraction = 1.0 / 6;
+    o.threads = 1;
+    o.scene.image_size = 64;
+    data::write_scene_dataset(dir.path(), o);
+    text::SpmTrainOptions s;
+    s.vocab_size = 96;
+    text::train_sentencepiece(dir / "text.txt", dir / "spm", s);
+    made = true;
+  }
+  return dir.path();
+}
+
+// configs/setok_tiny.json pointed at the generated world.
+config::SetokConfig tiny_config(const fs::path& run_dir, int64_t steps) {
+  config::SetokConfig cfg;
+  const fs::path w = world();
+  config::load(cfg, SETOK_SOURCE_DIR "/configs/setok_tiny.json",
+               {"model.text.tokenizer=" + (w / "spm" / "tokenizer.model").string(),
+                "data.train.0.path=" + (w / "train" / "pair.json").string(),
+                "data.train.0.image_root=" + w.string(),
+                "data.eval.0.path=" + (w / "heldout" / "pair.json").string(),
+                "data.eval.0.image_root=" + w.string(),
+                "train.run_dir=" + run_dir.string(),
+                "train.steps=" + std::to_string(steps),
+                "train.batch_size=4",
+                "train.warmup_steps=2",
+                "train.checkpoint_every=4",
+                "train.eval_every=0",
+                "train.sample_every=0",
+                "runtime.threads=1"});
+  return cfg;
+}
+
+io::Json run(const config::SetokConfig& cfg, bool resume, int64_t stop_after) {
+  cfg.runtime.apply();  // seeds torch and our generators, as the app does
+  Stage1Recipe recipe(cfg, c10::Device(c10::kCPU));
+  TrainerOptions o;
+  o.train = cfg.train;
+  o.data = cfg.data;
+  o.log_every = 2;
+  o.seed = static_cast<uint64_t>(cfg.runtime.seed);
+  o.stop_after = stop_after;
+  Trainer trainer(recipe, o);
+  return trainer.fit(resume);
+}
+
+// metrics.jsonl rows without the timing fields.
+std::vector<io::Json> loss_rows(const fs::path& run_dir) {
+  std::vector<io::Json> rows = io::read_jsonl(run_dir / "metrics.jsonl");
+  for (auto& r : rows) {
+    r.erase("images_per_s");
+    r.erase("data_wait_fraction");
+  }
+  return rows;
+}
+
+TEST(Stage1, ResumeIsExact) {
+  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
+  test::TempDir dir;
+  const auto straight = run(tiny_config(dir / "straight", 8), false, 0);
+  run(tiny_config(dir / "resumed", 8), false, 4);  // interrupted after 4 of 8 steps
+  ASSERT_TRUE(fs::exists(dir / "resumed" / "checkpoints" / "step_4"));
+  ASSERT_FALSE(fs::exists(dir / "resumed" / "checkpoints" / "step_8"));
+  const auto resumed = run(tiny_config(dir / "resumed", 8), true, 0);
+  const auto a = io::TensorStore::open(dir / "straight" / "checkpoints" / "step_8" / "model.safetensors");
+  const auto b = io::TensorStore::open(dir / "resumed" / "checkpoints" / "step_8" / "model.safetensors");
+  ASSERT_EQ(a.names(), b.names());
+  for (const auto& name : a.names()) {
+    ASSERT_TRUE(at::equal(a.get(name), b.get(name))) << name;
+  }
+  EXPECT_EQ(loss_rows(dir / "straight"), loss_rows(dir / "resumed"));
+  EXPECT_EQ(straight["loss"], resumed["loss"]);
+}
+
+// The tiny config's loss over 40 steps against tests/golden/stage1_tiny_loss.json (5 % relative
+// per logged step); SETOK_UPDATE_GOLDEN=1 rewrites the file. The loss must also fall.
+TEST(Stage1, GoldenLossCurve) {
+  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
+  test::TempDir dir;
+  run(tiny_config(dir / "golden", 40), false, 0);
+  std::vector<double> losses;
+  for (const auto& row : io::read_jsonl(dir / "golden" / "metrics.jsonl")) losses.push_back(row["loss"].get<double>());
+  ASSERT_EQ(losses.size(), 20u);
+  EXPECT_LT(losses.back(), 0.7 * losses.front()) << "the loss did not fall";
+  const fs::path golden = SETOK_SOURCE_DIR "/tests/golden/stage1_tiny_loss.json";
+  if (std::getenv("SETOK_UPDATE_GOLDEN") != nullptr) {
+    io::write_json(golden, {{"tolerance_relative", 0.05},
+                            {"what", "metrics.jsonl loss every 2 steps, configs/setok_tiny.json, batch 4, 1 thread"},
+                            {"loss", losses}});
+    GTEST_SKIP() << "rewrote " << golden;
+  }
+  const io::Json ref = io::read_json(golden);
+  const auto want = ref["loss"].get<std::vector<double>>();
+  const double tol = ref["tolerance_relative"].get<double>();
+  ASSERT_EQ(want.size(), losses.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_NEAR(losses[i], want[i], tol * std::abs(want[i])) << "logged step " << 2 * (i + 1);
+  }
+}
+
+TEST(Stage1, ConfigErrors) {
+  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV";
+  test::TempDir dir;
+  config::SetokConfig cfg = tiny_config(dir / "x", 4);
+  cfg.model.text.tokenizer.clear();
+  EXPECT_NE(test::error_of([&] { Stage1Recipe(cfg, c10::Device(c10::kCPU)); }).find("train.loss.concept"),
+            std::string::npos);
+  config::SetokConfig cfg2 = tiny_config(dir / "x", 4);
+  cfg2.data.train[0].type = "edit";
+  EXPECT_NE(test::error_of([&] { Stage1Recipe(cfg2, c10::Device(c10::kCPU)); }).find("data.train.0.type"),
+            std::string::npos);
+  config::SetokConfig cfg3 = tiny_config(dir / "x", 4);
+  cfg3.data.train[0].path = (dir / "missing.json").string();
+  EXPECT_NE(test::error_of([&] { config::check_files(cfg3); }).find("data.train.0.path"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace setok::train
