@@ -50,7 +50,7 @@ void add_config_flags(CLI::App& cmd, ConfigFlags& flags, const config::Section& 
 
 c10::Device load_and_apply(config::Section& root, const ConfigFlags& flags,
                            const CommonFlags& common, config::RuntimeConfig& runtime,
-                           config::LogConfig& log) {
+                           config::LogConfig& log, const std::vector<std::string>& used) {
   std::vector<std::string> sets = flags.sets;
   if (!flags.device.empty()) sets.push_back("runtime.device=" + flags.device);
   if (common.threads >= 0) sets.push_back("runtime.threads=" + std::to_string(common.threads));
@@ -61,7 +61,7 @@ c10::Device load_and_apply(config::Section& root, const ConfigFlags& flags,
     for (const auto& s : sets) config::apply_override(root, s);
     config::validate(root);
   }
-  config::check_files(root);
+  config::check_files(root, used);
   log.apply();
   return runtime.apply();
 }

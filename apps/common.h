@@ -38,11 +38,11 @@ void add_config_flags(CLI::App& cmd, ConfigFlags& flags, const config::Section& 
                       bool required);
 
 // Loads `root` from the flags (without --config: defaults plus the overrides) and checks the
-// files it names; then the
+// files named by the sections in `used` (dotted paths; empty = every section); the
 // command-line --threads / --log-level win over the config. Applies the runtime (seed, threads,
 // logging) and returns the device.
 c10::Device load_and_apply(config::Section& root, const ConfigFlags& flags,
                            const CommonFlags& common, config::RuntimeConfig& runtime,
-                           config::LogConfig& log);
+                           config::LogConfig& log, const std::vector<std::string>& used = {});
 
 }  // namespace setok::apps

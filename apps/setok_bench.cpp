@@ -61,8 +61,8 @@ int main(int argc, char** argv) {
 
   return setok::runtime::run_app("setok_bench", [&] {
     setok::config::SetokConfig cfg;
-    const c10::Device device =
-        setok::apps::load_and_apply(cfg, config_flags, common, cfg.runtime, cfg.log);
+    const c10::Device device = setok::apps::load_and_apply(
+        cfg, config_flags, common, cfg.runtime, cfg.log, {"model.vision", "model.tokenizer"});
     options.seed = static_cast<uint64_t>(cfg.runtime.seed);
     setok::tokenizer::SetokTokenizer model(cfg.model.vision, cfg.model.tokenizer);
     model->to(device);

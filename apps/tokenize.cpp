@@ -45,7 +45,8 @@ std::function<int()> add_tokenize_command(CLI::App& app, const CommonFlags& comm
   return [f, &common] {
     if (f->images.empty() && f->list.empty()) throw Error("tokenize: give --images or --list");
     config::SetokConfig cfg;
-    const c10::Device device = load_and_apply(cfg, f->config, common, cfg.runtime, cfg.log);
+    const c10::Device device = load_and_apply(cfg, f->config, common, cfg.runtime, cfg.log,
+                                              {"model.vision", "model.tokenizer"});
     tokenizer::SetokTokenizer tok(cfg.model.vision, cfg.model.tokenizer);
     if (!f->checkpoint.empty()) tokenizer::load_tokenizer_weights(*tok, f->checkpoint);
     tok->to(device);

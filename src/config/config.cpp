@@ -341,8 +341,20 @@ void validate(const Section& root) {
   walk(root, "", [](const Section& s, const std::string& p) { s.validate(p); });
 }
 
-void check_files(const Section& root) {
-  walk(root, "", [](const Section& s, const std::string& p) { s.check_files(p); });
+void check_files(const Section& root, const std::vector<std::string>& only) {
+  // A section is checked when it lies under (or is) one of `only`, or when `only` is empty.
+  const auto wanted = [&only](const std::string& p) {
+    if (only.empty()) return true;
+    for (const auto& prefix : only) {
+      if (p == prefix || (p.size() > prefix.size() && p.compare(0, prefix.size(), prefix) == 0 &&
+                          p[prefix.size()] == '.'))
+        return true;
+    }
+    return false;
+  };
+  walk(root, "", [&wanted](const Section& s, const std::string& p) {
+    if (wanted(p)) s.check_files(p);
+  });
 }
 
 Json to_json(const Section& root) {

@@ -24,8 +24,10 @@ void apply_override(Section& root, const std::string& assignment);
 // Runs every section's validate(), depth first.
 void validate(const Section& root);
 
-// Runs every section's check_files(), depth first (apps call it before building models).
-void check_files(const Section& root);
+// Runs check_files() of every section at or under one of the dotted paths in `only` (all
+// sections when empty), depth first. Apps call it before building models, naming just the
+// sections they use, so e.g. inference does not demand the training data.
+void check_files(const Section& root, const std::vector<std::string>& only = {});
 
 // The resolved values of every field (a full config: loading it reproduces `root`).
 io::Json to_json(const Section& root);
