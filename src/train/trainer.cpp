@@ -52,8 +52,9 @@ double clip_gradients(const std::vector<at::Tensor>& params, double max_norm) {
 Trainer::Trainer(Recipe& recipe, TrainerOptions options)
     : recipe_(recipe), o_(std::move(options)), run_dir_(o_.train.run_dir) {
   if (o_.train.precision == "bf16" && !o_.device.is_cuda()) {
-    throw Error("train.precision bf16 needs a CUDA device (bf16 autocast runs on CUDA only); use fp32 on " +
-                o_.device.str());
+    throw Error(
+        "train.precision bf16 needs a CUDA device (bf16 autocast runs on CUDA only); use fp32 on " +
+        o_.device.str());
   }
 }
 
@@ -69,11 +70,13 @@ io::Json Trainer::evaluate_and_record(int64_t step) {
   metrics["step"] = step;
   evaluations_.push_back(metrics);
   if (o_.rank == 0) {
-    io::Json doc = {{"first", evaluations_.front()}, {"last", metrics}, {"evaluations", evaluations_}};
+    io::Json doc = {
+        {"first", evaluations_.front()}, {"last", metrics}, {"evaluations", evaluations_}};
     io::write_json(run_dir_ / "eval.json", doc);
   }
   spdlog::info("eval at step {} ({:.1f} s): {}", step,
-               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), metrics.dump());
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
+               metrics.dump());
   return metrics;
 }
 
@@ -85,7 +88,8 @@ void Trainer::save_checkpoint(const AdamW& opt) {
     io::save_safetensors(dir / "optimizer.safetensors", opt.state());
     io::NamedTensors rng;
     rng.emplace_back("torch.cpu", at::detail::getDefaultCPUGenerator().get_state());
-    for (auto& [name, gen] : recipe_.generators()) rng.emplace_back("recipe." + name, gen.get_state());
+    for (auto& [name, gen] : recipe_.generators())
+      rng.emplace_back("recipe." + name, gen.get_state());
     io::save_safetensors(dir / "rng.safetensors", rng);
     const io::NamedTensors extra = recipe_.extra_state();
     if (!extra.empty()) io::save_safetensors(dir / "extra.safetensors", extra);
@@ -116,23 +120,28 @@ bool Trainer::load_checkpoint(AdamW* opt) {
   if (state.contains("evaluations")) evaluations_ = state["evaluations"];
   if (state.value("world", 1) != o_.world) {
     throw Error(dir.string() + ": saved by a run with " + std::to_string(state.value("world", 1)) +
-                " ranks, resuming with " + std::to_string(o_.world) + " (data positions would not match)");
+                " ranks, resuming with " + std::to_string(o_.world) +
+                " (data positions would not match)");
   }
   if (opt != nullptr) opt->load_state(io::TensorStore::open(dir / "optimizer.safetensors"));
   const io::TensorStore rng = io::TensorStore::open(dir / "rng.safetensors");
   at::Generator(at::detail::getDefaultCPUGenerator()).set_state(rng.get("torch.cpu").clone());
   for (auto& [name, gen] : recipe_.generators()) {
-    if (!rng.contains("recipe." + name)) throw Error(dir.string() + ": rng.safetensors lacks generator '" + name + "'");
+    if (!rng.contains("recipe." + name))
+      throw Error(dir.string() + ": rng.safetensors lacks generator '" + name + "'");
     gen.set_state(rng.get("recipe." + name).clone());
   }
-  if (fs::exists(dir / "extra.safetensors")) recipe_.load_extra_state(io::TensorStore::open(dir / "extra.safetensors"));
-  spdlog::info("resumed from {} (step {}, epoch {}, item {})", dir.string(), step_, epoch_, position_);
+  if (fs::exists(dir / "extra.safetensors"))
+    recipe_.load_extra_state(io::TensorStore::open(dir / "extra.safetensors"));
+  spdlog::info("resumed from {} (step {}, epoch {}, item {})", dir.string(), step_, epoch_,
+               position_);
   return true;
 }
 
 io::Json Trainer::fit(bool resume) {
   fs::create_directories(run_dir_);
-  if (o_.rank == 0 && !o_.resolved_config.is_null()) io::write_json(run_dir_ / "config.resolved.json", o_.resolved_config);
+  if (o_.rank == 0 && !o_.resolved_config.is_null())
+    io::write_json(run_dir_ / "config.resolved.json", o_.resolved_config);
   recipe_.model().to(o_.device);
   recipe_.model().train();
   AdamWOptions ao;
@@ -141,12 +150,14 @@ io::Json Trainer::fit(bool resume) {
   ao.eps = o_.train.eps;
   AdamW opt(recipe_.param_groups(), ao);
   const bool resumed = resume && load_checkpoint(&opt);
-  if (resume && !resumed) spdlog::warn("--resume: no checkpoint in {}, starting from scratch", run_dir_.string());
+  if (resume && !resumed)
+    spdlog::warn("--resume: no checkpoint in {}, starting from scratch", run_dir_.string());
   io::MetricsWriter metrics(run_dir_ / "metrics.jsonl",
                             resumed ? std::optional<int64_t>(step_) : std::nullopt);
   if (!resumed) evaluate_and_record(0);
 
-  LrSchedule schedule{o_.train.lr, o_.train.min_lr, o_.train.warmup_steps, o_.train.steps, o_.train.schedule};
+  LrSchedule schedule{o_.train.lr, o_.train.min_lr, o_.train.warmup_steps, o_.train.steps,
+                      o_.train.schedule};
   data::LoaderOptions lo;
   lo.batch_size = o_.train.batch_size;
   lo.workers = o_.data.workers;
@@ -154,14 +165,26 @@ io::Json Trainer::fit(bool resume) {
   lo.skip_bad = o_.data.skip_bad_samples;
   lo.drop_last = true;
   std::unique_ptr<data::Loader> loader;
+  // Wall time the step spent in next_batch (waiting on workers, starting an epoch's loader):
+  // measured here rather than by the loader because a loader lives for one epoch only.
+  double data_wait = 0;
   auto next_batch = [&]() -> data::Batch {
-    for (int empty_epochs = 0;; ) {
+    const auto t0 = std::chrono::steady_clock::now();
+    struct AddWait {
+      double& total;
+      std::chrono::steady_clock::time_point t0;
+      ~AddWait() {
+        total += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      }
+    } add_wait{data_wait, t0};
+    for (int empty_epochs = 0;;) {
       if (!loader) {
         recipe_.begin_epoch(epoch_);
         const int64_t n = recipe_.epoch_size();
         const auto order = data::epoch_order(n, o_.seed, epoch_, o_.data.shuffle);
-        loader = std::make_unique<data::Loader>(data::rank_shard(order, o_.rank, o_.world),
-                                                [this](int64_t i) { return recipe_.fetch(i); }, lo, position_);
+        loader = std::make_unique<data::Loader>(
+            data::rank_shard(order, o_.rank, o_.world),
+            [this](int64_t i) { return recipe_.fetch(i); }, lo, position_);
       }
       if (auto b = loader->next()) {
         position_ = loader->position();
@@ -189,10 +212,11 @@ io::Json Trainer::fit(bool resume) {
   int64_t interval_samples = 0;
   const bool autocast = o_.train.precision == "bf16";
   data::Batch last;
-  const int64_t stop_at = o_.stop_after > 0 ? std::min(o_.train.steps, step_ + o_.stop_after) : o_.train.steps;
+  const int64_t stop_at =
+      o_.stop_after > 0 ? std::min(o_.train.steps, step_ + o_.stop_after) : o_.train.steps;
   while (step_ < stop_at) {
     const auto t0 = std::chrono::steady_clock::now();
-    const double wait0 = loader ? loader->wait_seconds() : 0.0;
+    const double wait0 = data_wait;
     int64_t batch_samples = 0;
     for (int64_t a = 0; a < o_.train.grad_accum; ++a) {
       data::Batch batch = next_batch();
@@ -222,11 +246,14 @@ io::Json Trainer::fit(bool resume) {
     samples_ += batch_samples;
     ++counted;
     sums["grad_norm"] += grad_norm;
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     interval_seconds += seconds;
-    interval_wait += (loader ? loader->wait_seconds() : 0.0) - wait0;
+    interval_wait += data_wait - wait0;
     interval_samples += batch_samples;
-    progress.update(1, "loss " + std::to_string(sums.count("loss") ? sums["loss"] / static_cast<double>(counted) : 0.0));
+    progress.update(
+        1, "loss " + std::to_string(sums.count("loss") ? sums["loss"] / static_cast<double>(counted)
+                                                       : 0.0));
 
     if (step_ % o_.log_every == 0 || step_ == o_.train.steps) {
       std::map<std::string, double> row;
@@ -234,7 +261,8 @@ io::Json Trainer::fit(bool resume) {
       row["lr"] = lr;
       io::Json timing = {{"epoch", epoch_},
                          {"samples", samples_},
-                         {"images_per_s", static_cast<double>(interval_samples) / std::max(interval_seconds, 1e-9)},
+                         {"images_per_s",
+                          static_cast<double>(interval_samples) / std::max(interval_seconds, 1e-9)},
                          {"data_wait_fraction", interval_wait / std::max(interval_seconds, 1e-9)}};
       if (o_.rank == 0) metrics.log(step_, row, timing);
       sums.clear();
@@ -256,7 +284,9 @@ io::Json Trainer::fit(bool resume) {
       save_checkpoint(opt);
     }
   }
-  if (step_ < o_.train.steps) spdlog::info("stopped at step {} of {} (--stop-after); continue with --resume", step_, o_.train.steps);
+  if (step_ < o_.train.steps)
+    spdlog::info("stopped at step {} of {} (--stop-after); continue with --resume", step_,
+                 o_.train.steps);
   progress.finish();
   return evaluations_.empty() ? io::Json() : evaluations_.back();
 }
@@ -264,7 +294,8 @@ io::Json Trainer::fit(bool resume) {
 io::Json Trainer::evaluate_only() {
   fs::create_directories(run_dir_);
   recipe_.model().to(o_.device);
-  if (!load_checkpoint(nullptr)) spdlog::warn("no checkpoint in {}: evaluating the initial model", run_dir_.string());
+  if (!load_checkpoint(nullptr))
+    spdlog::warn("no checkpoint in {}: evaluating the initial model", run_dir_.string());
   evaluations_ = io::Json::array();
   return evaluate_and_record(step_);
 }
