@@ -1,8 +1,8 @@
 // setok_train: stage 1 — train the SeTok tokenizer and detokenizer.
 #include <iostream>
 
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include "common.h"
 #include "setok/config/config.h"
@@ -14,23 +14,27 @@
 int main(int argc, char** argv) {
   CLI::App app{
       "setok_train: stage 1 — train the SeTok tokenizer and detokenizer on image-text pairs "
-      "(reconstruction, concept contrastive, optional LPIPS / PatchGAN), evaluate on held-out data"};
+      "(reconstruction, concept contrastive, optional LPIPS / PatchGAN), evaluate on held-out "
+      "data"};
   setok::apps::CommonFlags common;
   setok::apps::add_common_flags(app, common);
   setok::apps::ConfigFlags config_flags;
   setok::apps::add_config_flags(app, config_flags, setok::config::SetokConfig{}, /*required=*/true);
   bool resume = false, eval_only = false;
   app.add_flag("--resume", resume, "continue exactly from the run's latest checkpoint");
-  app.add_flag("--eval-only", eval_only, "evaluate the latest checkpoint (or the initial model) and exit");
+  app.add_flag("--eval-only", eval_only,
+               "evaluate the latest checkpoint (or the initial model) and exit");
   int64_t stop_after = 0;
-  app.add_option("--stop-after", stop_after,
-                 "stop (with a checkpoint) after this many steps of this invocation; --resume continues")
+  app.add_option(
+         "--stop-after", stop_after,
+         "stop (with a checkpoint) after this many steps of this invocation; --resume continues")
       ->check(CLI::NonNegativeNumber);
   CLI11_PARSE(app, argc, argv);
 
   return setok::runtime::run_app("setok_train", [&] {
     setok::config::SetokConfig cfg;
-    const c10::Device device = setok::apps::load_and_apply(cfg, config_flags, common, cfg.runtime, cfg.log);
+    const c10::Device device =
+        setok::apps::load_and_apply(cfg, config_flags, common, cfg.runtime, cfg.log);
     std::filesystem::create_directories(cfg.train.run_dir);
     cfg.log.apply(0, 1, std::filesystem::path(cfg.train.run_dir) / "train.log");
     spdlog::info("setok_train: {} on {} ({} steps, batch {})", config_flags.config, device.str(),
@@ -51,7 +55,8 @@ int main(int argc, char** argv) {
       trainer.fit(resume);
     }
     const auto eval = setok::io::read_json(trainer.run_dir() / "eval.json");
-    std::cout << "evaluation (" << (trainer.run_dir() / "eval.json").string() << ", first -> last):\n"
+    std::cout << "evaluation (" << (trainer.run_dir() / "eval.json").string()
+              << ", first -> last):\n"
               << setok::train::Stage1Recipe::summary(eval["first"], eval["last"]);
     return 0;
   });

@@ -10,11 +10,11 @@ namespace setok::tokenizer {
 
 SetokModelImpl::SetokModelImpl(const SetokModelOptions& o) {
   tokenizer = register_module("tokenizer", SetokTokenizer(o.vision, o.tokenizer));
-  detokenizer = register_module("detokenizer",
-                                detokenizer::SetokDetokenizer(o.detokenizer, tokenizer->token_dim()));
+  detokenizer = register_module(
+      "detokenizer", detokenizer::SetokDetokenizer(o.detokenizer, tokenizer->token_dim()));
   if (!o.text.enabled()) return;
-  text_tokenizer_ = std::make_shared<vision::SiglipTextTokenizer>(text::SentencePiece(o.text.tokenizer),
-                                                                  o.text.max_length);
+  text_tokenizer_ = std::make_shared<vision::SiglipTextTokenizer>(
+      text::SentencePiece(o.text.tokenizer), o.text.max_length);
   const vision::SiglipTextConfig arch = o.text.architecture(text_tokenizer_->vocab_size());
   if (arch.vocab_size < text_tokenizer_->vocab_size()) {
     throw Error("model.text: the tokenizer has " + std::to_string(text_tokenizer_->vocab_size()) +
@@ -22,7 +22,8 @@ SetokModelImpl::SetokModelImpl(const SetokModelOptions& o) {
   }
   if (arch.max_position_embeddings < o.text.max_length) {
     throw Error("model.text.max_length: " + std::to_string(o.text.max_length) +
-                " exceeds the text tower's " + std::to_string(arch.max_position_embeddings) + " positions");
+                " exceeds the text tower's " + std::to_string(arch.max_position_embeddings) +
+                " positions");
   }
   text_tower = register_module("text_tower", vision::SiglipTextModel(arch));
   if (!o.text.pretrained.empty()) {
@@ -39,7 +40,8 @@ SetokModelImpl::SetokModelImpl(const SetokModelOptions& o) {
   contrastive = register_module("contrastive", losses::ConceptContrastive(c));
 }
 
-at::Tensor SetokModelImpl::embed_texts(const std::vector<std::string>& texts, const c10::Device& device) {
+at::Tensor SetokModelImpl::embed_texts(const std::vector<std::string>& texts,
+                                       const c10::Device& device) {
   if (!has_text()) throw Error("model.text.tokenizer is not set: there is no text tower");
   const at::Tensor ids = text_tokenizer_->encode(texts).to(device);  // [N, T]
   return text_tower->forward(ids).pooler_output;                     // [N, P]

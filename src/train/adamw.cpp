@@ -12,7 +12,8 @@ namespace setok::train {
 AdamW::AdamW(std::vector<ParamGroup> groups, const AdamWOptions& options)
     : groups_(std::move(groups)), options_(options) {
   for (const auto& g : groups_) {
-    if (g.names.size() != g.params.size()) throw Error("AdamW: group '" + g.name + "' names and params differ");
+    if (g.names.size() != g.params.size())
+      throw Error("AdamW: group '" + g.name + "' names and params differ");
     std::vector<at::Tensor> m, v;
     for (const auto& p : g.params) {
       m.push_back(at::zeros_like(p, at::MemoryFormat::Preserve));
@@ -74,8 +75,10 @@ void AdamW::load_state(const io::TensorStore& store, const std::string& prefix) 
   for (size_t gi = 0; gi < groups_.size(); ++gi) {
     for (size_t i = 0; i < groups_[gi].names.size(); ++i) {
       for (auto* slot : {&m_[gi][i], &v_[gi][i]}) {
-        const std::string key = prefix + groups_[gi].names[i] + (slot == &m_[gi][i] ? ".exp_avg" : ".exp_avg_sq");
-        if (!store.contains(key)) throw Error(store.path().string() + ": optimizer state lacks '" + key + "'");
+        const std::string key =
+            prefix + groups_[gi].names[i] + (slot == &m_[gi][i] ? ".exp_avg" : ".exp_avg_sq");
+        if (!store.contains(key))
+          throw Error(store.path().string() + ": optimizer state lacks '" + key + "'");
         const at::Tensor t = store.get(key);
         if (t.sizes() != slot->sizes()) {
           throw Error(store.path().string() + ": optimizer state '" + key + "' has shape " +
@@ -88,13 +91,15 @@ void AdamW::load_state(const io::TensorStore& store, const std::string& prefix) 
 }
 
 std::vector<ParamGroup> decay_groups(const std::vector<std::pair<std::string, at::Tensor>>& named,
-                                     double weight_decay, double lr_scale, const std::string& prefix) {
+                                     double weight_decay, double lr_scale,
+                                     const std::string& prefix) {
   ParamGroup decay{prefix + "decay", {}, {}, lr_scale, weight_decay};
   ParamGroup no_decay{prefix + "no_decay", {}, {}, lr_scale, 0.0};
   for (const auto& [name, p] : named) {
     if (!p.requires_grad()) continue;
     const bool matrix = p.dim() >= 2 && name.find("embedding") == std::string::npos &&
-                        name.find("queries") == std::string::npos && name.find("probe") == std::string::npos;
+                        name.find("queries") == std::string::npos &&
+                        name.find("probe") == std::string::npos;
     ParamGroup& g = matrix ? decay : no_decay;
     g.names.push_back(name);
     g.params.push_back(p);

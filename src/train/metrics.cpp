@@ -11,8 +11,10 @@
 namespace setok::train {
 
 double adjusted_rand_index(const at::Tensor& a_in, const at::Tensor& b_in) {
-  const at::Tensor a = a_in.to(at::kCPU).to(at::kLong).reshape(-1), b = b_in.to(at::kCPU).to(at::kLong).reshape(-1);
-  if (a.numel() != b.numel() || a.numel() == 0) throw Error("ARI: labelings must be non-empty and equally long");
+  const at::Tensor a = a_in.to(at::kCPU).to(at::kLong).reshape(-1),
+                   b = b_in.to(at::kCPU).to(at::kLong).reshape(-1);
+  if (a.numel() != b.numel() || a.numel() == 0)
+    throw Error("ARI: labelings must be non-empty and equally long");
   std::map<std::pair<int64_t, int64_t>, double> table;
   std::map<int64_t, double> rows, cols;
   const auto pa = a.accessor<int64_t, 1>(), pb = b.accessor<int64_t, 1>();
@@ -34,7 +36,8 @@ double adjusted_rand_index(const at::Tensor& a_in, const at::Tensor& b_in) {
 }
 
 double pearson(const std::vector<double>& x, const std::vector<double>& y) {
-  if (x.size() != y.size() || x.size() < 2) throw Error("pearson: need two equally long samples of >= 2");
+  if (x.size() != y.size() || x.size() < 2)
+    throw Error("pearson: need two equally long samples of >= 2");
   const double n = static_cast<double>(x.size());
   double mx = 0, my = 0;
   for (size_t i = 0; i < x.size(); ++i) mx += x[i] / n, my += y[i] / n;
@@ -60,7 +63,8 @@ at::Tensor mask_to_patches(const at::Tensor& mask, int64_t grid) {
     m = m.index_select(0, rows).index_select(1, cols);
   }
   const int64_t p = m.size(0) / grid;
-  const at::Tensor patches = m.view({grid, p, grid, p}).permute({0, 2, 1, 3}).reshape({grid * grid, p * p});
+  const at::Tensor patches =
+      m.view({grid, p, grid, p}).permute({0, 2, 1, 3}).reshape({grid * grid, p * p});
   const int64_t classes = patches.max().item<int64_t>() + 1;
   const at::Tensor counts = at::one_hot(patches, classes).sum(1);  // [grid^2, classes]
   return counts.argmax(1);

@@ -38,7 +38,9 @@ Stage1Recipe::Stage1Recipe(const config::SetokConfig& cfg, const c10::Device& de
     : cfg_(cfg), device_(device), diffusion_gen_(runtime::make_cpu_generator("stage1.diffusion")) {
   const auto& loss = cfg.train.loss;
   if ((loss.concept > 0 || loss.caption > 0) && !cfg.model.text.enabled()) {
-    throw Error("train.loss.concept / caption need a text tower: set model.text.tokenizer (or set the weights to 0)");
+    throw Error(
+        "train.loss.concept / caption need a text tower: set model.text.tokenizer (or set the "
+        "weights to 0)");
   }
   if (cfg.data.train.empty()) throw Error("data.train: stage 1 needs at least one pair dataset");
   model_ = tokenizer::SetokModel(cfg.model.options());
@@ -53,15 +55,16 @@ Stage1Recipe::Stage1Recipe(const config::SetokConfig& cfg, const c10::Device& de
     AdamWOptions o;
     o.beta1 = 0.5;
     o.beta2 = 0.9;
-    disc_opt_ = std::make_unique<AdamW>(decay_groups(io::module_state(*disc_), 0.0, loss.disc_lr_scale, "disc_"), o);
+    disc_opt_ = std::make_unique<AdamW>(
+        decay_groups(io::module_state(*disc_), 0.0, loss.disc_lr_scale, "disc_"), o);
   }
   model_->to(device);
   if (lpips_) lpips_->to(device);
   if (disc_) disc_->to(device);
   int64_t records = 0;
   for (const auto& d : train_sets_) records += static_cast<int64_t>(d.size());
-  spdlog::info("stage 1: {} training records in {} dataset(s), {} held-out", records, train_sets_.size(),
-               eval_sets_.empty() ? 0 : eval_sets_[0].size());
+  spdlog::info("stage 1: {} training records in {} dataset(s), {} held-out", records,
+               train_sets_.size(), eval_sets_.empty() ? 0 : eval_sets_[0].size());
 }
 
 std::vector<ParamGroup> Stage1Recipe::param_groups() {
@@ -90,7 +93,8 @@ data::Example Stage1Recipe::example(const data::PairDataset& ds, size_t i) const
     throw Error(ds.where(i) + ": " + err.what());
   }
   std::vector<std::string> phrases = r.phrases;
-  if (static_cast<int64_t>(phrases.size()) > cfg_.data.max_phrases) phrases.resize(cfg_.data.max_phrases);
+  if (static_cast<int64_t>(phrases.size()) > cfg_.data.max_phrases)
+    phrases.resize(cfg_.data.max_phrases);
   e.texts["phrases"] = std::move(phrases);
   e.texts["caption"] = {r.caption};
   e.ints["num_objects"] = r.num_objects;
@@ -122,7 +126,9 @@ at::Tensor Stage1Recipe::phrase_embeddings(const data::Batch& batch, at::Tensor*
   mask->index_fill_(0, idx, true);
   *mask = mask->view({B, P}).to(device_);
   const at::Tensor emb = model_->embed_texts(flat, device_);  // [n, E]
-  return at::zeros({B * P, emb.size(1)}, emb.options()).index_copy(0, idx.to(device_), emb).view({B, P, -1});
+  return at::zeros({B * P, emb.size(1)}, emb.options())
+      .index_copy(0, idx.to(device_), emb)
+      .view({B, P, -1});
 }
 
 Stage1Recipe::Losses Stage1Recipe::compute(const data::Batch& batch, bool with_gan, int64_t step) {
@@ -139,7 +145,8 @@ Stage1Recipe::Losses Stage1Recipe::compute(const data::Batch& batch, bool with_g
     rec = model_->detokenizer->diffusion_loss(tokens, mask, target, diffusion_gen_);
   } else {
     out.prediction = model_->detokenizer->predict_pixels(tokens, mask);
-    rec = losses::reconstruction_loss(out.prediction, target, losses::parse_reconstruction(w.reconstruction_kind));
+    rec = losses::reconstruction_loss(out.prediction, target,
+                                      losses::parse_reconstruction(w.reconstruction_kind));
   }
   total = total + w.reconstruction * rec;
   out.metrics["loss_rec"] = rec.item<double>();
@@ -155,7 +162,8 @@ Stage1Recipe::Losses Stage1Recipe::compute(const data::Batch& batch, bool with_g
   if (w.caption > 0) {
     std::vector<std::string> captions;
     for (const auto& c : batch.texts.at("caption")) captions.push_back(c.at(0));
-    const at::Tensor c = model_->contrastive->caption_loss(tokens, mask, model_->embed_texts(captions, device_));
+    const at::Tensor c =
+        model_->contrastive->caption_loss(tokens, mask, model_->embed_texts(captions, device_));
     total = total + w.caption * c;
     out.metrics["loss_caption"] = c.item<double>();
   }
@@ -166,16 +174,18 @@ Stage1Recipe::Losses Stage1Recipe::compute(const data::Batch& batch, bool with_g
   }
   if (with_gan && w.gan > 0 && out.prediction.defined() && step >= w.disc_start) {
     const at::Tensor g = losses::generator_loss(disc_->forward(out.prediction));
-    const at::Tensor weight = losses::adaptive_gan_weight(w.reconstruction * rec, g,
-                                                          model_->detokenizer->pixel_head->weight, w.gan);
+    const at::Tensor weight = losses::adaptive_gan_weight(
+        w.reconstruction * rec, g, model_->detokenizer->pixel_head->weight, w.gan);
     total = total + weight * g;
     out.metrics["loss_gan"] = g.item<double>();
     out.metrics["gan_weight"] = weight.item<double>();
   }
   out.total = total;
   out.metrics["loss"] = total.item<double>();
-  out.metrics["tokens_per_image"] = out.tokens.clusters.counts.to(at::kDouble).mean().item<double>();
-  if (model_->has_text()) out.metrics["contrastive_scale"] = model_->contrastive->scale().item<double>();
+  out.metrics["tokens_per_image"] =
+      out.tokens.clusters.counts.to(at::kDouble).mean().item<double>();
+  if (model_->has_text())
+    out.metrics["contrastive_scale"] = model_->contrastive->scale().item<double>();
   return out;
 }
 
@@ -188,7 +198,8 @@ StepResult Stage1Recipe::step(const data::Batch& batch, int64_t step) {
 void Stage1Recipe::after_step(const data::Batch& batch, int64_t step) {
   if (!disc_ || step < cfg_.train.loss.disc_start || !last_prediction_.defined()) return;
   const at::Tensor real = batch.tensors.at("target").to(device_);
-  const at::Tensor d = losses::hinge_discriminator_loss(disc_->forward(real), disc_->forward(last_prediction_));
+  const at::Tensor d =
+      losses::hinge_discriminator_loss(disc_->forward(real), disc_->forward(last_prediction_));
   d.backward();
   disc_opt_->step(cfg_.train.lr);
   disc_opt_->zero_grad();
@@ -199,27 +210,31 @@ io::Json Stage1Recipe::evaluate(int64_t step) {
   if (eval_sets_.empty()) return out;
   const auto& ds = eval_sets_[0];
   const int64_t B = cfg_.train.batch_size;
-  const int64_t limit = cfg_.train.eval_batches > 0 ? std::min<int64_t>(cfg_.train.eval_batches * B, ds.size())
-                                                    : static_cast<int64_t>(ds.size());
+  const int64_t limit = cfg_.train.eval_batches > 0
+                            ? std::min<int64_t>(cfg_.train.eval_batches * B, ds.size())
+                            : static_cast<int64_t>(ds.size());
   std::map<std::string, double> sums;
   int64_t batches = 0;
   std::vector<double> tokens_per_image, objects_per_image, ari, psnr;
-  std::vector<at::Tensor> image_tokens;   // normalised token embeddings per image [L_b, E]
+  std::vector<at::Tensor> image_tokens;    // normalised token embeddings per image [L_b, E]
   std::vector<at::Tensor> phrase_vectors;  // [E] per phrase
   std::vector<int64_t> phrase_owner;
   const int64_t grid = model_->tokenizer->vision_tower->config().grid();
   for (int64_t start = 0; start < limit; start += B) {
     std::vector<data::Example> examples;
-    for (int64_t i = start; i < std::min(limit, start + B); ++i) examples.push_back(example(ds, static_cast<size_t>(i)));
+    for (int64_t i = start; i < std::min(limit, start + B); ++i)
+      examples.push_back(example(ds, static_cast<size_t>(i)));
     const data::Batch batch = data::collate(std::move(examples));
     const Losses l = compute(batch, /*with_gan=*/false, step);
     for (const auto& [k, v] : l.metrics) sums[k] += v;
     ++batches;
     const at::Tensor target = batch.tensors.at("target").to(device_);
-    const at::Tensor decoded = l.prediction.defined()
-                                   ? l.prediction.clamp(-1, 1)
-                                   : (start == 0 ? model_->detokenizer->decode(l.tokens.tokens, l.tokens.mask, diffusion_gen_)
-                                                 : at::Tensor());
+    const at::Tensor decoded =
+        l.prediction.defined()
+            ? l.prediction.clamp(-1, 1)
+            : (start == 0
+                   ? model_->detokenizer->decode(l.tokens.tokens, l.tokens.mask, diffusion_gen_)
+                   : at::Tensor());
     if (decoded.defined()) {
       const at::Tensor p = losses::psnr(decoded, target).to(at::kCPU);
       for (int64_t b = 0; b < p.size(0); ++b) psnr.push_back(p[b].item<double>());
@@ -227,15 +242,18 @@ io::Json Stage1Recipe::evaluate(int64_t step) {
     const at::Tensor counts = l.tokens.clusters.counts.to(at::kCPU);
     const at::Tensor assignment = l.tokens.clusters.assignment.to(at::kCPU);
     at::Tensor embedded;
-    if (model_->has_text()) embedded = model_->contrastive->embed_tokens(l.tokens.tokens).to(at::kCPU);
+    if (model_->has_text())
+      embedded = model_->contrastive->embed_tokens(l.tokens.tokens).to(at::kCPU);
     for (int64_t b = 0; b < batch.size; ++b) {
       const int64_t n_obj = batch.ints.at("num_objects")[b];
       tokens_per_image.push_back(counts[b].item<double>());
       objects_per_image.push_back(static_cast<double>(n_obj));
       if (batch.tensors.count("mask")) {
-        ari.push_back(adjusted_rand_index(assignment[b], mask_to_patches(batch.tensors.at("mask")[b], grid)));
+        ari.push_back(
+            adjusted_rand_index(assignment[b], mask_to_patches(batch.tensors.at("mask")[b], grid)));
       }
-      if (embedded.defined()) image_tokens.push_back(embedded[b].narrow(0, 0, counts[b].item<int64_t>()));
+      if (embedded.defined())
+        image_tokens.push_back(embedded[b].narrow(0, 0, counts[b].item<int64_t>()));
     }
     if (embedded.defined()) {
       at::Tensor pmask;
@@ -264,7 +282,8 @@ io::Json Stage1Recipe::evaluate(int64_t step) {
   out["tokens_per_image"] = mean(tokens_per_image);
   if (objects_per_image.front() >= 0) {
     out["objects_per_image"] = mean(objects_per_image);
-    out["tokens_objects_pearson"] = tokens_per_image.size() > 1 ? pearson(tokens_per_image, objects_per_image) : 0.0;
+    out["tokens_objects_pearson"] =
+        tokens_per_image.size() > 1 ? pearson(tokens_per_image, objects_per_image) : 0.0;
   }
   if (!ari.empty()) out["ari"] = mean(ari);
   if (!phrase_vectors.empty()) {
@@ -279,7 +298,8 @@ io::Json Stage1Recipe::evaluate(int64_t step) {
       }
       correct += best == phrase_owner[q];
     }
-    out["phrase_retrieval_accuracy"] = static_cast<double>(correct) / static_cast<double>(phrase_vectors.size());
+    out["phrase_retrieval_accuracy"] =
+        static_cast<double>(correct) / static_cast<double>(phrase_vectors.size());
     out["phrase_retrieval_chance"] = 1.0 / static_cast<double>(image_tokens.size());
   }
   return out;
@@ -297,7 +317,8 @@ void Stage1Recipe::write_sample(const data::Batch& batch, const fs::path& png) {
   }();
   const at::Tensor pixels = part.tensors.at("pixels").to(device_);
   const tokenizer::SetokTokens tok = model_->tokenizer->forward(pixels);
-  const at::Tensor rec = model_->detokenizer->decode(tok.tokens, tok.mask, diffusion_gen_).to(at::kCPU);
+  const at::Tensor rec =
+      model_->detokenizer->decode(tok.tokens, tok.mask, diffusion_gen_).to(at::kCPU);
   const int64_t S = std::max<int64_t>({128, pixels.size(2), rec.size(2)});
   auto fit = [&](const at::Tensor& img) {  // uint8 [3, h, w] -> [3, S, S] nearest
     const at::Tensor rows = at::div(at::arange(S, at::kLong) * img.size(1), S, "floor");
@@ -335,22 +356,27 @@ void Stage1Recipe::load_extra_state(const io::TensorStore& store) {
 }
 
 std::string Stage1Recipe::summary(const io::Json& first, const io::Json& last) {
-  auto num = [](const io::Json& j, const char* k) { return j.contains(k) ? j[k].get<double>() : std::nan(""); };
+  auto num = [](const io::Json& j, const char* k) {
+    return j.contains(k) ? j[k].get<double>() : std::nan("");
+  };
   std::string s;
   char line[256];
-  std::snprintf(line, sizeof line, "held-out loss      %.4f -> %.4f (%.0f%% of the first)\n", num(first, "loss"),
-                num(last, "loss"), 100.0 * num(last, "loss") / num(first, "loss"));
+  std::snprintf(line, sizeof line, "held-out loss      %.4f -> %.4f (%.0f%% of the first)\n",
+                num(first, "loss"), num(last, "loss"),
+                100.0 * num(last, "loss") / num(first, "loss"));
   s += line;
-  std::snprintf(line, sizeof line, "PSNR               %.2f -> %.2f dB (%+.2f dB)\n", num(first, "psnr"),
-                num(last, "psnr"), num(last, "psnr") - num(first, "psnr"));
+  std::snprintf(line, sizeof line, "PSNR               %.2f -> %.2f dB (%+.2f dB)\n",
+                num(first, "psnr"), num(last, "psnr"), num(last, "psnr") - num(first, "psnr"));
   s += line;
   std::snprintf(line, sizeof line, "tokens per image   %.2f -> %.2f (objects per image %.2f)\n",
-                num(first, "tokens_per_image"), num(last, "tokens_per_image"), num(last, "objects_per_image"));
+                num(first, "tokens_per_image"), num(last, "tokens_per_image"),
+                num(last, "objects_per_image"));
   s += line;
-  std::snprintf(line, sizeof line, "tokens~objects r   %.3f -> %.3f\n", num(first, "tokens_objects_pearson"),
-                num(last, "tokens_objects_pearson"));
+  std::snprintf(line, sizeof line, "tokens~objects r   %.3f -> %.3f\n",
+                num(first, "tokens_objects_pearson"), num(last, "tokens_objects_pearson"));
   s += line;
-  std::snprintf(line, sizeof line, "ARI vs masks       %.3f -> %.3f\n", num(first, "ari"), num(last, "ari"));
+  std::snprintf(line, sizeof line, "ARI vs masks       %.3f -> %.3f\n", num(first, "ari"),
+                num(last, "ari"));
   s += line;
   std::snprintf(line, sizeof line, "phrase retrieval   %.3f -> %.3f (chance %.3f)\n",
                 num(first, "phrase_retrieval_accuracy"), num(last, "phrase_retrieval_accuracy"),
@@ -360,7 +386,8 @@ std::string Stage1Recipe::summary(const io::Json& first, const io::Json& last) {
 }
 
 std::vector<std::pair<std::string, at::Generator>> Stage1Recipe::generators() {
-  return {{"tokenizer.tie_noise", model_->tokenizer->noise_generator()}, {"diffusion", diffusion_gen_}};
+  return {{"tokenizer.tie_noise", model_->tokenizer->noise_generator()},
+          {"diffusion", diffusion_gen_}};
 }
 
 }  // namespace setok::train

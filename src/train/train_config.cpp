@@ -9,7 +9,8 @@ namespace setok::train {
 void DatasetEntry::describe(config::Schema& s) {
   s.choice("type", type, {"pair", "instruct", "edit"}, "record format");
   s.field("path", path, "JSON file (array of records)");
-  s.field("image_root", image_root, "folder image paths are relative to (empty = the JSON's folder)");
+  s.field("image_root", image_root,
+          "folder image paths are relative to (empty = the JSON's folder)");
   s.field("multiple", multiple, "times per epoch (fractions take a per-epoch subset)");
 }
 
@@ -20,7 +21,8 @@ void DatasetEntry::validate(const std::string& p) const {
 
 void DatasetEntry::check_files(const std::string& p) const {
   if (!std::filesystem::is_regular_file(path)) {
-    config::fail(config::join(p, "path"), "'" + path + "' is not a file (generate the data first?)");
+    config::fail(config::join(p, "path"),
+                 "'" + path + "' is not a file (generate the data first?)");
   }
   if (!image_root.empty() && !std::filesystem::is_directory(image_root)) {
     config::fail(config::join(p, "image_root"), "'" + image_root + "' is not a folder");
@@ -84,7 +86,8 @@ void TrainConfig::describe(config::Schema& s) {
   s.field("beta2", beta2, "AdamW beta2");
   s.field("eps", eps, "AdamW epsilon");
   s.field("grad_clip", grad_clip, "global gradient-norm clip (0 = off)");
-  s.choice("precision", precision, {"fp32", "bf16"}, "bf16 = autocast on CUDA, fp32 master weights");
+  s.choice("precision", precision, {"fp32", "bf16"},
+           "bf16 = autocast on CUDA, fp32 master weights");
   s.field("checkpoint_every", checkpoint_every, "steps between checkpoints");
   s.field("keep_last", keep_last, "checkpoints kept (0 = all)");
   s.field("eval_every", eval_every, "steps between evaluations (0 = before and after training)");
@@ -102,11 +105,13 @@ void TrainConfig::validate(const std::string& p) const {
   if (!(lr > 0)) config::fail(at("lr"), "must be > 0");
   if (min_lr < 0 || min_lr > lr) config::fail(at("min_lr"), "must be in [0, lr]");
   if (warmup_steps < 0) config::fail(at("warmup_steps"), "must be >= 0");
-  if (beta1 < 0 || beta1 >= 1 || beta2 < 0 || beta2 >= 1) config::fail(at("beta1"), "betas must be in [0, 1)");
+  if (beta1 < 0 || beta1 >= 1 || beta2 < 0 || beta2 >= 1)
+    config::fail(at("beta1"), "betas must be in [0, 1)");
   if (grad_clip < 0) config::fail(at("grad_clip"), "must be >= 0");
   if (checkpoint_every < 1) config::fail(at("checkpoint_every"), "must be >= 1");
   if (keep_last < 0) config::fail(at("keep_last"), "must be >= 0");
-  if (eval_every < 0 || eval_batches < 0 || sample_every < 0) config::fail(p, "eval / sample periods must be >= 0");
+  if (eval_every < 0 || eval_batches < 0 || sample_every < 0)
+    config::fail(p, "eval / sample periods must be >= 0");
 }
 
 }  // namespace setok::train

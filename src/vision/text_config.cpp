@@ -20,7 +20,8 @@ void TextConfig::describe(config::Schema& s) {
 void TextConfig::validate(const std::string& path) const {
   auto at = [&](const char* k) { return config::join(path, k); };
   if (max_length < 2) config::fail(at("max_length"), "must be >= 2");
-  if (hidden_size < 1 || heads < 1 || hidden_size % heads != 0) config::fail(at("heads"), "must divide hidden_size");
+  if (hidden_size < 1 || heads < 1 || hidden_size % heads != 0)
+    config::fail(at("heads"), "must divide hidden_size");
 }
 
 void TextConfig::check_files(const std::string& path) const {

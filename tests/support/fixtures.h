@@ -4,6 +4,8 @@
 
 namespace setok::test {
 
-inline std::filesystem::path fixtures_dir() { return SETOK_TEST_FIXTURES_DIR; }
+inline std::filesystem::path fixtures_dir() {
+  return SETOK_TEST_FIXTURES_DIR;
+}
 
 }  // namespace setok::test

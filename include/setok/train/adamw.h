@@ -15,10 +15,10 @@ class TensorStore;
 namespace setok::train {
 
 struct ParamGroup {
-  std::string name;                 // "decay", "no_decay", "discriminator", ...
-  std::vector<std::string> names;   // parameter names (checkpoint keys)
+  std::string name;                // "decay", "no_decay", "discriminator", ...
+  std::vector<std::string> names;  // parameter names (checkpoint keys)
   std::vector<at::Tensor> params;
-  double lr_scale = 1.0;            // multiplies the scheduled learning rate
+  double lr_scale = 1.0;  // multiplies the scheduled learning rate
   double weight_decay = 0.0;
 };
 

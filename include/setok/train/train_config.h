@@ -33,12 +33,13 @@ struct DataConfig : config::Section {
 
 struct LossConfig : config::Section {
   double reconstruction = 1.0;
-  std::string reconstruction_kind = "l2";  // l1 | l2 (pixels head; the diffusion head uses its own loss)
-  double concept = 0.1;    // multi-label concept contrastive
-  double caption = 0.0;    // image-caption InfoNCE on pooled tokens
-  double perceptual = 0.0; // LPIPS (needs lpips_weights)
+  std::string reconstruction_kind =
+      "l2";                 // l1 | l2 (pixels head; the diffusion head uses its own loss)
+  double concept = 0.1;     // multi-label concept contrastive
+  double caption = 0.0;     // image-caption InfoNCE on pooled tokens
+  double perceptual = 0.0;  // LPIPS (needs lpips_weights)
   std::string lpips_weights;
-  double gan = 0.0;        // PatchGAN generator loss (adaptive weight times this)
+  double gan = 0.0;  // PatchGAN generator loss (adaptive weight times this)
   int64_t disc_start = 2000;
   double disc_lr_scale = 1.0;
 
@@ -49,8 +50,8 @@ struct LossConfig : config::Section {
 
 struct TrainConfig : config::Section {
   std::string run_dir = "runs/setok";
-  int64_t steps = 1000;     // optimizer steps
-  int64_t batch_size = 8;   // per rank and micro-batch
+  int64_t steps = 1000;    // optimizer steps
+  int64_t batch_size = 8;  // per rank and micro-batch
   int64_t grad_accum = 1;
   double lr = 2e-4;
   double min_lr = 2e-5;
@@ -60,13 +61,13 @@ struct TrainConfig : config::Section {
   double beta1 = 0.9;
   double beta2 = 0.95;
   double eps = 1e-8;
-  double grad_clip = 1.0;   // global norm; 0 = off
+  double grad_clip = 1.0;          // global norm; 0 = off
   std::string precision = "fp32";  // fp32 | bf16 (autocast on CUDA)
   int64_t checkpoint_every = 500;
   int keep_last = 2;
-  int64_t eval_every = 0;   // 0 = only before training and at the end
-  int64_t eval_batches = 0; // 0 = the whole held-out set
-  int64_t sample_every = 0; // PNG sheets (input | reconstruction | clusters); 0 = off
+  int64_t eval_every = 0;    // 0 = only before training and at the end
+  int64_t eval_batches = 0;  // 0 = the whole held-out set
+  int64_t sample_every = 0;  // PNG sheets (input | reconstruction | clusters); 0 = off
   LossConfig loss;
 
   void describe(config::Schema& s) override;

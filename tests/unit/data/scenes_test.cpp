@@ -75,13 +75,15 @@ TEST(Scenes, WordsDescribeTheScene) {
   } else {
     ASSERT_EQ(e.kind, "move");
     bool moved = false;
-    for (size_t k = 0; k < s.objects.size(); ++k) moved |= e.target.objects[k].where != s.objects[k].where;
+    for (size_t k = 0; k < s.objects.size(); ++k)
+      moved |= e.target.objects[k].where != s.objects[k].where;
     EXPECT_TRUE(moved);
   }
   // Every kind appears over a few scenes.
   std::set<std::string> kinds;
   const SceneOptions any;  // 1-6 objects: every kind is possible
-  for (uint64_t i = 0; i < 40; ++i) kinds.insert(sample_edit(sample_scene(2, i, any), 2, i, any).kind);
+  for (uint64_t i = 0; i < 40; ++i)
+    kinds.insert(sample_edit(sample_scene(2, i, any), 2, i, any).kind);
   EXPECT_EQ(kinds.size(), 4u);
   EXPECT_THROW(sample_scene(0, 0, SceneOptions{8, 1, 6, true}), Error);
 }

@@ -26,7 +26,8 @@ TEST(AdamW, MatchesLibTorchAdamW) {
   o.beta2 = 0.95;
   o.eps = 1e-6;
   AdamW ours({ParamGroup{"decay", {"w"}, {a}, 1.0, 0.1}}, o);
-  torch::optim::AdamW ref({b}, torch::optim::AdamWOptions(0.01).betas({0.8, 0.95}).eps(1e-6).weight_decay(0.1));
+  torch::optim::AdamW ref(
+      {b}, torch::optim::AdamWOptions(0.01).betas({0.8, 0.95}).eps(1e-6).weight_decay(0.1));
   for (int step = 0; step < 5; ++step) {
     const at::Tensor x = at::randn({4, 5});
     (at::matmul(x, a).pow(2).sum()).backward();
@@ -52,17 +53,19 @@ TEST(AdamW, StateRoundTripsByName) {
   EXPECT_EQ(b.steps(), 1);
   EXPECT_TRUE(at::equal(b.state()[1].second, a.state()[1].second));
   AdamW c({ParamGroup{"g", {"other.w"}, {q}, 1.0, 0.0}}, {});
-  EXPECT_NE(test::error_of([&] { c.load_state(io::TensorStore::open(dir / "opt.safetensors"), "opt."); })
-                .find("lacks 'opt.other.w.exp_avg'"),
+  EXPECT_NE(test::error_of([&] {
+              c.load_state(io::TensorStore::open(dir / "opt.safetensors"), "opt.");
+            }).find("lacks 'opt.other.w.exp_avg'"),
             std::string::npos);
 }
 
 TEST(AdamW, DecayGroupsSplitMatricesFromTheRest) {
-  const auto groups = decay_groups({{"fc.weight", at::zeros({2, 2}).requires_grad_()},
-                                    {"fc.bias", at::zeros({2}).requires_grad_()},
-                                    {"embeddings.position_embedding.weight", at::zeros({4, 2}).requires_grad_()},
-                                    {"frozen.weight", at::zeros({2, 2})}},
-                                   0.05);
+  const auto groups =
+      decay_groups({{"fc.weight", at::zeros({2, 2}).requires_grad_()},
+                    {"fc.bias", at::zeros({2}).requires_grad_()},
+                    {"embeddings.position_embedding.weight", at::zeros({4, 2}).requires_grad_()},
+                    {"frozen.weight", at::zeros({2, 2})}},
+                   0.05);
   ASSERT_EQ(groups.size(), 2u);
   EXPECT_EQ(groups[0].names, std::vector<std::string>{"fc.weight"});
   EXPECT_DOUBLE_EQ(groups[0].weight_decay, 0.05);
@@ -86,7 +89,8 @@ TEST(EvalMetrics, AdjustedRandIndex) {
   EXPECT_DOUBLE_EQ(adjusted_rand_index(a, a), 1.0);
   EXPECT_DOUBLE_EQ(adjusted_rand_index(a, at::tensor({5, 5, 3, 3, 9, 9})), 1.0);  // relabelled
   // sklearn's example: ARI([0,0,1,1], [0,0,1,2]) = 0.5714...
-  EXPECT_NEAR(adjusted_rand_index(at::tensor({0, 0, 1, 1}), at::tensor({0, 0, 1, 2})), 0.5714285714, 1e-9);
+  EXPECT_NEAR(adjusted_rand_index(at::tensor({0, 0, 1, 1}), at::tensor({0, 0, 1, 2})), 0.5714285714,
+              1e-9);
   // Everything in one cluster against a split: 0.
   EXPECT_NEAR(adjusted_rand_index(at::tensor({0, 0, 0, 0}), at::tensor({0, 0, 1, 1})), 0.0, 1e-12);
   EXPECT_THROW(adjusted_rand_index(at::tensor({0, 1}), at::tensor({0})), Error);
@@ -97,8 +101,8 @@ TEST(EvalMetrics, PearsonAndMaskPatches) {
   EXPECT_NEAR(pearson({1, 2, 3, 4}, {8, 6, 4, 2}), -1.0, 1e-12);
   EXPECT_DOUBLE_EQ(pearson({1, 1, 1}, {1, 2, 3}), 0.0);
   at::Tensor mask = at::zeros({8, 8}, at::kLong);
-  mask.narrow(0, 0, 4).narrow(1, 4, 4).fill_(3);  // top-right quadrant: object 3
-  mask[0][0] = 7;                                 // a minority pixel in patch 0
+  mask.narrow(0, 0, 4).narrow(1, 4, 4).fill_(3);        // top-right quadrant: object 3
+  mask[0][0] = 7;                                       // a minority pixel in patch 0
   const at::Tensor patches = mask_to_patches(mask, 2);  // 2 x 2 grid of 4 x 4 patches
   EXPECT_TRUE(at::equal(patches, at::tensor({0, 3, 0, 0})));
   EXPECT_EQ(mask_to_patches(at::zeros({6, 6}, at::kLong), 4).numel(), 16);  // resized to the grid
