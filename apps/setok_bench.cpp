@@ -6,7 +6,9 @@
 #include "common.h"
 #include "setok/config/setok_config.h"
 #include "setok/infer/diffloss_bench.h"
+#include "setok/infer/llm_bench.h"
 #include "setok/infer/tokenizer_bench.h"
+#include "setok/llm/llm_builder.h"
 #include "setok/runtime/app.h"
 #include "setok/runtime/device.h"
 #include "setok/runtime/seed.h"
@@ -47,7 +49,43 @@ int main(int argc, char** argv) {
   dl->add_option("--steps", dl_options.steps, "sampling steps (respacing)")->capture_default_str();
   dl->add_option("--iters", dl_options.iters, "timed repetitions (median)")->capture_default_str();
   dl->add_flag("--json", dl_json, "machine-readable JSON on stdout");
+
+  setok::apps::ConfigFlags llm_config_flags;
+  setok::infer::LlmBenchOptions llm_options;
+  bool llm_json = false;
+  CLI::App* llm_cmd = app.add_subcommand(
+      "llm",
+      "LLaMA forward+backward tokens/s and KV-cache decode tokens/s on random tokens. The model "
+      "is model.llm of --config (pretrained folder or random init; configs/llm_tiny.json, "
+      "configs/llm_1b.json); without --config the built-in tiny defaults with a 32000-token "
+      "vocabulary");
+  setok::apps::add_config_flags(*llm_cmd, llm_config_flags, setok::config::SetokConfig{},
+                                /*required=*/false);
+  llm_cmd->add_option("--batch", llm_options.batch, "rows")->capture_default_str();
+  llm_cmd->add_option("--seq", llm_options.seq, "training sequence length")->capture_default_str();
+  llm_cmd->add_option("--prompt", llm_options.prompt, "prefill length before decoding")
+      ->capture_default_str();
+  llm_cmd->add_option("--new-tokens", llm_options.new_tokens, "decoded tokens per row")
+      ->capture_default_str();
+  llm_cmd->add_option("--iters", llm_options.iters, "timed repetitions (median)")
+      ->capture_default_str();
+  llm_cmd->add_option("--warmup", llm_options.warmup, "untimed repetitions first")
+      ->capture_default_str();
+  llm_cmd->add_flag("--json", llm_json, "machine-readable JSON on stdout");
   CLI11_PARSE(app, argc, argv);
+  if (app.got_subcommand("llm")) {
+    return setok::runtime::run_app("setok_bench", [&] {
+      setok::config::SetokConfig cfg;
+      const c10::Device device = setok::apps::load_and_apply(cfg, llm_config_flags, common,
+                                                             cfg.runtime, cfg.log, {"model.llm"});
+      setok::llm::LlmConfig llm_cfg = cfg.model.llm;
+      if (llm_cfg.vocab_size == 0 && llm_cfg.tokenizer_path().empty()) llm_cfg.vocab_size = 32000;
+      setok::llm::Llm llm = setok::llm::build_llm(llm_cfg, device);
+      const auto r = setok::infer::bench_llm(llm.model, device, llm_options);
+      std::cout << (llm_json ? r.to_json().dump(2) + "\n" : r.to_text());
+      return 0;
+    });
+  }
   if (app.got_subcommand("diffloss")) {
     return setok::runtime::run_app("setok_bench", [&] {
       setok::apps::apply_common_flags(common);

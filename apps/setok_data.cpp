@@ -45,6 +45,9 @@ int main(int argc, char** argv) {
   spm_cmd->add_option("--model-type", spm.model_type, "unigram, bpe, char or word")
       ->check(CLI::IsMember({"unigram", "bpe", "char", "word"}))
       ->capture_default_str();
+  spm_cmd->add_flag("--byte-fallback", spm.byte_fallback,
+                    "LLaMA's setting: unseen characters (and newlines) become byte pieces "
+                    "instead of <unk> (needs --vocab-size > 259)");
   CLI11_PARSE(app, argc, argv);
 
   return setok::runtime::run_app("setok_data", [&] {

@@ -1,6 +1,7 @@
 // setok_infer: inference and inspection from the command line.
 #include <CLI/CLI.hpp>
 
+#include "chat.h"
 #include "common.h"
 #include "inspect.h"
 #include "setok/runtime/app.h"
@@ -13,12 +14,14 @@ int main(int argc, char** argv) {
   setok::apps::add_common_flags(app, common);
   auto inspect = setok::apps::add_inspect_command(app);
   auto tokenize = setok::apps::add_tokenize_command(app, common);
+  auto chat = setok::apps::add_chat_command(app, common);
   CLI11_PARSE(app, argc, argv);
   return setok::runtime::run_app("setok_infer", [&] {
     if (app.got_subcommand("inspect")) {
       setok::apps::apply_common_flags(common);
       return inspect();
     }
+    if (app.got_subcommand("chat")) return chat();
     return tokenize();
   });
 }

@@ -51,6 +51,22 @@ void HfConfigReader::get(const char* key, bool& out) const {
   }
 }
 
+void HfConfigReader::get(const char* key, std::vector<int64_t>& out) const {
+  const Json* v = value(key);
+  if (v == nullptr) return;
+  if (v->is_number_integer() || v->is_number_unsigned()) {
+    out = {v->get<int64_t>()};
+    return;
+  }
+  if (!v->is_array()) wrong(key, "an integer or a list of integers");
+  std::vector<int64_t> values;
+  for (const auto& e : *v) {
+    if (!e.is_number_integer() && !e.is_number_unsigned()) wrong(key, "a list of integers");
+    values.push_back(e.get<int64_t>());
+  }
+  out = std::move(values);
+}
+
 HfConfigReader HfConfigReader::child(const char* key) const {
   const Json* v = value(key);
   if (v == nullptr || !v->is_object()) wrong(key, "an object");

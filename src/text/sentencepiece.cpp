@@ -198,6 +198,9 @@ fs::path train_sentencepiece(const fs::path& input, const fs::path& out, const S
       "--pad_id=" + std::to_string(o.pad_id),
       std::string("--hard_vocab_limit=") + (o.hard_vocab_limit ? "true" : "false"),
       "--normalization_rule_name=" + o.normalization,
+      std::string("--split_by_whitespace=") + (o.split_by_whitespace ? "true" : "false"),
+      std::string("--split_by_unicode_script=") + (o.split_by_unicode_script ? "true" : "false"),
+      std::string("--byte_fallback=") + (o.byte_fallback ? "true" : "false"),
       "--minloglevel=1"};
   const runtime::ProcessResult r = runtime::run_process(argv);
   if (r.exit_code != 0) {

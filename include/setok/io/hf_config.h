@@ -3,6 +3,7 @@
 // the field), fields we do not use are ignored as HF itself does, and absent or null fields
 // keep the caller's defaults.
 #include <string>
+#include <vector>
 
 #include "setok/io/json.h"
 
@@ -17,6 +18,8 @@ class HfConfigReader {
   void get(const char* key, double& out) const;
   void get(const char* key, std::string& out) const;
   void get(const char* key, bool& out) const;
+  // An integer or a list of integers (e.g. LLaMA 3's several eos_token_id).
+  void get(const char* key, std::vector<int64_t>& out) const;
 
   bool has(const char* key) const;
   // A nested object ("vision_config"): errors when present but not an object.

@@ -46,6 +46,9 @@ struct SpmTrainOptions {
   int unk_id = 0, bos_id = 1, eos_id = 2, pad_id = -1;
   bool hard_vocab_limit = false;           // allow fewer pieces than vocab_size on small corpora
   std::string normalization = "identity";  // or nmt_nfkc (SentencePiece's default)
+  bool split_by_whitespace = true;         // false lets pieces span words (merges across spaces)
+  bool split_by_unicode_script = true;     // false lets pieces mix letters and punctuation
+  bool byte_fallback = false;              // LLaMA's setting: unknown characters become byte pieces
 };
 
 // Trains `<out>/tokenizer.model` (and tokenizer.vocab) from a text file (one sentence per
