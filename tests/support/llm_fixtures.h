@@ -1,13 +1,18 @@
 #pragma once
 // Small LLM building blocks for tests: a tiny GQA LLaMA config and a SentencePiece model
 // trained on chat-like sentences of the synthetic world.
+#include <gtest/gtest.h>
+
 #include <filesystem>
+#include <memory>
 #include <string>
 
 #include "setok/io/fs.h"
 #include "setok/llm/chat_template.h"
 #include "setok/llm/llama_config.h"
+#include "setok/llm/text_tokenizer.h"
 #include "setok/text/sentencepiece.h"
+#include "temp_dir.h"
 
 namespace setok::test {
 
@@ -62,5 +67,29 @@ inline std::filesystem::path train_cross_boundary_spm(const std::filesystem::pat
   o.split_by_unicode_script = false;
   return text::train_sentencepiece(dir / "ok.txt", dir / "spm_ok", o);
 }
+
+// A test suite sharing one chat tokenizer (training it takes a moment): derive and use tok().
+class ChatTokenizerSuite : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir() = std::make_unique<TempDir>();
+    tokenizer() = std::make_unique<llm::TextTokenizer>(train_chat_spm(dir()->path()));
+  }
+  static void TearDownTestSuite() {
+    tokenizer().reset();
+    dir().reset();
+  }
+  static const llm::TextTokenizer& tok() { return *tokenizer(); }
+
+ private:
+  static std::unique_ptr<TempDir>& dir() {
+    static std::unique_ptr<TempDir> d;
+    return d;
+  }
+  static std::unique_ptr<llm::TextTokenizer>& tokenizer() {
+    static std::unique_ptr<llm::TextTokenizer> t;
+    return t;
+  }
+};
 
 }  // namespace setok::test

@@ -74,24 +74,10 @@ TEST(Sampling, SeededDrawsFollowTheDistribution) {
   EXPECT_TRUE((sample_next(l, o, g1) == 1).all().item<bool>());
 }
 
-class GenerationTextTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new test::TempDir();
-    tok_ = new TextTokenizer(test::train_chat_spm(dir_->path()));
-  }
-  static void TearDownTestSuite() {
-    delete tok_;
-    delete dir_;
-  }
-  static test::TempDir* dir_;
-  static TextTokenizer* tok_;
-};
-test::TempDir* GenerationTextTest::dir_ = nullptr;
-TextTokenizer* GenerationTextTest::tok_ = nullptr;
+using GenerationTextTest = test::ChatTokenizerSuite;
 
 TEST_F(GenerationTextTest, StopStringsEndARowAndCutTheText) {
-  const TextTokenizer& t = *tok_;
+  const TextTokenizer& t = tok();
   at::manual_seed(11);
   LlamaForCausalLM model(test::tiny_llama(t.vocab_size()));
   model->eval();
@@ -125,7 +111,7 @@ TEST_F(GenerationTextTest, StopStringsEndARowAndCutTheText) {
 }
 
 TEST_F(GenerationTextTest, StreamerHoldsBackPossibleStopPrefixes) {
-  const TextTokenizer& t = *tok_;
+  const TextTokenizer& t = tok();
   const auto ids = t.encode("It is red. USER: more", false);
   TextStreamer s(t, {"USER:"});
   std::string out;

@@ -13,21 +13,7 @@ namespace setok::llm {
 namespace {
 
 // One tokenizer for the whole suite (training takes a moment).
-class TextTokenizerTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ = new test::TempDir();
-    tok_ = new TextTokenizer(test::train_chat_spm(dir_->path()));
-  }
-  static void TearDownTestSuite() {
-    delete tok_;
-    delete dir_;
-  }
-  static test::TempDir* dir_;
-  static TextTokenizer* tok_;
-};
-test::TempDir* TextTokenizerTest::dir_ = nullptr;
-TextTokenizer* TextTokenizerTest::tok_ = nullptr;
+using TextTokenizerTest = test::ChatTokenizerSuite;
 
 // The contiguous runs of labels != -100.
 std::vector<std::vector<int64_t>> trained_spans(const TokenizedConversation& c) {
@@ -47,7 +33,7 @@ std::vector<std::vector<int64_t>> trained_spans(const TokenizedConversation& c) 
 }
 
 TEST_F(TextTokenizerTest, RoundTripBosAndSpecialIds) {
-  const TextTokenizer& t = *tok_;
+  const TextTokenizer& t = tok();
   const int64_t V = t.base_vocab_size();
   EXPECT_EQ(t.vocab_size(), V + 3);
   EXPECT_EQ(t.bos_id(), 1);
@@ -72,7 +58,7 @@ TEST_F(TextTokenizerTest, RoundTripBosAndSpecialIds) {
 }
 
 TEST_F(TextTokenizerTest, ImageMarkerSplitsTheText) {
-  const TextTokenizer& t = *tok_;
+  const TextTokenizer& t = tok();
   const auto ids = t.encode("<image>\nWhat colour is the star?");
   ASSERT_GE(ids.size(), 3u);
   EXPECT_EQ(ids[0], 1);
@@ -110,7 +96,7 @@ TEST_F(TextTokenizerTest, VicunaRenderingIsExact) {
 }
 
 TEST_F(TextTokenizerTest, VicunaMasksEverythingButReplies) {
-  const TextTokenizer& t = *tok_;
+  const TextTokenizer& t = tok();
   for (const size_t rounds : {1u, 3u}) {
     std::vector<Message> turns;
     std::vector<std::string> replies;
@@ -141,7 +127,7 @@ TEST_F(TextTokenizerTest, VicunaMasksEverythingButReplies) {
 }
 
 TEST_F(TextTokenizerTest, PlainTrainsOnTheCaption) {
-  const TextTokenizer& t = *tok_;
+  const TextTokenizer& t = tok();
   const TokenizedConversation c = tokenize_conversation(
       t, ChatTemplate::kPlain,
       {{"human", "<image>\nDescribe the image."}, {"gpt", "a large red star"}});
