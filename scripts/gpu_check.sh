@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# One-shot GPU checks for a session that has an accelerator (see ../shared/gpu/README.md):
+# CUDA build with the LibTorch inside the machine's PyTorch wheel (OpenCV off: the machine has
+# no OpenCV C++ library), the test suite, then the GPU benchmarks. Everything goes to $OUT
+# (default /tmp/setok-gpu): gpu_check.log, ctest.log and one JSON file per benchmark.
+#
+#   OUT=/some/dir bash scripts/gpu_check.sh            # everything
+#   SETOK_GPU_SKIP_TESTS=1 bash scripts/gpu_check.sh   # build + benchmarks only
+#
+# Each step runs even when an earlier benchmark fails; the script's exit code is the build's.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-/tmp/setok-gpu}
+mkdir -p "$OUT"
+exec > >(tee "$OUT/gpu_check.log") 2>&1
+start=$(date +%s)
+step() { echo "== $(($(date +%s) - start)) s: $*"; }
+
+# cmake and ninja live in the PyTorch environment there.
+PY_BIN=$(dirname "$(python3 -c 'import sys; print(sys.executable)')")
+export PATH="$PATH:$PY_BIN"
+TP=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)') || {
+  echo "gpu_check: no PyTorch (torch.utils.cmake_prefix_path) on this machine"
+  exit 1
+}
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv || true
+python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda)'
+
+step "configure + build (build-cuda)"
+GEN=()
+command -v ninja > /dev/null && GEN=(-G Ninja)
+cmake -S . -B build-cuda "${GEN[@]}" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$TP" \
+  -DSETOK_WITH_OPENCV=OFF -DSETOK_SANITIZE_FORMAT_TESTS=OFF || exit 1
+cmake --build build-cuda -j "$(nproc)" || exit 1
+
+if [ "${SETOK_GPU_SKIP_TESTS:-0}" != 1 ]; then
+  step "ctest (CPU paths, built against LibTorch 2.x)"
+  ctest --test-dir build-cuda -j 8 --output-on-failure > "$OUT/ctest.log" 2>&1
+  echo "ctest exit code $?; summary:"
+  grep -E "tests passed|tests failed|Failed|\*\*\*" "$OUT/ctest.log" | head -40
+fi
+
+B=build-cuda/apps
+bench() {
+  local name=$1
+  shift
+  step "bench $name: $*"
+  "$B/setok_bench" "$@" --json > "$OUT/$name.json" 2> "$OUT/$name.err" ||
+    echo "bench $name failed: $(tail -3 "$OUT/$name.err")"
+  cat "$OUT/$name.json"
+}
+# LLM: tiny (overheads) and TinyLlama-1.1B-shaped in bf16 (DESIGN §8: compare with PyTorch).
+bench llm_tiny_cuda llm --config configs/llm_tiny.json --device cuda
+bench llm_1b_cuda_bf16 llm --config configs/llm_1b.json --device cuda \
+  --set model.llm.dtype=bfloat16 --batch 8 --seq 512 --prompt 128 --new-tokens 64
+# Tokenizer: batched vs loop; the tower / clustering+merger split (DESIGN §8 target: <= 25 %).
+bench tokenizer_tiny_cuda tokenizer --config configs/setok_tiny.json --device cuda --batch 8
+bench tokenizer_b16_cuda tokenizer --device cuda --batch 16
+# DiffLoss sampling at MAR's sizes.
+bench diffloss_cuda diffloss --device cuda
+step "done"
