@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include "setok/llm/kv_cache.h"
+#include "setok/nn/checkpoint.h"
 #include "setok/runtime/error.h"
 
 namespace setok::llm {
@@ -75,8 +76,19 @@ at::Tensor LlamaModelImpl::forward(const at::Tensor& embeds, const at::Tensor& a
   const nn::RopeTables rope = nn::rope_tables(inv_freq_, positions, embeds.scalar_type());
   const AttentionMask mask = build_mask(attention_mask, B, T, past, embeds.device());
   at::Tensor h = embeds;  // [B, T, D]
+  const bool recompute =
+      checkpointing_ && cache == nullptr && is_training() && at::GradMode::is_enabled();
   for (size_t l = 0; l < blocks_.size(); ++l) {
-    h = blocks_[l]->forward(h, rope, mask, cache, static_cast<int64_t>(l));
+    const auto layer = static_cast<int64_t>(l);
+    if (recompute) {
+      h = nn::checkpoint(
+          [block = blocks_[l], rope, mask, layer](const at::Tensor& in) mutable {
+            return block->forward(in, rope, mask, nullptr, layer);
+          },
+          h);
+    } else {
+      h = blocks_[l]->forward(h, rope, mask, cache, layer);
+    }
   }
   if (cache != nullptr) cache->advance(T);
   return norm->forward(h);

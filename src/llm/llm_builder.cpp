@@ -33,6 +33,7 @@ Llm build_llm(const LlmConfig& config, const c10::Device& device) {
     nn::apply_lora(*llm.model, config.lora.options());
   }
   for (const auto& [name, layer] : nn::lora_layers(*llm.model)) llm.lora_modules.push_back(name);
+  llm.model->model->set_gradient_checkpointing(config.gradient_checkpointing);
   llm.model->to(device);
   return llm;
 }

@@ -52,6 +52,8 @@ void LlmConfig::describe(config::Schema& s) {
   s.field("rms_norm_eps", rms_norm_eps, "RMSNorm epsilon (random init)");
   s.field("tie_embeddings", tie_embeddings, "share embedding and output matrices (random init)");
   s.field("init_std", init_std, "normal init std (random init)");
+  s.field("gradient_checkpointing", gradient_checkpointing,
+          "recompute decoder layers in backward instead of storing activations (training)");
   s.section("lora", lora, "LoRA adapters");
 }
 

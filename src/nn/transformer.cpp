@@ -1,5 +1,7 @@
 #include "setok/nn/transformer.h"
 
+#include "setok/nn/checkpoint.h"
+
 #include <ATen/ATen.h>
 
 #include "setok/runtime/error.h"
@@ -46,8 +48,15 @@ at::Tensor TransformerImpl::forward(const at::Tensor& x, const at::Tensor& mask,
   const int64_t n = upto < 0 ? depth() : std::min(upto, depth());
   at::Tensor h = x;
   if (hidden_states) hidden_states->push_back(h);
+  const bool recompute = checkpointing_ && is_training() && at::GradMode::is_enabled();
   for (int64_t i = 0; i < n; ++i) {
-    h = block(i)->forward(h, mask, causal);
+    if (recompute) {
+      h = checkpoint([b = block(i), mask, causal](
+                         const at::Tensor& in) mutable { return b->forward(in, mask, causal); },
+                     h);
+    } else {
+      h = block(i)->forward(h, mask, causal);
+    }
     if (hidden_states) hidden_states->push_back(h);
   }
   return h;

@@ -26,11 +26,17 @@ class LlamaModelImpl : public torch::nn::Module {
   at::Tensor forward(const at::Tensor& embeds, const at::Tensor& attention_mask,
                      const at::Tensor& position_ids, KvCache* cache);
 
+  // Recompute each decoder layer in backward instead of storing its activations (training
+  // with grad mode on and no KV cache; nn/checkpoint).
+  void set_gradient_checkpointing(bool on) { checkpointing_ = on; }
+  bool gradient_checkpointing() const { return checkpointing_; }
+
   torch::nn::Embedding embed_tokens{nullptr};
   torch::nn::ModuleList layers{nullptr};
   nn::RmsNorm norm{nullptr};
 
  private:
+  bool checkpointing_ = false;
   std::vector<LlamaBlock> blocks_;
   at::Tensor inv_freq_;  // [E/2] float32, not a parameter (HF keeps it out of checkpoints too)
 };

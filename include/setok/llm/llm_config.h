@@ -43,6 +43,7 @@ struct LlmConfig : config::Section {
   double rms_norm_eps = 1e-6;
   bool tie_embeddings = false;
   double init_std = 0.02;
+  bool gradient_checkpointing = false;  // recompute decoder layers in backward (saves memory)
   LoraConfig lora;
 
   void describe(config::Schema& s) override;

@@ -55,8 +55,15 @@ class TransformerImpl : public torch::nn::Module {
 
   int64_t depth() const { return static_cast<int64_t>(layers->size()); }
   TransformerBlock block(int64_t i) const;
+  // Recompute each block's activations in backward instead of storing them (training with
+  // grad mode on only; nn/checkpoint).
+  void set_activation_checkpointing(bool on) { checkpointing_ = on; }
+  bool activation_checkpointing() const { return checkpointing_; }
 
   torch::nn::ModuleList layers{nullptr};
+
+ private:
+  bool checkpointing_ = false;
 };
 TORCH_MODULE(Transformer);
 
