@@ -62,4 +62,15 @@ at::Tensor TransformerImpl::forward(const at::Tensor& x, const at::Tensor& mask,
   return h;
 }
 
+int64_t set_activation_checkpointing(torch::nn::Module& root, bool on) {
+  int64_t found = 0;
+  for (const auto& module : root.modules(/*include_self=*/true)) {
+    if (auto* stack = dynamic_cast<TransformerImpl*>(module.get())) {
+      stack->set_activation_checkpointing(on);
+      ++found;
+    }
+  }
+  return found;
+}
+
 }  // namespace setok::nn

@@ -11,6 +11,7 @@
 #include "setok/io/state_dict.h"
 #include "setok/io/tensor_store.h"
 #include "setok/losses/reconstruction.h"
+#include "setok/nn/transformer.h"
 #include "setok/runtime/error.h"
 #include "setok/runtime/seed.h"
 #include "setok/train/metrics.h"
@@ -44,6 +45,7 @@ Stage1Recipe::Stage1Recipe(const config::SetokConfig& cfg, const c10::Device& de
   }
   if (cfg.data.train.empty()) throw Error("data.train: stage 1 needs at least one pair dataset");
   model_ = tokenizer::SetokModel(cfg.model.options());
+  nn::set_activation_checkpointing(*model_, cfg.train.activation_checkpointing);
   vision_pre_ = cfg.model.vision.preprocess();
   target_pre_.size = cfg.model.detokenizer.image_size;  // targets in [-1, 1]
   target_pre_.pad_to_square = cfg.model.vision.pad_to_square;

@@ -88,6 +88,9 @@ void TrainConfig::describe(config::Schema& s) {
   s.field("grad_clip", grad_clip, "global gradient-norm clip (0 = off)");
   s.choice("precision", precision, {"fp32", "bf16"},
            "bf16 = autocast on CUDA, fp32 master weights");
+  s.field("activation_checkpointing", activation_checkpointing,
+          "recompute transformer blocks in backward instead of storing activations (saves "
+          "memory, costs about one more forward)");
   s.field("checkpoint_every", checkpoint_every, "steps between checkpoints");
   s.field("keep_last", keep_last, "checkpoints kept (0 = all)");
   s.field("eval_every", eval_every, "steps between evaluations (0 = before and after training)");

@@ -67,4 +67,8 @@ class TransformerImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Transformer);
 
+// Turns activation checkpointing on or off for every nn::Transformer under `root`; returns how
+// many stacks it found.
+int64_t set_activation_checkpointing(torch::nn::Module& root, bool on);
+
 }  // namespace setok::nn

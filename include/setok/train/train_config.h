@@ -61,8 +61,9 @@ struct TrainConfig : config::Section {
   double beta1 = 0.9;
   double beta2 = 0.95;
   double eps = 1e-8;
-  double grad_clip = 1.0;          // global norm; 0 = off
-  std::string precision = "fp32";  // fp32 | bf16 (autocast on CUDA)
+  double grad_clip = 1.0;                 // global norm; 0 = off
+  std::string precision = "fp32";         // fp32 | bf16 (autocast on CUDA)
+  bool activation_checkpointing = false;  // recompute transformer blocks in backward
   int64_t checkpoint_every = 500;
   int keep_last = 2;
   int64_t eval_every = 0;    // 0 = only before training and at the end

@@ -101,6 +101,36 @@ TEST(Stage1, ResumeIsExact) {
   EXPECT_EQ(straight["loss"], resumed["loss"]);
 }
 
+// Recomputing the transformer blocks in backward must not change training at all.
+TEST(Stage1, ActivationCheckpointingChangesNothing) {
+  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
+  test::TempDir dir;
+  run(tiny_config(dir / "plain", 4), false, 0);
+  config::SetokConfig cfg = tiny_config(dir / "recompute", 4);
+  cfg.train.activation_checkpointing = true;
+  run(cfg, false, 0);
+  const auto a =
+      io::TensorStore::open(dir / "plain" / "checkpoints" / "step_4" / "model.safetensors");
+  const auto b =
+      io::TensorStore::open(dir / "recompute" / "checkpoints" / "step_4" / "model.safetensors");
+  ASSERT_EQ(a.names(), b.names());
+  // Gradients agree to float rounding; AdamW's first steps (update ~ lr * sign(g)) can turn
+  // rounding in a near-zero gradient into up to ~lr of parameter difference, no more.
+  double worst = 0;
+  for (const auto& name : a.names()) {
+    worst = std::max(worst, (a.get(name) - b.get(name)).abs().max().item<double>());
+  }
+  EXPECT_LT(worst, 2 * cfg.train.lr);
+  const auto plain = loss_rows(dir / "plain"), recompute = loss_rows(dir / "recompute");
+  ASSERT_EQ(plain.size(), recompute.size());
+  for (size_t i = 0; i < plain.size(); ++i) {
+    if (!plain[i].contains("loss")) continue;
+    EXPECT_NEAR(plain[i]["loss"].get<double>(), recompute[i]["loss"].get<double>(),
+                1e-5 * std::abs(plain[i]["loss"].get<double>()))
+        << "row " << i;
+  }
+}
+
 // The tiny config's loss over 40 steps against tests/golden/stage1_tiny_loss.json (5 % relative
 // per logged step); SETOK_UPDATE_GOLDEN=1 rewrites the file. The loss must also fall.
 TEST(Stage1, GoldenLossCurve) {
