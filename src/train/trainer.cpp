@@ -5,6 +5,7 @@
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Context.h>
 #include <spdlog/spdlog.h>
 #include <torch/cuda.h>
 
@@ -88,6 +89,11 @@ void Trainer::save_checkpoint(const AdamW& opt) {
     io::save_safetensors(dir / "optimizer.safetensors", opt.state());
     io::NamedTensors rng;
     rng.emplace_back("torch.cpu", at::detail::getDefaultCPUGenerator().get_state());
+    if (!o_.device.is_cpu()) {
+      // Dropout and other random ops on the accelerator draw from its own generator.
+      rng.emplace_back("torch." + o_.device.str(),
+                       at::globalContext().defaultGenerator(o_.device).get_state());
+    }
     for (auto& [name, gen] : recipe_.generators())
       rng.emplace_back("recipe." + name, gen.get_state());
     io::save_safetensors(dir / "rng.safetensors", rng);
@@ -126,6 +132,17 @@ bool Trainer::load_checkpoint(AdamW* opt) {
   if (opt != nullptr) opt->load_state(io::TensorStore::open(dir / "optimizer.safetensors"));
   const io::TensorStore rng = io::TensorStore::open(dir / "rng.safetensors");
   at::Generator(at::detail::getDefaultCPUGenerator()).set_state(rng.get("torch.cpu").clone());
+  if (!o_.device.is_cpu()) {
+    const std::string key = "torch." + o_.device.str();
+    if (rng.contains(key)) {
+      at::Generator gen = at::globalContext().defaultGenerator(o_.device);
+      gen.set_state(rng.get(key).clone());
+    } else {
+      spdlog::warn("{}: no '{}' generator state (saved on another device): random ops on {} "
+                   "will not continue the saved stream",
+                   dir.string(), key, o_.device.str());
+    }
+  }
   for (auto& [name, gen] : recipe_.generators()) {
     if (!rng.contains("recipe." + name))
       throw Error(dir.string() + ": rng.safetensors lacks generator '" + name + "'");
