@@ -91,6 +91,10 @@ void TrainConfig::describe(config::Schema& s) {
   s.field("activation_checkpointing", activation_checkpointing,
           "recompute transformer blocks in backward instead of storing activations (saves "
           "memory, costs about one more forward)");
+  s.field("ema_decay", ema_decay,
+          "exponential moving average of the trainable weights, e.g. 0.999 (0 = off); kept in "
+          "checkpoints as ema.safetensors");
+  s.field("ema_eval", ema_eval, "evaluate and draw sample sheets with the EMA weights");
   s.field("checkpoint_every", checkpoint_every, "steps between checkpoints");
   s.field("keep_last", keep_last, "checkpoints kept (0 = all)");
   s.field("eval_every", eval_every, "steps between evaluations (0 = before and after training)");
@@ -111,6 +115,7 @@ void TrainConfig::validate(const std::string& p) const {
   if (beta1 < 0 || beta1 >= 1 || beta2 < 0 || beta2 >= 1)
     config::fail(at("beta1"), "betas must be in [0, 1)");
   if (grad_clip < 0) config::fail(at("grad_clip"), "must be >= 0");
+  if (ema_decay < 0 || ema_decay >= 1) config::fail(at("ema_decay"), "must be in [0, 1)");
   if (checkpoint_every < 1) config::fail(at("checkpoint_every"), "must be >= 1");
   if (keep_last < 0) config::fail(at("keep_last"), "must be >= 0");
   if (eval_every < 0 || eval_batches < 0 || sample_every < 0)

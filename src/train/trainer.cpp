@@ -65,6 +65,7 @@ io::Json Trainer::evaluate_and_record(int64_t step) {
   io::Json metrics;
   {
     at::NoGradGuard g;
+    EmaSwap averaged(ema_ && o_.train.ema_eval ? ema_.get() : nullptr);
     metrics = recipe_.evaluate(step);
   }
   recipe_.model().train();
@@ -97,6 +98,7 @@ void Trainer::save_checkpoint(const AdamW& opt) {
     for (auto& [name, gen] : recipe_.generators())
       rng.emplace_back("recipe." + name, gen.get_state());
     io::save_safetensors(dir / "rng.safetensors", rng);
+    if (ema_) io::save_safetensors(dir / "ema.safetensors", ema_->state());
     const io::NamedTensors extra = recipe_.extra_state();
     if (!extra.empty()) io::save_safetensors(dir / "extra.safetensors", extra);
     io::write_json(dir / "trainer.json", {{"step", step_},
@@ -138,9 +140,10 @@ bool Trainer::load_checkpoint(AdamW* opt) {
       at::Generator gen = at::globalContext().defaultGenerator(o_.device);
       gen.set_state(rng.get(key).clone());
     } else {
-      spdlog::warn("{}: no '{}' generator state (saved on another device): random ops on {} "
-                   "will not continue the saved stream",
-                   dir.string(), key, o_.device.str());
+      spdlog::warn(
+          "{}: no '{}' generator state (saved on another device): random ops on {} "
+          "will not continue the saved stream",
+          dir.string(), key, o_.device.str());
     }
   }
   for (auto& [name, gen] : recipe_.generators()) {
@@ -150,9 +153,23 @@ bool Trainer::load_checkpoint(AdamW* opt) {
   }
   if (fs::exists(dir / "extra.safetensors"))
     recipe_.load_extra_state(io::TensorStore::open(dir / "extra.safetensors"));
+  if (ema_) {
+    if (fs::exists(dir / "ema.safetensors")) {
+      ema_->load_state(io::TensorStore::open(dir / "ema.safetensors"));
+    } else {
+      spdlog::warn("{}: no ema.safetensors; the EMA restarts from the resumed weights",
+                   dir.string());
+      make_ema();
+    }
+  }
   spdlog::info("resumed from {} (step {}, epoch {}, item {})", dir.string(), step_, epoch_,
                position_);
   return true;
+}
+
+void Trainer::make_ema() {
+  ema_.reset();
+  if (o_.train.ema_decay > 0) ema_ = std::make_unique<Ema>(recipe_.model(), o_.train.ema_decay);
 }
 
 io::Json Trainer::fit(bool resume) {
@@ -160,6 +177,7 @@ io::Json Trainer::fit(bool resume) {
   if (o_.rank == 0 && !o_.resolved_config.is_null())
     io::write_json(run_dir_ / "config.resolved.json", o_.resolved_config);
   recipe_.model().to(o_.device);
+  make_ema();
   recipe_.model().train();
   AdamWOptions ao;
   ao.beta1 = o_.train.beta1;
@@ -258,6 +276,7 @@ io::Json Trainer::fit(bool resume) {
     const double lr = schedule.at(step_);
     opt.step(lr);
     opt.zero_grad();
+    if (ema_) ema_->update();
     recipe_.after_step(last, step_);
     ++step_;
     samples_ += batch_samples;
@@ -291,6 +310,7 @@ io::Json Trainer::fit(bool resume) {
       fs::create_directories(run_dir_ / "samples");
       at::NoGradGuard g;
       recipe_.model().eval();
+      EmaSwap averaged(ema_ && o_.train.ema_eval ? ema_.get() : nullptr);
       recipe_.write_sample(last, run_dir_ / "samples" / ("step_" + std::to_string(step_) + ".png"));
       recipe_.model().train();
     }
@@ -311,6 +331,7 @@ io::Json Trainer::fit(bool resume) {
 io::Json Trainer::evaluate_only() {
   fs::create_directories(run_dir_);
   recipe_.model().to(o_.device);
+  make_ema();
   if (!load_checkpoint(nullptr))
     spdlog::warn("no checkpoint in {}: evaluating the initial model", run_dir_.string());
   evaluations_ = io::Json::array();

@@ -64,6 +64,8 @@ struct TrainConfig : config::Section {
   double grad_clip = 1.0;                 // global norm; 0 = off
   std::string precision = "fp32";         // fp32 | bf16 (autocast on CUDA)
   bool activation_checkpointing = false;  // recompute transformer blocks in backward
+  double ema_decay = 0.0;                 // EMA of the trainable weights; 0 = off
+  bool ema_eval = true;                   // evaluate (and write samples) with the EMA weights
   int64_t checkpoint_every = 500;
   int keep_last = 2;
   int64_t eval_every = 0;    // 0 = only before training and at the end

@@ -19,6 +19,7 @@
 #include "setok/io/json.h"
 #include "setok/io/safetensors.h"
 #include "setok/train/adamw.h"
+#include "setok/train/ema.h"
 #include "setok/train/train_config.h"
 
 namespace setok::io {
@@ -92,8 +93,11 @@ class Trainer {
   bool load_checkpoint(AdamW* opt);
   io::Json evaluate_and_record(int64_t step);
 
+  void make_ema();
+
   Recipe& recipe_;
   TrainerOptions o_;
+  std::unique_ptr<Ema> ema_;  // train.ema_decay > 0
   std::filesystem::path run_dir_;
   int64_t step_ = 0, epoch_ = 0, position_ = 0, samples_ = 0;
   io::Json evaluations_ = io::Json::array();

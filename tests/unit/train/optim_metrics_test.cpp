@@ -4,12 +4,14 @@
 #include <cmath>
 
 #include <ATen/ATen.h>
+#include <torch/nn/modules/linear.h>
 #include <torch/optim/adamw.h>
 
 #include "errors.h"
 #include "setok/io/safetensors.h"
 #include "setok/io/tensor_store.h"
 #include "setok/train/adamw.h"
+#include "setok/train/ema.h"
 #include "setok/train/metrics.h"
 #include "setok/train/schedule.h"
 #include "temp_dir.h"
@@ -106,6 +108,42 @@ TEST(EvalMetrics, PearsonAndMaskPatches) {
   const at::Tensor patches = mask_to_patches(mask, 2);  // 2 x 2 grid of 4 x 4 patches
   EXPECT_TRUE(at::equal(patches, at::tensor({0, 3, 0, 0})));
   EXPECT_EQ(mask_to_patches(at::zeros({6, 6}, at::kLong), 4).numel(), 16);  // resized to the grid
+}
+
+}  // namespace
+}  // namespace setok::train
+
+namespace setok::train {
+namespace {
+
+TEST(Ema, AveragesAppliesAndRestores) {
+  torch::nn::Linear lin(2, 1);
+  {
+    at::NoGradGuard g;
+    lin->weight.fill_(1.0);
+    lin->bias.fill_(0.0);
+  }
+  lin->bias.set_requires_grad(false);  // frozen parameters are not tracked
+  Ema ema(*lin, 0.5);
+  EXPECT_EQ(ema.size(), 1u);
+  {
+    at::NoGradGuard g;
+    lin->weight.fill_(3.0);
+  }
+  ema.update();  // 0.5 * 1 + 0.5 * 3 = 2
+  {
+    at::NoGradGuard g;
+    lin->weight.fill_(5.0);
+  }
+  ema.update();  // 0.5 * 2 + 0.5 * 5 = 3.5
+  EXPECT_FLOAT_EQ(ema.state()[0].second[0][0].item<float>(), 3.5f);
+  EXPECT_EQ(ema.state()[0].first, "ema.weight");
+  {
+    EmaSwap swap(&ema);
+    EXPECT_FLOAT_EQ(lin->weight[0][1].item<float>(), 3.5f);
+  }
+  EXPECT_FLOAT_EQ(lin->weight[0][1].item<float>(), 5.0f);
+  EXPECT_THROW(Ema(*lin, 1.0), Error);
 }
 
 }  // namespace

@@ -101,6 +101,46 @@ TEST(Stage1, ResumeIsExact) {
   EXPECT_EQ(straight["loss"], resumed["loss"]);
 }
 
+// With an EMA, the averaged weights survive a resume exactly, and evaluation uses them.
+TEST(Stage1, EmaResumesExactlyAndEvaluates) {
+  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
+  test::TempDir dir;
+  auto cfg = [&](const char* name) {
+    config::SetokConfig c = tiny_config(dir / name, 8);
+    c.train.ema_decay = 0.8;
+    return c;
+  };
+  const auto straight = run(cfg("straight"), false, 0);
+  run(cfg("resumed"), false, 4);
+  const auto resumed = run(cfg("resumed"), true, 0);
+  const auto a =
+      io::TensorStore::open(dir / "straight" / "checkpoints" / "step_8" / "ema.safetensors");
+  const auto b =
+      io::TensorStore::open(dir / "resumed" / "checkpoints" / "step_8" / "ema.safetensors");
+  const auto m =
+      io::TensorStore::open(dir / "straight" / "checkpoints" / "step_8" / "model.safetensors");
+  ASSERT_EQ(a.names(), b.names());
+  ASSERT_FALSE(a.names().empty());
+  double ema_vs_model = 0;
+  for (const auto& name : a.names()) {
+    ASSERT_TRUE(at::equal(a.get(name), b.get(name))) << name;
+    ema_vs_model =
+        std::max(ema_vs_model, (a.get(name) - m.get(name.substr(4))).abs().max().item<double>());
+  }
+  EXPECT_GT(ema_vs_model, 0.0);  // the average lags the trained weights
+  EXPECT_EQ(straight["loss"], resumed["loss"]);
+  // The final evaluation ran with the EMA weights: it differs from one with the trained ones.
+  config::SetokConfig plain = cfg("straight");
+  plain.train.ema_eval = false;
+  cfg("straight").runtime.apply();
+  Stage1Recipe recipe(plain, c10::Device(c10::kCPU));
+  TrainerOptions o;
+  o.train = plain.train;
+  o.data = plain.data;
+  const io::Json raw = Trainer(recipe, o).evaluate_only();
+  EXPECT_NE(raw["loss"], straight["loss"]);
+}
+
 // Recomputing the transformer blocks in backward must not change training at all.
 TEST(Stage1, ActivationCheckpointingChangesNothing) {
   if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
