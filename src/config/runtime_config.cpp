@@ -1,5 +1,6 @@
 #include "setok/config/runtime_config.h"
 
+#include "setok/runtime/compat.h"
 #include "setok/runtime/device.h"
 #include "setok/runtime/error.h"
 #include "setok/runtime/logging.h"
@@ -12,6 +13,7 @@ void RuntimeConfig::describe(Schema& s) {
   s.field("device", device, "cpu, cuda or cuda:N");
   s.field("threads", threads, "ATen intra-op threads (0 = all cores)");
   s.field("seed", seed, "one seed for torch and every generator of the run");
+  s.field("tf32", tf32, "CUDA only: TF32 tensor cores for float32 matmuls and convolutions");
 }
 
 void RuntimeConfig::validate(const std::string& path) const {
@@ -27,7 +29,9 @@ void RuntimeConfig::validate(const std::string& path) const {
 c10::Device RuntimeConfig::apply() const {
   runtime::seed_all(static_cast<uint64_t>(seed));
   runtime::set_num_threads(threads);
-  return runtime::resolve_device(device);
+  const c10::Device resolved = runtime::resolve_device(device);
+  if (resolved.is_cuda()) compat::set_tf32(tf32);
+  return resolved;
 }
 
 void LogConfig::describe(Schema& s) {

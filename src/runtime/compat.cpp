@@ -1,5 +1,7 @@
 #include "setok/runtime/compat.h"
 
+#include <ATen/Context.h>
+
 #include <ATen/autocast_mode.h>
 
 #include "setok/runtime/error.h"
@@ -85,6 +87,11 @@ AutocastGuard::~AutocastGuard() {
   set_autocast_enabled(device_, prev_enabled_);
   set_autocast_dtype(device_, prev_dtype_);
   clear_autocast_cache();
+}
+
+void set_tf32(bool on) {
+  at::globalContext().setFloat32MatmulPrecision(on ? "high" : "highest");
+  at::globalContext().setAllowTF32CuDNN(on);
 }
 
 }  // namespace setok::compat

@@ -13,13 +13,14 @@ struct RuntimeConfig : Section {
   std::string device = "cpu";  // cpu, cuda, cuda:N
   int threads = 0;             // ATen intra-op threads; 0 = all cores
   int64_t seed = 0;            // seeds torch and every generator of ours
+  bool tf32 = true;            // CUDA: TF32 tensor cores for float32 matmuls / convolutions
 
   void describe(Schema& s) override;
   void validate(const std::string& path) const override;
 
-  // Seeds everything (runtime::seed_all), sets ATen's thread count and returns the resolved
-  // device (an error when it is not available). Call before building models: generators of
-  // ours are derived from the seed when they are created.
+  // Seeds everything (runtime::seed_all), sets ATen's thread count, sets TF32 on CUDA and
+  // returns the resolved device (an error when it is not available). Call before building models:
+  // generators of ours are derived from the seed when they are created.
   c10::Device apply() const;
 };
 

@@ -32,6 +32,11 @@ c10::ScalarType autocast_dtype(c10::DeviceType device);
 // The autocast cast cache is thread-local; clear it whenever an autocast region ends.
 void clear_autocast_cache();
 
+// TF32 tensor-core math for float32 matmuls and convolutions on CUDA (Ampere and later):
+// on = "high" float32 matmul precision plus cuDNN TF32; off = full float32. Call only for CUDA
+// runs (on some versions the precision setting also reaches CPU kernels).
+void set_tf32(bool on);
+
 // RAII autocast region: enables autocast on `device` with `dtype`, restores the previous state
 // and clears the cast cache on exit.
 class AutocastGuard {

@@ -1,6 +1,7 @@
 // Logging, app error handling and the autocast compat layer.
 #include <gtest/gtest.h>
 
+#include <ATen/Context.h>
 #include <c10/util/Exception.h>
 #include <spdlog/spdlog.h>
 
@@ -55,6 +56,17 @@ TEST(App, ErrorsBecomeExitCodeOne) {
   EXPECT_EQ(run_app("tool", []() -> int { TORCH_CHECK(false, "shape bad"); }), 1);
   const std::string torch_err = testing::internal::GetCapturedStderr();
   EXPECT_EQ(torch_err.rfind("tool: error: shape bad", 0), 0u) << torch_err;
+}
+
+TEST(Compat, Tf32SwitchesMatmulPrecisionAndCudnn) {
+  auto& ctx = at::globalContext();
+  compat::set_tf32(true);
+  EXPECT_EQ(ctx.float32MatmulPrecision(), at::Float32MatmulPrecision::HIGH);
+  EXPECT_TRUE(ctx.allowTF32CuDNN());
+  compat::set_tf32(false);
+  EXPECT_EQ(ctx.float32MatmulPrecision(), at::Float32MatmulPrecision::HIGHEST);
+  EXPECT_FALSE(ctx.allowTF32CuDNN());
+  compat::set_tf32(false);  // the CPU default: full float32
 }
 
 TEST(Compat, AutocastGuardRestoresStateAndDtype) {
