@@ -24,7 +24,10 @@ std::string check_llama(const fs::path& folder) {
   const auto ref = io::SafetensorsFile::open(folder / "reference.safetensors");
   const at::Tensor ids = ref->tensor("input_ids", at::kLong);        // [B, T]
   const at::Tensor mask = ref->tensor("attention_mask", at::kLong);  // [B, T]
-  const llm::LlamaOutput out = model->forward_embeds(model->embed(ids), mask);
+  // HF's forward (how the reference was made) numbers positions 0..T-1 whatever the mask; pass
+  // them explicitly so a left-padded reference row compares like for like.
+  const at::Tensor positions = at::arange(ids.size(1), at::kLong).expand_as(ids);
+  const llm::LlamaOutput out = model->forward_embeds(model->embed(ids), mask, positions);
   const at::Tensor real = mask.to(at::kBool);  // compare where the mask is 1
   expect_close("logits[mask == 1]", out.logits.index({real}),
                ref->tensor("logits", at::kFloat).index({real}), kRtol, kLogitsAtol);
