@@ -28,8 +28,9 @@ GenerationResult generate(LlamaForCausalLM& model, const std::vector<std::vector
   if (options.max_new_tokens < 0) throw Error("generate: max_new_tokens must be >= 0");
   if (!options.stop.empty() && tokenizer == nullptr)
     throw Error("generate: stop strings need a tokenizer");
+  // Every EOS the model's config names (LLaMA 3 has several), plus the tokenizer's.
   std::vector<int64_t> eos = model->config().eos_token_ids;
-  if (tokenizer != nullptr) eos = {tokenizer->eos_id()};
+  if (tokenizer != nullptr) eos.push_back(tokenizer->eos_id());
   const int64_t pad = tokenizer != nullptr ? tokenizer->pad_id() : 0;
   const int64_t B = static_cast<int64_t>(prompts.size());
   size_t longest = 0;

@@ -11,7 +11,7 @@ LlamaAttentionImpl::LlamaAttentionImpl(const LlamaConfig& c)
     : heads_(c.num_attention_heads),
       kv_heads_(c.kv_heads()),
       head_dim_(c.head_size()),
-      dropout_(0.0) {
+      dropout_(c.attention_dropout) {
   const int64_t D = c.hidden_size;
   q_proj = register_module("q_proj", nn::LoraLinear(D, heads_ * head_dim_, c.attention_bias));
   k_proj = register_module("k_proj", nn::LoraLinear(D, kv_heads_ * head_dim_, c.attention_bias));

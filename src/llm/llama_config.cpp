@@ -45,6 +45,8 @@ void LlamaConfig::check(const std::string& label) const {
   if (head_size() % 2 != 0) bad("head_dim must be even for RoPE");
   if (max_position_embeddings <= 0) bad("max_position_embeddings must be positive");
   if (!(rms_norm_eps > 0)) bad("rms_norm_eps must be positive");
+  if (!(attention_dropout >= 0 && attention_dropout < 1))
+    bad("attention_dropout must be in [0, 1)");
   try {
     nn::parse_activation(hidden_act);
     nn::rope_inv_freq(rope());
@@ -75,6 +77,7 @@ LlamaConfig parse_llama_config(const io::Json& json, const std::string& label) {
   r.get("mlp_bias", c.mlp_bias);
   r.get("hidden_act", c.hidden_act);
   r.get("initializer_range", c.initializer_range);
+  r.get("attention_dropout", c.attention_dropout);
   r.get("bos_token_id", c.bos_token_id);
   r.get("eos_token_id", c.eos_token_ids);
   r.get("pad_token_id", c.pad_token_id);
@@ -82,8 +85,6 @@ LlamaConfig parse_llama_config(const io::Json& json, const std::string& label) {
   if (r.has("rope_scaling")) parse_rope(r.child("rope_scaling"), c.rope_scaling, c.rope_theta);
   if (r.has("rope_parameters"))
     parse_rope(r.child("rope_parameters"), c.rope_scaling, c.rope_theta);
-  int64_t pretraining_tp = 1;
-  r.get("pretraining_tp", pretraining_tp);  // only affects how HF slices matmuls, not results
   c.check(label);
   return c;
 }
@@ -118,6 +119,7 @@ io::Json llama_config_json(const LlamaConfig& c) {
                 {"mlp_bias", c.mlp_bias},
                 {"hidden_act", c.hidden_act},
                 {"initializer_range", c.initializer_range},
+                {"attention_dropout", c.attention_dropout},
                 {"bos_token_id", c.bos_token_id},
                 {"dtype", "float32"}};
   if (c.eos_token_ids.size() == 1) {

@@ -5,6 +5,7 @@
 #include "setok/llm/kv_cache.h"
 #include "setok/nn/checkpoint.h"
 #include "setok/runtime/error.h"
+#include "setok/runtime/strings.h"
 
 namespace setok::llm {
 
@@ -113,7 +114,7 @@ void LlamaForCausalLMImpl::init_weights() {
     at::Tensor p = item.value();
     if (name.find("norm.weight") != std::string::npos) {
       p.fill_(1.0);
-    } else if (name.size() >= 5 && name.compare(name.size() - 5, 5, ".bias") == 0) {
+    } else if (runtime::ends_with(name, ".bias")) {
       p.zero_();
     } else if (name.find("lora_B") != std::string::npos) {
       p.zero_();
@@ -127,13 +128,13 @@ at::Tensor LlamaForCausalLMImpl::embed(const at::Tensor& input_ids) {
   if (input_ids.dim() != 2) {
     throw Error("LLaMA: input_ids must be [B, T], got " + c10::str(input_ids.sizes()));
   }
-  if (input_ids.numel() > 0) {
+  // One host sync per call (this runs every decoding step); the details only on failure.
+  if (input_ids.numel() > 0 &&
+      (input_ids.lt(0) | input_ids.ge(config_.vocab_size)).any().item<bool>()) {
     const int64_t lo = input_ids.min().item<int64_t>(), hi = input_ids.max().item<int64_t>();
-    if (lo < 0 || hi >= config_.vocab_size) {
-      throw Error("LLaMA: token id " + std::to_string(lo < 0 ? lo : hi) +
-                  " is outside the vocabulary [0, " + std::to_string(config_.vocab_size) + ")" +
-                  (lo == -200 ? " (-200 marks <image>: splice image embeddings first)" : ""));
-    }
+    throw Error("LLaMA: token id " + std::to_string(lo < 0 ? lo : hi) +
+                " is outside the vocabulary [0, " + std::to_string(config_.vocab_size) + ")" +
+                (lo == -200 ? " (-200 marks <image>: splice image embeddings first)" : ""));
   }
   return at::embedding(model->embed_tokens->weight, input_ids);  // [B, T, D]
 }

@@ -59,13 +59,8 @@ void LlmConfig::describe(config::Schema& s) {
 
 void LlmConfig::validate(const std::string& path) const {
   auto at = [&](const char* k) { return config::join(path, k); };
-  if (pretrained.empty()) {
-    try {
-      architecture(vocab_size > 0 ? vocab_size : 1).check(path);
-    } catch (const Error& e) {
-      config::fail(path, e.what());
-    }
-  }
+  // check() reports as "<path>: <why>", the same form as config::fail.
+  if (pretrained.empty()) architecture(vocab_size > 0 ? vocab_size : 1).check(path);
   if (vocab_size < 0) config::fail(at("vocab_size"), "must be >= 0");
   if (!(init_std > 0)) config::fail(at("init_std"), "must be positive");
 }

@@ -36,10 +36,13 @@ size_t complete_utf8(const std::string& text) {
 TextStreamer::TextStreamer(const TextTokenizer& tokenizer, std::vector<std::string> stop)
     : tokenizer_(tokenizer), stop_(std::move(stop)) {}
 
-std::string TextStreamer::settled(bool final) const {
+std::string TextStreamer::settled(bool final) {
   std::string text = tokenizer_.decode(tokens_);
   const size_t cut = find_stop(text, stop_);
-  if (cut != std::string::npos) return text.substr(0, cut);
+  if (cut != std::string::npos) {
+    stopped_ = true;  // nothing after a stop string is ever released
+    return text.substr(0, cut);
+  }
   if (final) return text;
   const size_t complete = complete_utf8(text);
   // Hold back the longest tail that is a proper prefix of a stop string.
@@ -70,9 +73,7 @@ std::string TextStreamer::take(const std::string& text) {
 std::string TextStreamer::push(int64_t token) {
   if (stopped_) return {};
   tokens_.push_back(token);
-  const std::string text = settled(false);
-  if (find_stop(tokenizer_.decode(tokens_), stop_) != std::string::npos) stopped_ = true;
-  return take(text);
+  return take(settled(false));
 }
 
 std::string TextStreamer::finish() {

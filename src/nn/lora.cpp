@@ -10,6 +10,7 @@
 #include "setok/io/json.h"
 #include "setok/io/safetensors.h"
 #include "setok/runtime/error.h"
+#include "setok/runtime/strings.h"
 
 namespace setok::nn {
 
@@ -88,9 +89,7 @@ at::Tensor LoraLinearImpl::forward(const at::Tensor& x) {
 bool lora_pattern_matches(const std::string& pattern, const std::string& name) {
   if (pattern.rfind("re:", 0) == 0) return std::regex_match(name, std::regex(pattern.substr(3)));
   if (name == pattern) return true;
-  return name.size() > pattern.size() &&
-         name.compare(name.size() - pattern.size(), pattern.size(), pattern) == 0 &&
-         name[name.size() - pattern.size() - 1] == '.';
+  return runtime::ends_with(name, "." + pattern);
 }
 
 std::vector<std::string> apply_lora(torch::nn::Module& root, const LoraOptions& options) {
@@ -204,8 +203,7 @@ LoraOptions load_lora(torch::nn::Module& root, const std::filesystem::path& fold
       throw Error(weights_path.string() + ": tensor '" + tensor_name + "': " + why);
     };
     const std::string suffix = ".lora_A.weight";
-    if (tensor_name.size() > suffix.size() &&
-        tensor_name.compare(tensor_name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    if (runtime::ends_with(tensor_name, suffix)) {
       if (tensor_name.rfind(prefix, 0) != 0) fail("does not start with '" + prefix + "'");
       const std::string name =
           tensor_name.substr(prefix.size(), tensor_name.size() - prefix.size() - suffix.size());
@@ -233,10 +231,8 @@ LoraOptions load_lora(torch::nn::Module& root, const std::filesystem::path& fold
       layer->lora_B->weight.copy_(b);
     } else {
       const std::string b_suffix = ".lora_B.weight";
-      const bool is_b =
-          tensor_name.size() > b_suffix.size() &&
-          tensor_name.compare(tensor_name.size() - b_suffix.size(), b_suffix.size(), b_suffix) == 0;
-      if (!is_b) fail("is not a LoRA A or B weight (only LoRA adapters are supported)");
+      if (!runtime::ends_with(tensor_name, b_suffix))
+        fail("is not a LoRA A or B weight (only LoRA adapters are supported)");
       const std::string a_name =
           tensor_name.substr(0, tensor_name.size() - b_suffix.size()) + suffix;
       if (!file->contains(a_name)) fail("has no matching '" + a_name + "'");

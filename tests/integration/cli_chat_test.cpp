@@ -39,6 +39,7 @@ TEST(CliChat, StreamsTheGreedyReply) {
   const test::CliRun a = test::run_command(sampled), b = test::run_command(sampled);
   EXPECT_EQ(a.code, 0) << a.out;
   EXPECT_EQ(a.out, b.out);
+  EXPECT_NE(a.out, run.out) << "sampling at temperature 1 should leave the greedy path";
   const std::string stop = want.text.substr(want.text.size() / 2, 2);
   const test::CliRun cut = test::run_command(cmd + " --stop '" + stop + "'");
   EXPECT_EQ(cut.out, want.text.substr(0, want.text.find(stop)) + "\n") << cut.out;

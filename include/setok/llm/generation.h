@@ -32,8 +32,8 @@ struct GenerationResult {
 // Called for each token a row produces, as it is produced (EOS excluded).
 using TokenCallback = std::function<void(int64_t row, int64_t token)>;
 
-// `prompts`: token ids per row (non-empty, inside the vocabulary). EOS comes from the tokenizer
-// when given, else from the model's config; padding uses the tokenizer's pad id (else 0).
+// `prompts`: token ids per row (non-empty, inside the vocabulary). EOS: every id of the model
+// config's eos_token_id and the tokenizer's; padding uses the tokenizer's pad id (else 0).
 GenerationResult generate(LlamaForCausalLM& model, const std::vector<std::vector<int64_t>>& prompts,
                           const GenerationOptions& options,
                           const TextTokenizer* tokenizer = nullptr,

@@ -29,6 +29,7 @@ struct LlamaConfig {
   bool mlp_bias = false;
   std::string hidden_act = "silu";
   double initializer_range = 0.02;
+  double attention_dropout = 0.0;  // on the attention weights, training only
   int64_t bos_token_id = 1;
   std::vector<int64_t> eos_token_ids = {2};
   int64_t pad_token_id = -1;  // -1: none

@@ -20,7 +20,8 @@ class TextStreamer {
   const std::string& released() const { return released_; }
 
  private:
-  std::string settled(bool final) const;  // the releasable prefix of the decoded text
+  // The releasable prefix of the decoded text; marks the stream stopped at a stop string.
+  std::string settled(bool final);
   std::string take(const std::string& text);
 
   const TextTokenizer& tokenizer_;

@@ -252,6 +252,7 @@ TEST(Llama, ConfigReadsRopeVariantsAndEosLists) {
                                          {"high_freq_factor", 4.0},
                                          {"original_max_position_embeddings", 8192}}},
                                        {"eos_token_id", {128001, 128009}},
+                  {"attention_dropout", 0.1},
                                        {"tie_word_embeddings", true}});
   const LlamaConfig c = read_llama_config(dir / "config.json");
   EXPECT_EQ(c.rope_theta, 500000.0);
@@ -259,6 +260,10 @@ TEST(Llama, ConfigReadsRopeVariantsAndEosLists) {
   EXPECT_EQ(c.eos_token_ids, (std::vector<int64_t>{128001, 128009}));
   EXPECT_TRUE(c.tie_word_embeddings);
   EXPECT_EQ(c.head_size(), 16);
+  EXPECT_EQ(c.attention_dropout, 0.1);
+  io::write_json(dir / "config.json", {{"model_type", "llama"}, {"attention_dropout", 1.5}});
+  EXPECT_NE(error_of([&] { read_llama_config(dir / "config.json"); }).find("attention_dropout"),
+            std::string::npos);
 }
 
 TEST(Llama, TrainsOnASequence) {
