@@ -4,6 +4,7 @@
 #include "chat.h"
 #include "common.h"
 #include "inspect.h"
+#include "plot.h"
 #include "setok/runtime/app.h"
 #include "tokenize.h"
 
@@ -15,6 +16,7 @@ int main(int argc, char** argv) {
   auto inspect = setok::apps::add_inspect_command(app);
   auto tokenize = setok::apps::add_tokenize_command(app, common);
   auto chat = setok::apps::add_chat_command(app, common);
+  auto plot = setok::apps::add_plot_command(app);
   CLI11_PARSE(app, argc, argv);
   return setok::runtime::run_app("setok_infer", [&] {
     if (app.got_subcommand("inspect")) {
@@ -22,6 +24,7 @@ int main(int argc, char** argv) {
       return inspect();
     }
     if (app.got_subcommand("chat")) return chat();
+    if (app.got_subcommand("plot")) return plot();
     return tokenize();
   });
 }

@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
     options.train = cfg.train;
     options.data = cfg.data;
     options.log_every = cfg.log.every;
+    options.tensorboard = cfg.log.tensorboard;
     options.seed = static_cast<uint64_t>(cfg.runtime.seed);
     options.device = device;
     options.resolved_config = setok::config::to_json(cfg);

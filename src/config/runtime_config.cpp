@@ -38,6 +38,8 @@ void LogConfig::describe(Schema& s) {
   s.choice("level", level, {"trace", "debug", "info", "warn", "error", "off"}, "log level");
   s.field("all_ranks", all_ranks, "ranks other than 0 also log below warnings");
   s.field("every", every, "progress and metrics period, in steps");
+  s.field("tensorboard", tensorboard,
+          "training runs also write TensorBoard event files (RUN/tensorboard/) and RUN/curves.png");
 }
 
 void LogConfig::validate(const std::string& path) const {

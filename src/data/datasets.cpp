@@ -2,12 +2,16 @@
 
 #include <spdlog/spdlog.h>
 
+#include "record_fields.h"
 #include "setok/io/json.h"
 #include "setok/runtime/error.h"
 
 namespace setok::data {
 
 namespace fs = std::filesystem;
+using detail::Fields;
+using detail::load;
+using detail::resolve;
 using io::Json;
 
 DatasetKind parse_dataset_kind(const std::string& name) {
@@ -25,73 +29,6 @@ std::string Dataset<Record>::where(size_t i) const {
 template struct Dataset<PairRecord>;
 template struct Dataset<InstructRecord>;
 template struct Dataset<EditRecord>;
-
-namespace {
-
-// Field access that names the record in errors.
-struct Fields {
-  const Json& j;
-  std::string where;
-
-  const Json* get(const char* key, bool required) const {
-    if (!j.contains(key) || j[key].is_null()) {
-      if (required) throw Error(where + ": missing \"" + key + "\"");
-      return nullptr;
-    }
-    return &j[key];
-  }
-  std::string string(const char* key, bool required = true) const {
-    const Json* v = get(key, required);
-    if (v == nullptr) return "";
-    if (!v->is_string())
-      throw Error(where + ": \"" + key + "\" must be a string, got " + v->type_name());
-    return v->get<std::string>();
-  }
-  std::vector<std::string> strings(const char* key) const {
-    std::vector<std::string> out;
-    const Json* v = get(key, false);
-    if (v == nullptr) return out;
-    if (!v->is_array()) throw Error(where + ": \"" + key + "\" must be an array of strings");
-    for (const auto& s : *v) {
-      if (!s.is_string()) throw Error(where + ": \"" + key + "\" must hold only strings");
-      out.push_back(s.get<std::string>());
-    }
-    return out;
-  }
-};
-
-fs::path resolve(const fs::path& root, const std::string& p) {
-  const fs::path path(p);
-  return path.is_absolute() ? path : root / path;
-}
-
-template <class Record, class Parse>
-Dataset<Record> load(const fs::path& file, const fs::path& root_in, bool skip_bad, const char* kind,
-                     Parse&& parse) {
-  Dataset<Record> ds;
-  ds.file = file;
-  ds.image_root = root_in.empty() ? file.parent_path() : root_in;
-  const Json root = io::read_json(file);
-  if (!root.is_array())
-    throw Error(file.string() + ": a " + std::string(kind) +
-                " dataset must be a JSON array of records");
-  for (size_t i = 0; i < root.size(); ++i) {
-    const std::string where = file.string() + ": record " + std::to_string(i);
-    try {
-      if (!root[i].is_object())
-        throw Error(where + ": expected an object, got " + root[i].type_name());
-      ds.records.push_back(parse(Fields{root[i], where}, ds.image_root));
-      ds.record_index.push_back(static_cast<int64_t>(i));
-    } catch (const Error& e) {
-      if (!skip_bad) throw;
-      ++ds.skipped;
-      spdlog::warn("skipping bad record ({} skipped so far): {}", ds.skipped, e.what());
-    }
-  }
-  return ds;
-}
-
-}  // namespace
 
 PairDataset load_pair_dataset(const fs::path& file, const fs::path& image_root, bool skip_bad) {
   return load<PairRecord>(file, image_root, skip_bad, "pair",

@@ -27,9 +27,25 @@ Batch collate(std::vector<Example> examples) {
     b.tensors[name] = at::stack(parts);
   }
   for (auto& e : examples) {
+    if (e.unstacked.size() != examples[0].unstacked.size() ||
+        e.texts.size() != examples[0].texts.size() || e.ints.size() != examples[0].ints.size()) {
+      throw Error("collate: examples disagree in their fields");
+    }
+    for (auto& [name, v] : e.unstacked) b.unstacked[name].push_back(std::move(v));
     for (auto& [name, v] : e.texts) b.texts[name].push_back(std::move(v));
     for (auto& [name, v] : e.ints) b.ints[name].push_back(v);
   }
+  return b;
+}
+
+Batch Batch::head(int64_t n) const {
+  if (n < 0 || n > size) throw Error("batch: head(" + std::to_string(n) + ") of " + std::to_string(size));
+  Batch b;
+  b.size = n;
+  for (const auto& [k, t] : tensors) b.tensors[k] = t.narrow(0, 0, n);
+  for (const auto& [k, v] : unstacked) b.unstacked[k] = {v.begin(), v.begin() + n};
+  for (const auto& [k, v] : texts) b.texts[k] = {v.begin(), v.begin() + n};
+  for (const auto& [k, v] : ints) b.ints[k] = {v.begin(), v.begin() + n};
   return b;
 }
 

@@ -3,7 +3,7 @@
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 
-#include "setok/infer/cluster_overlay.h"
+#include "setok/draw/cluster_overlay.h"
 #include "setok/io/image.h"
 #include "setok/io/json.h"
 #include "setok/runtime/error.h"
@@ -56,13 +56,16 @@ TokenizeSummary tokenize_images(tokenizer::SetokTokenizerImpl& tok,
   double total_tokens = 0;
   for (size_t start = 0; start < images.size(); start += options.batch_size) {
     const size_t end = std::min(images.size(), start + static_cast<size_t>(options.batch_size));
-    std::vector<at::Tensor> pixels;
+    std::vector<at::Tensor> pixels, content;
+    const int64_t patch = tok.vision_tower->config().patch_size;
     for (size_t i = start; i < end; ++i) {
-      pixels.push_back(
-          vision::preprocess_image(io::read_image(images[i]), pre, images[i].string()));
+      const at::Tensor image = io::read_image(images[i]);  // [3, H, W]
+      pixels.push_back(vision::preprocess_image(image, pre, images[i].string()));
+      content.push_back(vision::content_patch_mask(image.size(1), image.size(2), pre, patch));
     }
     const at::Tensor batch = at::stack(pixels).to(device);  // [b, 3, S, S]
-    const tokenizer::SetokTokens out = tok.forward(batch);
+    // Letterbox padding (pad_to_square) is never clustered.
+    const tokenizer::SetokTokens out = tok.forward(batch, at::stack(content).to(device));
     const at::Tensor assignment = out.clusters.assignment.to(at::kCPU);
     const at::Tensor counts = out.clusters.counts.to(at::kCPU);
     const at::Tensor centres = out.clusters.centres.to(at::kCPU);
@@ -70,7 +73,7 @@ TokenizeSummary tokenize_images(tokenizer::SetokTokenizerImpl& tok,
       const int64_t b = static_cast<int64_t>(i - start);
       const int64_t L = counts[b].item<int64_t>();
       const at::Tensor a = assignment[b];
-      const at::Tensor sizes = at::bincount(a, {}, L);
+      const at::Tensor sizes = at::bincount(a.masked_select(a >= 0), {}, L);
       const at::Tensor c = centres[b].narrow(0, 0, L);
       io::Json row = {
           {"image", images[i].string()},
@@ -84,7 +87,7 @@ TokenizeSummary tokenize_images(tokenizer::SetokTokenizerImpl& tok,
         const at::Tensor shown =
             upscale(vision::denormalize_image(pixels[b], pre), options.min_overlay_side);
         io::write_image(options.out_dir / "overlays" / name,
-                        draw_cluster_overlay(shown, a, c, out.grid_h, out.grid_w));
+                        draw::draw_cluster_overlay(shown, a, c, out.grid_h, out.grid_w));
         row["overlay"] = "overlays/" + name;
       }
       records.write(row);

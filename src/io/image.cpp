@@ -1,5 +1,7 @@
 #include "setok/io/image.h"
 
+#include <cmath>
+
 #include <ATen/ATen.h>
 
 #include "setok/io/fs.h"
@@ -90,8 +92,9 @@ at::Tensor read_image(const std::filesystem::path& path) {
   return decode_image(read_file(path), path.string());
 }
 
-void write_image(const std::filesystem::path& path, const at::Tensor& image) {
-  const at::Tensor chw = to_uint8_chw(image, path.string());
+std::string encode_image(const at::Tensor& image, const std::string& extension,
+                         const std::string& label) {
+  const at::Tensor chw = to_uint8_chw(image, label);
   const at::Tensor hwc = chw.permute({1, 2, 0}).contiguous();
   const int channels = static_cast<int>(chw.size(0));
   cv::Mat mat(static_cast<int>(hwc.size(0)), static_cast<int>(hwc.size(1)),
@@ -103,15 +106,62 @@ void write_image(const std::filesystem::path& path, const at::Tensor& image) {
     bgr = mat;
   }
   std::vector<uchar> encoded;
-  const std::string ext = path.extension().string();
   try {
-    if (ext.empty() || !cv::imencode(ext, bgr, encoded)) {
-      throw Error(path.string() + ": cannot encode an image with extension '" + ext + "'");
+    if (extension.empty() || !cv::imencode(extension, bgr, encoded)) {
+      throw Error(label + ": cannot encode an image with extension '" + extension + "'");
     }
   } catch (const cv::Exception& e) {
-    throw Error(path.string() + ": cannot encode image: " + e.what());
+    throw Error(label + ": cannot encode image: " + e.what());
   }
-  write_file_atomic(path, std::string(encoded.begin(), encoded.end()));
+  return std::string(encoded.begin(), encoded.end());
+}
+
+void write_image(const std::filesystem::path& path, const at::Tensor& image) {
+  write_file_atomic(path, encode_image(image, path.extension().string(), path.string()));
+}
+
+namespace {
+// The canvas's pixels as an OpenCV matrix sharing its memory (uint8 [H, W, 3], contiguous).
+cv::Mat canvas_mat(at::Tensor& canvas) {
+  if (!canvas.defined() || canvas.dim() != 3 || canvas.size(2) != 3 ||
+      canvas.scalar_type() != at::kByte || !canvas.is_contiguous() || !canvas.device().is_cpu()) {
+    throw Error("drawing: the canvas must be a contiguous uint8 CPU tensor [H, W, 3]");
+  }
+  return cv::Mat(static_cast<int>(canvas.size(0)), static_cast<int>(canvas.size(1)), CV_8UC3,
+                 canvas.data_ptr());
+}
+cv::Scalar colour(const std::array<uint8_t, 3>& rgb) {
+  return cv::Scalar(rgb[0], rgb[1], rgb[2]);  // the canvas is RGB; OpenCV only stores it
+}
+}  // namespace
+
+void draw_text(at::Tensor& canvas, const std::string& text, int64_t x, int64_t y, double scale,
+               const std::array<uint8_t, 3>& rgb) {
+  cv::Mat m = canvas_mat(canvas);
+  cv::putText(m, text, cv::Point(static_cast<int>(x), static_cast<int>(y)),
+              cv::FONT_HERSHEY_SIMPLEX, scale, colour(rgb), 1, cv::LINE_AA);
+}
+
+void draw_polyline(at::Tensor& canvas, const std::vector<std::pair<double, double>>& points,
+                   const std::array<uint8_t, 3>& rgb, int thickness) {
+  cv::Mat m = canvas_mat(canvas);
+  std::vector<cv::Point> pts;
+  for (const auto& [x, y] : points)
+    pts.emplace_back(static_cast<int>(std::lround(x)), static_cast<int>(std::lround(y)));
+  if (pts.size() == 1) {
+    cv::circle(m, pts[0], thickness + 1, colour(rgb), cv::FILLED, cv::LINE_AA);
+    return;
+  }
+  cv::polylines(m, pts, false, colour(rgb), thickness, cv::LINE_AA);
+}
+
+void draw_dots(at::Tensor& canvas, const std::vector<std::pair<double, double>>& points,
+               const std::array<uint8_t, 3>& rgb, int radius) {
+  cv::Mat m = canvas_mat(canvas);
+  for (const auto& [x, y] : points) {
+    cv::circle(m, cv::Point(static_cast<int>(std::lround(x)), static_cast<int>(std::lround(y))),
+               radius, colour(rgb), cv::FILLED, cv::LINE_AA);
+  }
 }
 
 #else  // no OpenCV
@@ -128,9 +178,29 @@ at::Tensor read_image(const std::filesystem::path& path) {
   throw no_opencv(path.string());
 }
 
+std::string encode_image(const at::Tensor& image, const std::string&, const std::string& label) {
+  to_uint8_chw(image, label);  // shape errors first, as in the OpenCV build
+  throw no_opencv(label);
+}
+
 void write_image(const std::filesystem::path& path, const at::Tensor& image) {
   to_uint8_chw(image, path.string());  // shape errors first, as in the OpenCV build
   throw no_opencv(path.string());
+}
+
+void draw_text(at::Tensor&, const std::string&, int64_t, int64_t, double,
+               const std::array<uint8_t, 3>&) {
+  throw no_opencv("drawing text");
+}
+
+void draw_polyline(at::Tensor&, const std::vector<std::pair<double, double>>&,
+                   const std::array<uint8_t, 3>&, int) {
+  throw no_opencv("drawing lines");
+}
+
+void draw_dots(at::Tensor&, const std::vector<std::pair<double, double>>&,
+               const std::array<uint8_t, 3>&, int) {
+  throw no_opencv("drawing dots");
 }
 
 #endif

@@ -1,10 +1,12 @@
 #include "setok/losses/contrastive.h"
 
 #include <cmath>
+#include <limits>
 
 #include <ATen/ATen.h>
 
 #include "setok/runtime/error.h"
+#include "setok/runtime/seed.h"
 
 namespace setok::losses {
 
@@ -22,16 +24,14 @@ std::pair<at::Tensor, at::Tensor> real_rows(const at::Tensor& mask, int64_t imag
   return {idx, image};
 }
 
-// Soft cross-entropy of rows against columns: target uniform over the row's own image's columns.
-at::Tensor soft_ce(const at::Tensor& rows, const at::Tensor& row_image, const at::Tensor& cols,
-                   const at::Tensor& col_image, const at::Tensor& scale) {
-  const at::Tensor logits = at::matmul(rows, cols.t()) * scale;              // [R, C]
-  const at::Tensor same = row_image.unsqueeze(1) == col_image.unsqueeze(0);  // [R, C]
-  const at::Tensor positives = same.sum(1);                                  // [R]
-  const at::Tensor keep = positives > 0;
+// Soft cross-entropy of each row of `logits` [R, C] against a target uniform over the row's
+// positives [R, C] (bool); rows without a positive are left out.
+at::Tensor soft_ce(const at::Tensor& logits, const at::Tensor& positives) {
+  const at::Tensor count = positives.sum(1);  // [R]
+  const at::Tensor keep = count > 0;
   if (!keep.any().item<bool>()) return logits.sum() * 0.0;
-  const at::Tensor target =
-      same.to(logits.scalar_type()) / positives.clamp_min(1).unsqueeze(1).to(logits.scalar_type());
+  const at::Tensor target = positives.to(logits.scalar_type()) /
+                            count.clamp_min(1).unsqueeze(1).to(logits.scalar_type());
   const at::Tensor per_row = -(target * at::log_softmax(logits, 1)).sum(1);  // [R]
   return per_row.masked_select(keep).mean();
 }
@@ -47,6 +47,78 @@ void check(const at::Tensor& x, const at::Tensor& mask, const char* what) {
 }
 
 }  // namespace
+
+ConceptForm parse_concept_form(const std::string& name) {
+  if (name == "token") return ConceptForm::kToken;
+  if (name == "pooled") return ConceptForm::kPooled;
+  if (name == "spread") return ConceptForm::kSpread;
+  throw Error("concept loss form must be token, pooled or spread, got '" + name + "'");
+}
+
+int64_t phrase_id(const std::string& text) {
+  return static_cast<int64_t>(runtime::stable_hash(text) >> 1);
+}
+
+at::Tensor soft_maximum(const at::Tensor& similarity, const at::Tensor& mask, double softness) {
+  if (!(softness > 0)) throw Error("soft maximum: softness must be > 0");
+  const at::Tensor m = mask.to(at::kBool);
+  // Rows without an entry take a uniform softmax (never -inf everywhere), then weight 0.
+  const at::Tensor usable = m | m.any(-1, true).logical_not();
+  const at::Tensor w =
+      at::softmax((similarity / softness)
+                      .masked_fill(usable.logical_not(), -std::numeric_limits<double>::infinity()),
+                  -1)
+          .masked_fill(m.logical_not(), 0.0);  // [..., L]
+  return (w * similarity.masked_fill(m.logical_not(), 0.0)).sum(-1);
+}
+
+at::Tensor token_concept_loss(const at::Tensor& tokens, const at::Tensor& token_mask,
+                              const at::Tensor& phrases, const at::Tensor& phrase_mask,
+                              const at::Tensor& phrase_ids, const at::Tensor& scale,
+                              double softness, const Gather& gather) {
+  check(tokens, token_mask, "tokens");
+  check(phrases, phrase_mask, "phrases");
+  if (tokens.size(0) != phrases.size(0) || tokens.size(2) != phrases.size(2)) {
+    throw Error("contrastive loss: tokens " + c10::str(tokens.sizes()) + " and phrases " +
+                c10::str(phrases.sizes()) + " disagree in batch or width");
+  }
+  if (!phrase_ids.defined() || phrase_ids.sizes() != phrase_mask.sizes()) {
+    throw Error("contrastive loss: phrase ids must be [B, P] like the phrase mask");
+  }
+  const int64_t B = tokens.size(0), E = tokens.size(2);
+  const int64_t offset = static_cast<int64_t>(gather.rank) * B;
+  const at::Tensor tmask = token_mask.to(at::kBool), pmask = phrase_mask.to(at::kBool);
+  const at::Tensor ids = phrase_ids.to(tokens.device()).to(at::kLong);
+  const auto [all_t, all_tm_raw] = gathered(gather, tokens, tmask);  // [G, L', E], [G, L']
+  const auto [all_p, all_pm_raw] = gathered(gather, phrases, pmask);  // [G, P', E], [G, P']
+  const auto [all_ids, unused] = gathered(gather, ids, pmask);       // [G, P']
+  const at::Tensor all_tm = all_tm_raw.to(at::kBool), all_pm = all_pm_raw.to(at::kBool);
+
+  // Phrase -> images: this rank's phrases against every image of the gathered batch.
+  const auto [p_idx, p_img] = real_rows(pmask, offset);
+  if (p_idx.numel() == 0) return tokens.sum() * 0.0;
+  const at::Tensor q_rows = phrases.reshape({-1, E}).index_select(0, p_idx);  // [Q, E]
+  const at::Tensor q_ids = ids.reshape(-1).index_select(0, p_idx);           // [Q]
+  const at::Tensor q_sim = at::matmul(all_t, q_rows.t()).permute({2, 0, 1});  // [Q, G, L']
+  const at::Tensor q_score =
+      soft_maximum(q_sim, all_tm.unsqueeze(0).expand_as(q_sim), softness);  // [Q, G]
+  const at::Tensor q_holds = ((q_ids.view({-1, 1, 1}) == all_ids.unsqueeze(0)) &
+                              all_pm.unsqueeze(0))
+                                 .any(-1);  // [Q, G]: image g holds phrase q's text
+  const at::Tensor phrase_side = soft_ce(q_score * scale, q_holds);
+
+  // Image -> phrases: this rank's images against every phrase of the gathered batch.
+  const auto [c_idx, c_img] = real_rows(all_pm, 0);
+  const at::Tensor c_cols = all_p.reshape({-1, E}).index_select(0, c_idx);  // [K, E]
+  const at::Tensor c_ids = all_ids.reshape(-1).index_select(0, c_idx);     // [K]
+  const at::Tensor b_sim = at::matmul(tokens, c_cols.t()).permute({0, 2, 1});  // [B, K, L]
+  const at::Tensor b_score =
+      soft_maximum(b_sim, tmask.unsqueeze(1).expand_as(b_sim), softness);  // [B, K]
+  const at::Tensor b_holds =
+      ((c_ids.view({1, -1, 1}) == ids.unsqueeze(1)) & pmask.unsqueeze(1)).any(-1);  // [B, K]
+  const at::Tensor image_side = soft_ce(b_score * scale, b_holds);
+  return 0.5 * (phrase_side + image_side);
+}
 
 at::Tensor multilabel_contrastive_loss(const at::Tensor& tokens, const at::Tensor& token_mask,
                                        const at::Tensor& phrases, const at::Tensor& phrase_mask,
@@ -72,11 +144,13 @@ at::Tensor multilabel_contrastive_loss(const at::Tensor& tokens, const at::Tenso
   const auto [tc_idx, tc_img] = real_rows(all_tmask.to(at::kBool), 0);
   const at::Tensor p_cols = all_p.reshape({-1, all_p.size(2)}).index_select(0, pc_idx);
   const at::Tensor t_cols = all_t.reshape({-1, all_t.size(2)}).index_select(0, tc_idx);
-  const at::Tensor img =
-      soft_ce(t_rows, t_img.to(tokens.device()), p_cols, pc_img.to(tokens.device()), scale);
-  const at::Tensor txt =
-      soft_ce(p_rows, p_img.to(tokens.device()), t_cols, tc_img.to(tokens.device()), scale);
-  return 0.5 * (img + txt);
+  auto side = [&](const at::Tensor& rows, const at::Tensor& row_image, const at::Tensor& cols,
+                  const at::Tensor& col_image) {
+    const at::Tensor same = row_image.to(tokens.device()).unsqueeze(1) ==
+                            col_image.to(tokens.device()).unsqueeze(0);  // [R, C]
+    return soft_ce(at::matmul(rows, cols.t()) * scale, same);
+  };
+  return 0.5 * (side(t_rows, t_img, p_cols, pc_img) + side(p_rows, p_img, t_cols, tc_img));
 }
 
 at::Tensor info_nce_loss(const at::Tensor& image, const at::Tensor& text, const at::Tensor& scale,
@@ -119,22 +193,42 @@ at::Tensor ConceptContrastiveImpl::embed_texts(const at::Tensor& texts) {
   return e / e.norm(2, {-1}, true).clamp_min(1e-6);
 }
 
+at::Tensor masked_mean_tokens(const at::Tensor& tokens, const at::Tensor& token_mask) {
+  const at::Tensor m = token_mask.to(tokens.scalar_type()).unsqueeze(2);  // [B, L, 1]
+  return (tokens * m).sum(1) / m.sum(1).clamp_min(1.0);                   // [B, D]
+}
+
 at::Tensor ConceptContrastiveImpl::concept_loss(const at::Tensor& tokens,
                                                 const at::Tensor& token_mask,
                                                 const at::Tensor& phrase_embeddings,
                                                 const at::Tensor& phrase_mask,
-                                                const Gather& gather) {
-  return multilabel_contrastive_loss(embed_tokens(tokens), token_mask,
-                                     embed_texts(phrase_embeddings), phrase_mask, scale(), gather);
+                                                const at::Tensor& phrase_ids,
+                                                const ConceptLossOptions& o, const Gather& gather) {
+  check(tokens, token_mask, "tokens");
+  const at::Tensor phrases = embed_texts(phrase_embeddings);  // [B, P, E]
+  switch (o.form) {
+    case ConceptForm::kToken:
+      return token_concept_loss(embed_tokens(tokens), token_mask, phrases, phrase_mask, phrase_ids,
+                                scale(), o.softness, gather);
+    case ConceptForm::kPooled: {
+      // One pooled vector per image: the soft maximum over a single entry is that entry.
+      const at::Tensor pooled = embed_tokens(masked_mean_tokens(tokens, token_mask)).unsqueeze(1);
+      const at::Tensor one = at::ones({tokens.size(0), 1}, token_mask.options().dtype(at::kBool));
+      return token_concept_loss(pooled, one, phrases, phrase_mask, phrase_ids, scale(), o.softness,
+                                gather);
+    }
+    case ConceptForm::kSpread:
+      return multilabel_contrastive_loss(embed_tokens(tokens), token_mask, phrases, phrase_mask,
+                                         scale(), gather);
+  }
+  throw Error("concept loss: unknown form");
 }
 
 at::Tensor ConceptContrastiveImpl::caption_loss(const at::Tensor& tokens,
                                                 const at::Tensor& token_mask,
                                                 const at::Tensor& caption_embeddings,
                                                 const Gather& gather) {
-  const at::Tensor m = token_mask.to(tokens.scalar_type()).unsqueeze(2);    // [B, L, 1]
-  const at::Tensor pooled = (tokens * m).sum(1) / m.sum(1).clamp_min(1.0);  // [B, D]
-  return info_nce_loss(embed_tokens(pooled), embed_texts(caption_embeddings), caption_scale(),
+  return info_nce_loss(embed_tokens(masked_mean_tokens(tokens, token_mask)), embed_texts(caption_embeddings), caption_scale(),
                        gather);
 }
 

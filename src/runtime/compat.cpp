@@ -94,4 +94,14 @@ void set_tf32(bool on) {
   at::globalContext().setAllowTF32CuDNN(on);
 }
 
+Float32MathGuard::Float32MathGuard()
+    : previous_(static_cast<int>(at::globalContext().float32MatmulPrecision())) {
+  at::globalContext().setFloat32MatmulPrecision(at::Float32MatmulPrecision::HIGHEST);
+}
+
+Float32MathGuard::~Float32MathGuard() {
+  at::globalContext().setFloat32MatmulPrecision(
+      static_cast<at::Float32MatmulPrecision>(previous_));
+}
+
 }  // namespace setok::compat

@@ -1,9 +1,11 @@
 #include "setok/runtime/seed.h"
 
 #include <atomic>
+#include <mutex>
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Context.h>
+#include <ATen/core/Tensor.h>
 #include <torch/cuda.h>
 
 namespace setok::runtime {
@@ -19,16 +21,16 @@ uint64_t mix64(uint64_t z) {
   return z ^ (z >> 31);
 }
 
-// FNV-1a over the stream name (defined byte-wise, so identical on every platform).
-uint64_t hash_name(std::string_view name) {
+}  // namespace
+
+uint64_t stable_hash(std::string_view text) {
   uint64_t h = 0xCBF29CE484222325ULL;
-  for (unsigned char c : name) {
+  for (unsigned char c : text) {
     h ^= c;
     h *= 0x100000001B3ULL;
   }
   return h;
 }
-}  // namespace
 
 void seed_all(uint64_t seed) {
   g_seed.store(seed);
@@ -41,7 +43,7 @@ uint64_t global_seed() {
 }
 
 uint64_t derive_seed(std::string_view stream, uint64_t index) {
-  return mix64(mix64(g_seed.load() ^ hash_name(stream)) + index);
+  return mix64(mix64(g_seed.load() ^ stable_hash(stream)) + index);
 }
 
 at::Generator make_cpu_generator(std::string_view stream, uint64_t index) {
@@ -50,6 +52,24 @@ at::Generator make_cpu_generator(std::string_view stream, uint64_t index) {
 
 std::mt19937_64 make_host_engine(std::string_view stream, uint64_t index) {
   return std::mt19937_64(derive_seed(stream, index));
+}
+
+GeneratorScope::GeneratorScope(std::vector<at::Generator> generators, std::string_view stream,
+                               uint64_t index)
+    : generators_(std::move(generators)) {
+  for (size_t i = 0; i < generators_.size(); ++i) {
+    at::Generator& g = generators_[i];
+    std::lock_guard<std::mutex> lock(g.mutex());
+    saved_.push_back(g.get_state());
+    g.set_current_seed(derive_seed(stream, index * 1000003ULL + i));
+  }
+}
+
+GeneratorScope::~GeneratorScope() {
+  for (size_t i = 0; i < generators_.size(); ++i) {
+    std::lock_guard<std::mutex> lock(generators_[i].mutex());
+    generators_[i].set_state(saved_[i]);
+  }
 }
 
 }  // namespace setok::runtime

@@ -46,13 +46,14 @@ at::Tensor SetokTokenizerImpl::encode(const at::Tensor& pixel_values) {
   return vision_tower->features(pixel_values, select_layer_);
 }
 
-SetokTokens SetokTokenizerImpl::forward(const at::Tensor& pixel_values) {
+SetokTokens SetokTokenizerImpl::forward(const at::Tensor& pixel_values,
+                                        const at::Tensor& token_mask) {
   const int64_t g = vision_tower->config().grid();
-  return forward_features(encode(pixel_values), g, g);
+  return forward_features(encode(pixel_values), g, g, token_mask);
 }
 
 SetokTokens SetokTokenizerImpl::forward_features(const at::Tensor& features, int64_t grid_h,
-                                                 int64_t grid_w) {
+                                                 int64_t grid_w, const at::Tensor& token_mask) {
   if (!features.defined() || features.dim() != 3 || features.size(1) != grid_h * grid_w ||
       features.size(2) != feature_dim()) {
     throw Error("tokenizer: expected features [B, " + std::to_string(grid_h * grid_w) + ", " +
@@ -62,12 +63,14 @@ SetokTokens SetokTokenizerImpl::forward_features(const at::Tensor& features, int
   at::Tensor x = features;  // [B, N, C]
   if (config_.position_encoding) {
     const int64_t N = grid_h * grid_w, C = x.size(2);
-    if (!position_cache_.defined() || position_cache_.size(1) != N ||
+    if (!position_cache_.defined() || cache_h_ != grid_h || cache_w_ != grid_w ||
         position_cache_.device() != x.device() ||
         position_cache_.scalar_type() != x.scalar_type()) {
       position_cache_ = position_encoding_2d(grid_h, grid_w, C, x.device())  // [h, w, C]
                             .view({1, N, C})
                             .to(x.scalar_type());
+      cache_h_ = grid_h;
+      cache_w_ = grid_w;
     }
     x = x + position_cache_;
   }
@@ -76,8 +79,9 @@ SetokTokens SetokTokenizerImpl::forward_features(const at::Tensor& features, int
   out.grid_w = grid_w;
   // Clustering sees the features but never passes gradients (dpc_knn detaches).
   const auto noise = clustering_.tie_noise ? std::optional(noise_) : std::nullopt;
-  out.clusters = mode_ == MergeMode::kBatched ? dpc_knn(x, clustering_, noise)
-                                              : dpc_knn_per_image(x, clustering_, noise);
+  out.clusters = mode_ == MergeMode::kBatched
+                     ? dpc_knn(x, clustering_, noise, token_mask)
+                     : dpc_knn_per_image(x, clustering_, noise, token_mask);
   MergedTokens merged = merger->forward(x, out.clusters.assignment, out.clusters.counts, mode_);
   out.tokens = merged.tokens;
   out.mask = merged.mask;

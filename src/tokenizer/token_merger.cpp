@@ -44,9 +44,9 @@ void TokenMergerImpl::check(const at::Tensor& x, const at::Tensor& assignment,
   }
   if (B == 0) return;
   if (counts.min().item<int64_t>() < 1) throw Error("token merger: every image needs a cluster");
-  if (assignment.min().item<int64_t>() < 0 ||
+  if (assignment.min().item<int64_t>() < -1 ||
       (assignment >= counts.unsqueeze(1)).any().item<bool>()) {
-    throw Error("token merger: assignment ids must be in [0, counts[b])");
+    throw Error("token merger: assignment ids must be in [0, counts[b]) (or -1 for masked tokens)");
   }
 }
 
@@ -54,10 +54,14 @@ MergedTokens TokenMergerImpl::cluster_means(const at::Tensor& h, const at::Tenso
                                             const at::Tensor& counts) {
   const int64_t B = h.size(0), N = h.size(1), C = h.size(2);
   const int64_t L = counts.max().item<int64_t>();
-  const at::Tensor index = assignment.unsqueeze(2).expand({B, N, C});                  // [B, N, C]
-  const at::Tensor sums = at::zeros({B, L, C}, h.options()).scatter_add(1, index, h);  // [B, L, C]
-  const at::Tensor sizes =
-      at::zeros({B, L}, h.options()).scatter_add(1, assignment, at::ones({B, N}, h.options()));
+  // Masked tokens (-1) go to a spare slot L that is dropped afterwards.
+  const at::Tensor slot = assignment.masked_fill(assignment < 0, L);          // [B, N]
+  const at::Tensor index = slot.unsqueeze(2).expand({B, N, C});              // [B, N, C]
+  const at::Tensor sums =
+      at::zeros({B, L + 1, C}, h.options()).scatter_add(1, index, h).narrow(1, 0, L);  // [B, L, C]
+  const at::Tensor sizes = at::zeros({B, L + 1}, h.options())
+                               .scatter_add(1, slot, at::ones({B, N}, h.options()))
+                               .narrow(1, 0, L);  // [B, L]
   MergedTokens out;
   out.mask = at::arange(L, assignment.options()).unsqueeze(0) < counts.unsqueeze(1);  // [B, L]
   if ((sizes.eq(0) & out.mask).any().item<bool>()) {

@@ -1,35 +1,60 @@
 #include "setok/train/metrics.h"
 
 #include <cmath>
-#include <map>
+#include <limits>
 
 #include <ATen/ATen.h>
-#include <torch/nn/functional/upsampling.h>
 
 #include "setok/runtime/error.h"
 
 namespace setok::train {
+
+namespace {
+
+// Dense ids 0..n-1 of an int64 labeling [N] and their count.
+std::pair<at::Tensor, int64_t> dense_ids(const at::Tensor& x) {
+  const auto [values, inverse, counts] = at::_unique2(x, /*sorted=*/true, /*return_inverse=*/true,
+                                                      /*return_counts=*/false);
+  return {inverse.reshape(-1), values.numel()};
+}
+
+double pairs(const at::Tensor& counts) {  // sum of n (n - 1) / 2 over counts
+  const at::Tensor n = counts.to(at::kDouble);
+  return (n * (n - 1) / 2).sum().item<double>();
+}
+
+void check_labels(const at::Tensor& labels) {
+  if (!labels.defined() || labels.dim() != 2 || labels.numel() == 0) {
+    throw Error("metrics: expected a label map [H, W], got " +
+                (labels.defined() ? c10::str(labels.sizes()) : "undefined"));
+  }
+}
+
+// ARI of the pixels where `keep` holds.
+double masked_ari(const at::Tensor& labels, const at::Tensor& pixel_cluster,
+                  const at::Tensor& keep) {
+  const at::Tensor flat = labels.reshape(-1).to(at::kLong);
+  if (pixel_cluster.numel() != flat.numel())
+    throw Error("metrics: pixel clusters and labels disagree in size");
+  const at::Tensor k = keep & (pixel_cluster >= 0);
+  if (k.sum().item<int64_t>() < 2) return std::numeric_limits<double>::quiet_NaN();
+  return adjusted_rand_index(flat.masked_select(k), pixel_cluster.masked_select(k));
+}
+
+}  // namespace
 
 double adjusted_rand_index(const at::Tensor& a_in, const at::Tensor& b_in) {
   const at::Tensor a = a_in.to(at::kCPU).to(at::kLong).reshape(-1),
                    b = b_in.to(at::kCPU).to(at::kLong).reshape(-1);
   if (a.numel() != b.numel() || a.numel() == 0)
     throw Error("ARI: labelings must be non-empty and equally long");
-  std::map<std::pair<int64_t, int64_t>, double> table;
-  std::map<int64_t, double> rows, cols;
-  const auto pa = a.accessor<int64_t, 1>(), pb = b.accessor<int64_t, 1>();
-  for (int64_t i = 0; i < a.numel(); ++i) {
-    table[{pa[i], pb[i]}] += 1;
-    rows[pa[i]] += 1;
-    cols[pb[i]] += 1;
-  }
-  auto c2 = [](double n) { return n * (n - 1) / 2; };
-  double index = 0, sa = 0, sb = 0;
-  for (const auto& [k, n] : table) index += c2(n);
-  for (const auto& [k, n] : rows) sa += c2(n);
-  for (const auto& [k, n] : cols) sb += c2(n);
-  const double total = c2(static_cast<double>(a.numel()));
-  const double expected = sa * sb / total;
+  const auto [ia, na] = dense_ids(a);
+  const auto [ib, nb] = dense_ids(b);
+  const at::Tensor table = at::bincount(ia * nb + ib, {}, na * nb);  // contingency, flattened
+  const double index = pairs(table);
+  const double sa = pairs(at::bincount(ia, {}, na)), sb = pairs(at::bincount(ib, {}, nb));
+  const double total = static_cast<double>(a.numel()) * static_cast<double>(a.numel() - 1) / 2;
+  const double expected = total > 0 ? sa * sb / total : 0.0;
   const double max_index = 0.5 * (sa + sb);
   if (max_index == expected) return 1.0;  // both trivial (one cluster each) or identical degenerate
   return (index - expected) / (max_index - expected);
@@ -51,23 +76,60 @@ double pearson(const std::vector<double>& x, const std::vector<double>& y) {
   return sxy / std::sqrt(sxx * syy);
 }
 
-at::Tensor mask_to_patches(const at::Tensor& mask, int64_t grid) {
-  if (mask.dim() != 2) throw Error("mask_to_patches: expected a mask [H, W]");
-  at::Tensor m = mask.to(at::kLong);
-  const int64_t H = m.size(0), W = m.size(1);
-  if (H % grid != 0 || W % grid != 0) {
-    // Nearest-neighbour resize to a multiple of the grid.
-    const int64_t side = grid * std::max<int64_t>(1, (std::max(H, W) + grid - 1) / grid);
-    const at::Tensor rows = at::div(at::arange(side, at::kLong) * H, side, "floor");
-    const at::Tensor cols = at::div(at::arange(side, at::kLong) * W, side, "floor");
-    m = m.index_select(0, rows).index_select(1, cols);
+at::Tensor pixel_patches(int64_t height, int64_t width, int64_t image_size, int64_t patch_size) {
+  if (height < 1 || width < 1 || patch_size < 1 || image_size < patch_size) {
+    throw Error("metrics: need a non-empty map and 1 <= patch_size <= image_size");
   }
-  const int64_t p = m.size(0) / grid;
-  const at::Tensor patches =
-      m.view({grid, p, grid, p}).permute({0, 2, 1, 3}).reshape({grid * grid, p * p});
-  const int64_t classes = patches.max().item<int64_t>() + 1;
-  const at::Tensor counts = at::one_hot(patches, classes).sum(1);  // [grid^2, classes]
-  return counts.argmax(1);
+  const int64_t grid = image_size / patch_size;
+  // Patch row / column of each pixel centre, in tower-input pixels; >= grid in the dropped strip.
+  auto lines = [&](int64_t n) {
+    const at::Tensor at_input =
+        (at::arange(n, at::kDouble) + 0.5) * (static_cast<double>(image_size) / n);
+    return at::floor(at_input / static_cast<double>(patch_size)).to(at::kLong);  // [n]
+  };
+  const at::Tensor rows = lines(height).unsqueeze(1), cols = lines(width).unsqueeze(0);
+  const at::Tensor index = rows * grid + cols;  // [H, W]
+  return at::where((rows < grid) & (cols < grid), index, at::full_like(index, -1)).reshape(-1);
+}
+
+at::Tensor pixel_clusters(const at::Tensor& labels, const at::Tensor& assignment,
+                          int64_t image_size, int64_t patch_size) {
+  check_labels(labels);
+  const at::Tensor patch = pixel_patches(labels.size(0), labels.size(1), image_size, patch_size);
+  const at::Tensor a = assignment.to(at::kCPU).to(at::kLong).reshape(-1);
+  const int64_t grid = image_size / patch_size;
+  if (a.numel() != grid * grid) {
+    throw Error("metrics: assignment has " + std::to_string(a.numel()) + " patches, the grid " +
+                std::to_string(grid * grid));
+  }
+  const at::Tensor cluster = a.index_select(0, patch.clamp_min(0));  // [H * W]
+  return at::where(patch >= 0, cluster, at::full_like(cluster, -1));
+}
+
+double pixel_ari(const at::Tensor& labels, const at::Tensor& pixel_cluster) {
+  check_labels(labels);
+  return masked_ari(labels, pixel_cluster, labels.reshape(-1) >= 0);
+}
+
+double foreground_ari(const at::Tensor& labels, const at::Tensor& pixel_cluster) {
+  check_labels(labels);
+  return masked_ari(labels, pixel_cluster, labels.reshape(-1) > 0);
+}
+
+at::Tensor patch_owners(const at::Tensor& labels, int64_t image_size, int64_t patch_size,
+                        int64_t num_labels) {
+  check_labels(labels);
+  const at::Tensor lab = labels.reshape(-1).to(at::kLong);
+  if (lab.max().item<int64_t>() >= num_labels) throw Error("metrics: a label >= num_labels");
+  const at::Tensor patch = pixel_patches(labels.size(0), labels.size(1), image_size, patch_size);
+  const int64_t grid = image_size / patch_size, N = grid * grid;
+  const at::Tensor keep = (patch >= 0) & (lab >= 0);
+  const at::Tensor counts =
+      at::bincount(patch.masked_select(keep) * num_labels + lab.masked_select(keep), {},
+                   N * num_labels)
+          .view({N, num_labels});  // [N, K]
+  const at::Tensor owner = counts.argmax(1);
+  return at::where(counts.sum(1) > 0, owner, at::full_like(owner, -1));
 }
 
 }  // namespace setok::train

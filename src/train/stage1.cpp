@@ -4,9 +4,13 @@
 #include <cstdio>
 
 #include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Context.h>
 #include <spdlog/spdlog.h>
 
-#include "setok/infer/cluster_overlay.h"
+#include "setok/data/instance_mask.h"
+#include "setok/data/stage1_readers.h"
+#include "setok/draw/cluster_overlay.h"
 #include "setok/io/image.h"
 #include "setok/io/state_dict.h"
 #include "setok/io/tensor_store.h"
@@ -14,22 +18,29 @@
 #include "setok/nn/transformer.h"
 #include "setok/runtime/error.h"
 #include "setok/runtime/seed.h"
-#include "setok/train/metrics.h"
 
 namespace setok::train {
 
 namespace fs = std::filesystem;
+
+data::PairDataset load_stage1_dataset(const DatasetEntry& e, bool skip_bad,
+                                      const std::string& path) {
+  if (e.type == "pair") return data::load_pair_dataset(e.path, e.image_root, skip_bad);
+  if (e.type == "imagenet") return data::load_imagenet(e.path, e.image_root, e.classes, skip_bad);
+  if (e.type == "coco_panoptic") {
+    return data::load_coco_panoptic(e.path, e.annotations, e.masks, e.image_root, skip_bad);
+  }
+  throw Error(path + ".type: stage 1 trains on pair, imagenet or coco_panoptic data, got '" +
+              e.type + "'");
+}
 
 namespace {
 std::vector<data::PairDataset> load_pairs(const std::vector<DatasetEntry>& entries, bool skip_bad,
                                           const char* section) {
   std::vector<data::PairDataset> out;
   for (size_t i = 0; i < entries.size(); ++i) {
-    if (entries[i].type != "pair") {
-      throw Error(std::string("data.") + section + "." + std::to_string(i) +
-                  ".type: stage 1 trains on pair data, got '" + entries[i].type + "'");
-    }
-    out.push_back(data::load_pair_dataset(entries[i].path, entries[i].image_root, skip_bad));
+    out.push_back(load_stage1_dataset(
+        entries[i], skip_bad, std::string("data.") + section + "." + std::to_string(i)));
   }
   return out;
 }
@@ -47,10 +58,12 @@ Stage1Recipe::Stage1Recipe(const config::SetokConfig& cfg, const c10::Device& de
   model_ = tokenizer::SetokModel(cfg.model.options());
   nn::set_activation_checkpointing(*model_, cfg.train.activation_checkpointing);
   vision_pre_ = cfg.model.vision.preprocess();
+  patch_size_ = model_->tokenizer->vision_tower->config().patch_size;
   target_pre_.size = cfg.model.detokenizer.image_size;  // targets in [-1, 1]
   target_pre_.pad_to_square = cfg.model.vision.pad_to_square;
   train_sets_ = load_pairs(cfg.data.train, cfg.data.skip_bad_samples, "train");
   eval_sets_ = load_pairs(cfg.data.eval, cfg.data.skip_bad_samples, "eval");
+  for (const auto& e : cfg.data.eval) eval_names_.push_back(e.display_name());
   if (loss.perceptual > 0) lpips_ = losses::Lpips(fs::path(loss.lpips_weights));
   if (loss.gan > 0) {
     disc_ = losses::PatchDiscriminator(3, 64, 3);
@@ -65,8 +78,10 @@ Stage1Recipe::Stage1Recipe(const config::SetokConfig& cfg, const c10::Device& de
   if (disc_) disc_->to(device);
   int64_t records = 0;
   for (const auto& d : train_sets_) records += static_cast<int64_t>(d.size());
-  spdlog::info("stage 1: {} training records in {} dataset(s), {} held-out", records,
-               train_sets_.size(), eval_sets_.empty() ? 0 : eval_sets_[0].size());
+  int64_t heldout = 0;
+  for (const auto& d : eval_sets_) heldout += static_cast<int64_t>(d.size());
+  spdlog::info("stage 1: {} training records in {} dataset(s), {} held-out in {}", records,
+               train_sets_.size(), heldout, eval_sets_.size());
 }
 
 std::vector<ParamGroup> Stage1Recipe::param_groups() {
@@ -87,10 +102,23 @@ data::Example Stage1Recipe::example(const data::PairDataset& ds, size_t i) const
   const auto& r = ds.records[i];
   data::Example e;
   try {
-    const at::Tensor image = io::read_image(r.image);
+    const at::Tensor image = io::read_image(r.image);  // [3, H, W]
+    const int64_t H = image.size(1), W = image.size(2);
     e.tensors["pixels"] = vision::preprocess_image(image, vision_pre_, r.image.string());
     e.tensors["target"] = vision::preprocess_image(image, target_pre_, r.image.string());
-    if (!r.mask.empty()) e.tensors["mask"] = io::read_image(r.mask)[0];
+    // Patches that hold image content (letterbox padding is never clustered).
+    e.tensors["token_mask"] = vision::content_patch_mask(H, W, vision_pre_, patch_size_);  // [N]
+    at::Tensor labels;  // instance map placed like the image, at its own size (any per example)
+    if (!r.mask.empty()) {
+      labels = data::read_instance_mask(r);
+      if (labels.size(0) != H || labels.size(1) != W) {
+        throw Error(r.mask.string() + ": mask is " + std::to_string(labels.size(1)) + "x" +
+                    std::to_string(labels.size(0)) + ", its image " + std::to_string(W) + "x" +
+                    std::to_string(H));
+      }
+      labels = vision::letterbox_labels(labels, vision_pre_, -1);
+    }
+    e.unstacked["labels"] = labels;
   } catch (const Error& err) {
     throw Error(ds.where(i) + ": " + err.what());
   }
@@ -108,29 +136,33 @@ data::Example Stage1Recipe::fetch(int64_t item) {
   return example(train_sets_[it.source], static_cast<size_t>(it.index));
 }
 
-at::Tensor Stage1Recipe::phrase_embeddings(const data::Batch& batch, at::Tensor* mask) {
-  const auto& phrases = batch.texts.at("phrases");
+Stage1Recipe::Phrases Stage1Recipe::phrases(const data::Batch& batch) {
+  const auto& texts = batch.texts.at("phrases");
   const int64_t B = batch.size, P = cfg_.data.max_phrases;
   std::vector<std::string> flat;
-  std::vector<int64_t> slot;
+  std::vector<int64_t> slot, ids(static_cast<size_t>(B * P), 0);
   for (int64_t b = 0; b < B; ++b) {
-    for (size_t q = 0; q < phrases[b].size(); ++q) {
-      flat.push_back(phrases[b][q]);
+    for (size_t q = 0; q < texts[b].size(); ++q) {
+      flat.push_back(texts[b][q]);
       slot.push_back(b * P + static_cast<int64_t>(q));
+      ids[static_cast<size_t>(slot.back())] = losses::phrase_id(texts[b][q]);
     }
   }
-  *mask = at::zeros({B * P}, at::kBool);
+  Phrases out;
+  at::Tensor mask = at::zeros({B * P}, at::kBool);
+  out.ids = at::tensor(ids, at::kLong).view({B, P}).to(device_);
   if (flat.empty()) {
-    *mask = mask->view({B, P}).to(device_);
-    return {};
+    out.mask = mask.view({B, P}).to(device_);
+    return out;
   }
   const at::Tensor idx = at::tensor(slot, at::kLong);
-  mask->index_fill_(0, idx, true);
-  *mask = mask->view({B, P}).to(device_);
+  mask.index_fill_(0, idx, true);
+  out.mask = mask.view({B, P}).to(device_);
   const at::Tensor emb = model_->embed_texts(flat, device_);  // [n, E]
-  return at::zeros({B * P, emb.size(1)}, emb.options())
-      .index_copy(0, idx.to(device_), emb)
-      .view({B, P, -1});
+  out.embeddings = at::zeros({B * P, emb.size(1)}, emb.options())
+                       .index_copy(0, idx.to(device_), emb)
+                       .view({B, P, -1});
+  return out;
 }
 
 Stage1Recipe::Losses Stage1Recipe::compute(const data::Batch& batch, bool with_gan, int64_t step) {
@@ -138,7 +170,7 @@ Stage1Recipe::Losses Stage1Recipe::compute(const data::Batch& batch, bool with_g
   Losses out;
   const at::Tensor pixels = batch.tensors.at("pixels").to(device_);
   const at::Tensor target = batch.tensors.at("target").to(device_);
-  out.tokens = model_->tokenizer->forward(pixels);
+  out.tokens = model_->tokenizer->forward(pixels, batch.tensors.at("token_mask").to(device_));
   const at::Tensor& tokens = out.tokens.tokens;
   const at::Tensor& mask = out.tokens.mask;
   at::Tensor total = at::zeros({}, tokens.options());
@@ -153,10 +185,13 @@ Stage1Recipe::Losses Stage1Recipe::compute(const data::Batch& batch, bool with_g
   total = total + w.reconstruction * rec;
   out.metrics["loss_rec"] = rec.item<double>();
   if (w.concept > 0) {
-    at::Tensor pmask;
-    const at::Tensor phr = phrase_embeddings(batch, &pmask);
-    if (phr.defined()) {
-      const at::Tensor c = model_->contrastive->concept_loss(tokens, mask, phr, pmask);
+    const Phrases phr = phrases(batch);
+    if (phr.embeddings.defined()) {
+      losses::ConceptLossOptions co;
+      co.form = losses::parse_concept_form(w.concept_form);
+      co.softness = w.concept_softness;
+      const at::Tensor c = model_->contrastive->concept_loss(tokens, mask, phr.embeddings,
+                                                             phr.mask, phr.ids, co);
       total = total + w.concept * c;
       out.metrics["loss_concept"] = c.item<double>();
     }
@@ -207,118 +242,13 @@ void Stage1Recipe::after_step(const data::Batch& batch, int64_t step) {
   disc_opt_->zero_grad();
 }
 
-io::Json Stage1Recipe::evaluate(int64_t step) {
-  io::Json out = {{"step", step}};
-  if (eval_sets_.empty()) return out;
-  const auto& ds = eval_sets_[0];
-  const int64_t B = cfg_.train.batch_size;
-  const int64_t limit = cfg_.train.eval_batches > 0
-                            ? std::min<int64_t>(cfg_.train.eval_batches * B, ds.size())
-                            : static_cast<int64_t>(ds.size());
-  std::map<std::string, double> sums;
-  int64_t batches = 0;
-  std::vector<double> tokens_per_image, objects_per_image, ari, psnr;
-  std::vector<at::Tensor> image_tokens;    // normalised token embeddings per image [L_b, E]
-  std::vector<at::Tensor> phrase_vectors;  // [E] per phrase
-  std::vector<int64_t> phrase_owner;
-  const int64_t grid = model_->tokenizer->vision_tower->config().grid();
-  for (int64_t start = 0; start < limit; start += B) {
-    std::vector<data::Example> examples;
-    for (int64_t i = start; i < std::min(limit, start + B); ++i)
-      examples.push_back(example(ds, static_cast<size_t>(i)));
-    const data::Batch batch = data::collate(std::move(examples));
-    const Losses l = compute(batch, /*with_gan=*/false, step);
-    for (const auto& [k, v] : l.metrics) sums[k] += v;
-    ++batches;
-    const at::Tensor target = batch.tensors.at("target").to(device_);
-    const at::Tensor decoded =
-        l.prediction.defined()
-            ? l.prediction.clamp(-1, 1)
-            : (start == 0
-                   ? model_->detokenizer->decode(l.tokens.tokens, l.tokens.mask, diffusion_gen_)
-                   : at::Tensor());
-    if (decoded.defined()) {
-      const at::Tensor p = losses::psnr(decoded, target).to(at::kCPU);
-      for (int64_t b = 0; b < p.size(0); ++b) psnr.push_back(p[b].item<double>());
-    }
-    const at::Tensor counts = l.tokens.clusters.counts.to(at::kCPU);
-    const at::Tensor assignment = l.tokens.clusters.assignment.to(at::kCPU);
-    at::Tensor embedded;
-    if (model_->has_text())
-      embedded = model_->contrastive->embed_tokens(l.tokens.tokens).to(at::kCPU);
-    for (int64_t b = 0; b < batch.size; ++b) {
-      const int64_t n_obj = batch.ints.at("num_objects")[b];
-      tokens_per_image.push_back(counts[b].item<double>());
-      objects_per_image.push_back(static_cast<double>(n_obj));
-      if (batch.tensors.count("mask")) {
-        ari.push_back(
-            adjusted_rand_index(assignment[b], mask_to_patches(batch.tensors.at("mask")[b], grid)));
-      }
-      if (embedded.defined())
-        image_tokens.push_back(embedded[b].narrow(0, 0, counts[b].item<int64_t>()));
-    }
-    if (embedded.defined()) {
-      at::Tensor pmask;
-      const at::Tensor phr = phrase_embeddings(batch, &pmask);
-      if (phr.defined()) {
-        const at::Tensor e = model_->contrastive->embed_texts(phr).to(at::kCPU);
-        const at::Tensor m = pmask.to(at::kCPU);
-        for (int64_t b = 0; b < batch.size; ++b) {
-          for (int64_t q = 0; q < m.size(1); ++q) {
-            if (!m[b][q].item<bool>()) continue;
-            phrase_vectors.push_back(e[b][q]);
-            phrase_owner.push_back(start + b);
-          }
-        }
-      }
-    }
-  }
-  for (const auto& [k, v] : sums) out[k] = v / static_cast<double>(batches);
-  auto mean = [](const std::vector<double>& v) {
-    double s = 0;
-    for (double x : v) s += x;
-    return v.empty() ? 0.0 : s / static_cast<double>(v.size());
-  };
-  out["images"] = tokens_per_image.size();
-  out["psnr"] = mean(psnr);
-  out["tokens_per_image"] = mean(tokens_per_image);
-  if (objects_per_image.front() >= 0) {
-    out["objects_per_image"] = mean(objects_per_image);
-    out["tokens_objects_pearson"] =
-        tokens_per_image.size() > 1 ? pearson(tokens_per_image, objects_per_image) : 0.0;
-  }
-  if (!ari.empty()) out["ari"] = mean(ari);
-  if (!phrase_vectors.empty()) {
-    // A phrase retrieves the image whose best-matching token is closest.
-    int64_t correct = 0;
-    for (size_t q = 0; q < phrase_vectors.size(); ++q) {
-      int64_t best = -1;
-      double best_score = -1e9;
-      for (size_t i = 0; i < image_tokens.size(); ++i) {
-        const double s = at::matmul(image_tokens[i], phrase_vectors[q]).max().item<double>();
-        if (s > best_score) best_score = s, best = static_cast<int64_t>(i);
-      }
-      correct += best == phrase_owner[q];
-    }
-    out["phrase_retrieval_accuracy"] =
-        static_cast<double>(correct) / static_cast<double>(phrase_vectors.size());
-    out["phrase_retrieval_chance"] = 1.0 / static_cast<double>(image_tokens.size());
-  }
-  return out;
-}
-
 void Stage1Recipe::write_sample(const data::Batch& batch, const fs::path& png) {
-  const int64_t n = std::min<int64_t>(batch.size, 8);
-  const data::Batch part = [&] {
-    data::Batch b;
-    b.size = n;
-    for (const auto& [k, t] : batch.tensors) b.tensors[k] = t.narrow(0, 0, n);
-    for (const auto& [k, t] : batch.texts) b.texts[k] = {t.begin(), t.begin() + n};
-    for (const auto& [k, t] : batch.ints) b.ints[k] = {t.begin(), t.begin() + n};
-    return b;
-  }();
+  runtime::GeneratorScope own_streams(side_generators(), "stage1.sample");
+  const data::Batch part = batch.head(std::min<int64_t>(batch.size, 8));
+  const int64_t n = part.size;
   const at::Tensor pixels = part.tensors.at("pixels").to(device_);
-  const tokenizer::SetokTokens tok = model_->tokenizer->forward(pixels);
+  const tokenizer::SetokTokens tok =
+      model_->tokenizer->forward(pixels, part.tensors.at("token_mask").to(device_));
   const at::Tensor rec =
       model_->detokenizer->decode(tok.tokens, tok.mask, diffusion_gen_).to(at::kCPU);
   const int64_t S = std::max<int64_t>({128, pixels.size(2), rec.size(2)});
@@ -332,9 +262,9 @@ void Stage1Recipe::write_sample(const data::Batch& batch, const fs::path& png) {
     const at::Tensor input = vision::denormalize_image(pixels[b].to(at::kCPU), vision_pre_);
     const at::Tensor recon = ((rec[b].clamp(-1, 1) + 1) * 127.5).round().to(at::kByte);
     const int64_t L = tok.clusters.counts[b].item<int64_t>();
-    const at::Tensor overlay = infer::draw_cluster_overlay(fit(input), tok.clusters.assignment[b],
-                                                           tok.clusters.centres[b].narrow(0, 0, L),
-                                                           tok.grid_h, tok.grid_w);
+    const at::Tensor overlay = draw::draw_cluster_overlay(
+        fit(input), tok.clusters.assignment[b], tok.clusters.centres[b].narrow(0, 0, L),
+        tok.grid_h, tok.grid_w);
     rows.push_back(at::cat({fit(input), fit(recon), overlay}, 2));  // [3, S, 3S]
   }
   io::write_image(png, at::cat(rows, 1));
@@ -357,39 +287,16 @@ void Stage1Recipe::load_extra_state(const io::TensorStore& store) {
   disc_opt_->load_state(store, "discriminator_optimizer.");
 }
 
-std::string Stage1Recipe::summary(const io::Json& first, const io::Json& last) {
-  auto num = [](const io::Json& j, const char* k) {
-    return j.contains(k) ? j[k].get<double>() : std::nan("");
-  };
-  std::string s;
-  char line[256];
-  std::snprintf(line, sizeof line, "held-out loss      %.4f -> %.4f (%.0f%% of the first)\n",
-                num(first, "loss"), num(last, "loss"),
-                100.0 * num(last, "loss") / num(first, "loss"));
-  s += line;
-  std::snprintf(line, sizeof line, "PSNR               %.2f -> %.2f dB (%+.2f dB)\n",
-                num(first, "psnr"), num(last, "psnr"), num(last, "psnr") - num(first, "psnr"));
-  s += line;
-  std::snprintf(line, sizeof line, "tokens per image   %.2f -> %.2f (objects per image %.2f)\n",
-                num(first, "tokens_per_image"), num(last, "tokens_per_image"),
-                num(last, "objects_per_image"));
-  s += line;
-  std::snprintf(line, sizeof line, "tokens~objects r   %.3f -> %.3f\n",
-                num(first, "tokens_objects_pearson"), num(last, "tokens_objects_pearson"));
-  s += line;
-  std::snprintf(line, sizeof line, "ARI vs masks       %.3f -> %.3f\n", num(first, "ari"),
-                num(last, "ari"));
-  s += line;
-  std::snprintf(line, sizeof line, "phrase retrieval   %.3f -> %.3f (chance %.3f)\n",
-                num(first, "phrase_retrieval_accuracy"), num(last, "phrase_retrieval_accuracy"),
-                num(last, "phrase_retrieval_chance"));
-  s += line;
-  return s;
-}
-
 std::vector<std::pair<std::string, at::Generator>> Stage1Recipe::generators() {
   return {{"tokenizer.tie_noise", model_->tokenizer->noise_generator()},
           {"diffusion", diffusion_gen_}};
+}
+
+std::vector<at::Generator> Stage1Recipe::side_generators() {
+  std::vector<at::Generator> out = {model_->tokenizer->noise_generator(), diffusion_gen_,
+                                    at::detail::getDefaultCPUGenerator()};
+  if (device_.is_cuda()) out.push_back(at::globalContext().defaultGenerator(device_));
+  return out;
 }
 
 }  // namespace setok::train

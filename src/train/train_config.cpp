@@ -7,26 +7,50 @@
 namespace setok::train {
 
 void DatasetEntry::describe(config::Schema& s) {
-  s.choice("type", type, {"pair", "instruct", "edit"}, "record format");
-  s.field("path", path, "JSON file (array of records)");
+  s.choice("type", type, {"pair", "instruct", "edit", "imagenet", "coco_panoptic"},
+           "record format (imagenet and coco_panoptic: the publishers' layouts, docs/data.md)");
+  s.field("name", name, "name the set is reported under (empty = the file's stem)");
+  s.field("path", path, "JSON file (coco_panoptic: panoptic_{split}2017.json)");
   s.field("image_root", image_root,
           "folder image paths are relative to (empty = the JSON's folder)");
   s.field("multiple", multiple, "times per epoch (fractions take a per-epoch subset)");
+  s.field("annotations", annotations, "coco_panoptic: captions_{split}2017.json (optional)");
+  s.field("masks", masks,
+          "coco_panoptic: folder of the panoptic PNGs (empty = the JSON's path without .json)");
+  s.field("classes", classes,
+          "imagenet: class names, LOC_synset_mapping.txt or one per line (for integer labels)");
 }
 
 void DatasetEntry::validate(const std::string& p) const {
   if (path.empty()) config::fail(config::join(p, "path"), "must name a JSON file");
   if (!(multiple >= 0)) config::fail(config::join(p, "multiple"), "must be >= 0");
+  if (!annotations.empty() && type != "coco_panoptic")
+    config::fail(config::join(p, "annotations"), "only coco_panoptic reads a second file");
+  if (!masks.empty() && type != "coco_panoptic")
+    config::fail(config::join(p, "masks"), "only coco_panoptic has a mask folder");
+  if (!classes.empty() && type != "imagenet")
+    config::fail(config::join(p, "classes"), "only imagenet reads a class list");
 }
 
 void DatasetEntry::check_files(const std::string& p) const {
-  if (!std::filesystem::is_regular_file(path)) {
-    config::fail(config::join(p, "path"),
-                 "'" + path + "' is not a file (generate the data first?)");
-  }
-  if (!image_root.empty() && !std::filesystem::is_directory(image_root)) {
-    config::fail(config::join(p, "image_root"), "'" + image_root + "' is not a folder");
-  }
+  namespace fs = std::filesystem;
+  auto file = [&](const char* key, const std::string& f) {
+    if (!f.empty() && !fs::is_regular_file(f))
+      config::fail(config::join(p, key), "'" + f + "' is not a file (generate the data first?)");
+  };
+  auto folder = [&](const char* key, const std::string& f) {
+    if (!f.empty() && !fs::is_directory(f))
+      config::fail(config::join(p, key), "'" + f + "' is not a folder");
+  };
+  file("path", path);
+  folder("image_root", image_root);
+  file("annotations", annotations);
+  folder("masks", masks);
+  file("classes", classes);
+}
+
+std::string DatasetEntry::display_name() const {
+  return name.empty() ? std::filesystem::path(path).stem().string() : name;
 }
 
 void DataConfig::describe(config::Schema& s) {
@@ -43,12 +67,26 @@ void DataConfig::validate(const std::string& p) const {
   if (workers < 1) config::fail(config::join(p, "workers"), "must be >= 1");
   if (prefetch_batches < 1) config::fail(config::join(p, "prefetch_batches"), "must be >= 1");
   if (max_phrases < 1) config::fail(config::join(p, "max_phrases"), "must be >= 1");
+  for (size_t i = 0; i < eval.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (eval[i].display_name() == eval[j].display_name()) {
+        config::fail(config::join(config::join(p, "eval"), std::to_string(i)),
+                     "two eval sets are named '" + eval[i].display_name() +
+                         "' (results are reported by name): set \"name\"");
+      }
+    }
+  }
 }
 
 void LossConfig::describe(config::Schema& s) {
   s.field("reconstruction", reconstruction, "weight of the pixel reconstruction loss");
   s.choice("reconstruction_kind", reconstruction_kind, {"l1", "l2"}, "pixel loss");
   s.field("concept", concept, "weight of the multi-label concept contrastive loss");
+  s.choice("concept_form", concept_form, {"token", "pooled", "spread"},
+           "concept loss: token (each phrase picks its token by a soft maximum), pooled "
+           "(GroupViT, one pooled vector per image) or spread (released per-token form)");
+  s.field("concept_softness", concept_softness,
+          "token form: temperature of the soft maximum over an image's tokens");
   s.field("caption", caption, "weight of the image-caption InfoNCE loss");
   s.field("perceptual", perceptual, "weight of LPIPS (needs lpips_weights)");
   s.field("lpips_weights", lpips_weights, "LPIPS-VGG16 safetensors file");
@@ -61,6 +99,7 @@ void LossConfig::validate(const std::string& p) const {
   for (double w : {reconstruction, concept, caption, perceptual, gan}) {
     if (!(w >= 0)) config::fail(p, "loss weights must be >= 0");
   }
+  if (!(concept_softness > 0)) config::fail(config::join(p, "concept_softness"), "must be > 0");
   if (perceptual > 0 && lpips_weights.empty()) {
     config::fail(config::join(p, "lpips_weights"), "needed when perceptual > 0");
   }

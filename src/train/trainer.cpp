@@ -11,11 +11,14 @@
 
 #include "setok/data/sampler.h"
 #include "setok/io/checkpoint.h"
+#include "setok/io/fs.h"
+#include "setok/io/image.h"
 #include "setok/io/state_dict.h"
 #include "setok/io/tensor_store.h"
 #include "setok/runtime/compat.h"
 #include "setok/runtime/error.h"
 #include "setok/runtime/progress.h"
+#include "setok/train/curves.h"
 #include "setok/train/schedule.h"
 
 namespace setok::train {
@@ -71,6 +74,7 @@ io::Json Trainer::evaluate_and_record(int64_t step) {
   recipe_.model().train();
   metrics["step"] = step;
   evaluations_.push_back(metrics);
+  log_scalars("eval/", metrics, step);
   if (o_.rank == 0) {
     io::Json doc = {
         {"first", evaluations_.front()}, {"last", metrics}, {"evaluations", evaluations_}};
@@ -167,6 +171,24 @@ bool Trainer::load_checkpoint(AdamW* opt) {
   return true;
 }
 
+void Trainer::log_scalars(const std::string& prefix, const io::Json& values, int64_t step) {
+  if (!tensorboard_) return;
+  for (const auto& [key, v] : values.items()) {
+    if (key == "step") continue;
+    if (v.is_number()) tensorboard_->add_scalar(prefix + key, v.get<double>(), step);
+    if (v.is_object()) log_scalars(prefix + key + "/", v, step);  // an eval set's metrics
+  }
+}
+
+void Trainer::write_curves() {
+  if (o_.rank != 0 || !o_.tensorboard || !io::has_image_support()) return;
+  try {
+    spdlog::info("curves: {}", write_run_curves(run_dir_).string());
+  } catch (const Error& e) {
+    spdlog::warn("could not draw the run's curves: {}", e.what());
+  }
+}
+
 void Trainer::make_ema() {
   ema_.reset();
   if (o_.train.ema_decay > 0) ema_ = std::make_unique<Ema>(recipe_.model(), o_.train.ema_decay);
@@ -189,6 +211,10 @@ io::Json Trainer::fit(bool resume) {
     spdlog::warn("--resume: no checkpoint in {}, starting from scratch", run_dir_.string());
   io::MetricsWriter metrics(run_dir_ / "metrics.jsonl",
                             resumed ? std::optional<int64_t>(step_) : std::nullopt);
+  if (o_.rank == 0 && o_.tensorboard) {
+    tensorboard_ = std::make_unique<io::TensorBoardWriter>(run_dir_ / "tensorboard",
+                                                           resumed ? step_ : -1);
+  }
   if (!resumed) evaluate_and_record(0);
 
   LrSchedule schedule{o_.train.lr, o_.train.min_lr, o_.train.warmup_steps, o_.train.steps,
@@ -300,7 +326,11 @@ io::Json Trainer::fit(bool resume) {
                          {"images_per_s",
                           static_cast<double>(interval_samples) / std::max(interval_seconds, 1e-9)},
                          {"data_wait_fraction", interval_wait / std::max(interval_seconds, 1e-9)}};
-      if (o_.rank == 0) metrics.log(step_, row, timing);
+      if (o_.rank == 0) {
+        metrics.log(step_, row, timing);
+        log_scalars("train/", io::Json(row), step_);
+        log_scalars("train/", timing, step_);
+      }
       sums.clear();
       counted = 0;
       interval_seconds = interval_wait = 0;
@@ -311,8 +341,10 @@ io::Json Trainer::fit(bool resume) {
       at::NoGradGuard g;
       recipe_.model().eval();
       EmaSwap averaged(ema_ && o_.train.ema_eval ? ema_.get() : nullptr);
-      recipe_.write_sample(last, run_dir_ / "samples" / ("step_" + std::to_string(step_) + ".png"));
+      const fs::path png = run_dir_ / "samples" / ("step_" + std::to_string(step_) + ".png");
+      recipe_.write_sample(last, png);
       recipe_.model().train();
+      if (tensorboard_ && fs::exists(png)) tensorboard_->add_png("samples", io::read_file(png), step_);
     }
     const bool eval_now = o_.train.eval_every > 0 && step_ % o_.train.eval_every == 0;
     if (eval_now && step_ < o_.train.steps) evaluate_and_record(step_);
@@ -325,6 +357,7 @@ io::Json Trainer::fit(bool resume) {
     spdlog::info("stopped at step {} of {} (--stop-after); continue with --resume", step_,
                  o_.train.steps);
   progress.finish();
+  write_curves();
   return evaluations_.empty() ? io::Json() : evaluations_.back();
 }
 

@@ -49,6 +49,49 @@ at::Tensor preprocess_image(const at::Tensor& image, const ImagePreprocess& o,
   return (x / 255.0 - channel_tensor(o.mean, opts)) / channel_tensor(o.std, opts);  // [3, S, S]
 }
 
+namespace {
+// Rows (or columns) of `grid` patches whose centre lies in the content span [lo, hi) of a
+// side of `size` preprocessed pixels; the patch holding the span's middle when none does.
+at::Tensor content_lines(double lo, double hi, int64_t grid, int64_t patch) {
+  const at::Tensor centre = (at::arange(grid, at::kDouble) + 0.5) * static_cast<double>(patch);
+  at::Tensor inside = (centre >= lo) & (centre < hi);  // [grid]
+  if (!inside.any().item<bool>()) {
+    const int64_t mid = std::min<int64_t>(grid - 1, static_cast<int64_t>(0.5 * (lo + hi) / patch));
+    inside[mid] = true;
+  }
+  return inside;
+}
+}  // namespace
+
+at::Tensor content_patch_mask(int64_t height, int64_t width, const ImagePreprocess& o,
+                              int64_t patch_size) {
+  if (height < 1 || width < 1 || patch_size < 1 || patch_size > o.size) {
+    throw Error("content_patch_mask: need a non-empty image and 1 <= patch_size <= size");
+  }
+  const int64_t grid = o.size / patch_size;
+  if (!o.pad_to_square || height == width) return at::ones({grid * grid}, at::kBool);
+  const int64_t side = std::max(height, width);
+  const double scale = static_cast<double>(o.size) / static_cast<double>(side);
+  const int64_t top = (side - height) / 2, left = (side - width) / 2;  // as preprocess_image
+  const at::Tensor rows = content_lines(top * scale, (top + height) * scale, grid, patch_size);
+  const at::Tensor cols = content_lines(left * scale, (left + width) * scale, grid, patch_size);
+  return (rows.unsqueeze(1) & cols.unsqueeze(0)).reshape(-1);  // [grid * grid]
+}
+
+at::Tensor letterbox_labels(const at::Tensor& labels, const ImagePreprocess& o, int64_t fill) {
+  if (!labels.defined() || labels.dim() != 2 || labels.numel() == 0) {
+    throw Error("letterbox_labels: expected a label map [H, W], got " +
+                (labels.defined() ? c10::str(labels.sizes()) : "undefined"));
+  }
+  const at::Tensor m = labels.to(at::kLong);
+  const int64_t H = m.size(0), W = m.size(1);
+  if (!o.pad_to_square || H == W) return m;
+  const int64_t side = std::max(H, W);
+  at::Tensor canvas = at::full({side, side}, fill, m.options());
+  canvas.narrow(0, (side - H) / 2, H).narrow(1, (side - W) / 2, W).copy_(m);
+  return canvas;
+}
+
 at::Tensor preprocess_batch(const std::vector<at::Tensor>& images, const ImagePreprocess& o) {
   std::vector<at::Tensor> out;
   out.reserve(images.size());

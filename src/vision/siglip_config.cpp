@@ -61,9 +61,11 @@ void check_tower(int64_t hidden, int64_t heads, int64_t layers, int64_t inter,
 void SiglipVisionConfig::check(const std::string& label) const {
   check_tower(hidden_size, num_attention_heads, num_hidden_layers, intermediate_size, hidden_act,
               label);
-  if (patch_size <= 0 || image_size <= 0 || image_size % patch_size != 0) {
+  // HF's stride-p patch convolution floors: so400m's 384 / 14 gives 27 x 27 patches and the
+  // last 6 pixel rows and columns are never seen. Any image_size >= patch_size is valid.
+  if (patch_size <= 0 || image_size < patch_size) {
     throw Error(label + ": image_size " + std::to_string(image_size) +
-                " must be a positive multiple of patch_size " + std::to_string(patch_size));
+                " must be at least patch_size " + std::to_string(patch_size) + " (both positive)");
   }
   if (num_channels <= 0) throw Error(label + ": num_channels must be positive");
 }

@@ -36,7 +36,9 @@ std::string check_dpc_knn(const fs::path& folder) {
     o.k = ref->tensor(c + ".k", at::kLong).item<int64_t>();
     o.threshold = ref->tensor(c + ".threshold", at::kDouble).item<double>();
     o.min_clusters = ref->tensor(c + ".min_clusters", at::kLong).item<int64_t>();
-    o.tie_noise = false;                                     // the reference zeroed it
+    o.tie_noise = false;  // the reference zeroed it
+    // The released single-image port takes a per-column maximum for the densest points.
+    o.parent_distance = tokenizer::ParentDistance::kColumnMax;
     const at::Tensor x = ref->tensor(c + ".x", at::kFloat);  // [N, C]
     const tokenizer::Clusters got = tokenizer::dpc_knn(x.unsqueeze(0), o);
     expect_equal(c + ".centres", got.centres[0], ref->tensor(c + ".centres", at::kLong));

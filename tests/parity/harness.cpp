@@ -60,6 +60,14 @@ std::string fixture_kind(const fs::path& folder) {
   return "";
 }
 
+std::string config_model_type(const fs::path& folder) {
+  if (!fs::exists(folder / "config.json")) return "";
+  const io::Json j = io::read_json(folder / "config.json");
+  if (j.is_object() && j.contains("model_type") && j["model_type"].is_string())
+    return j["model_type"].get<std::string>();
+  return "";
+}
+
 namespace {
 bool is_fixture_folder(const fs::path& p) {
   return fs::is_directory(p) && (fs::exists(p / "fixture.json") || fs::exists(p / "config.json"));
@@ -107,7 +115,17 @@ std::vector<Line> check_folder(const fs::path& folder) {
   Line kind_line{name, "?", Status::kOk, ""};
   try {
     kind_line.kind = fixture_kind(folder);
-    if (const Checker* checker = Registry::instance().find(kind_line.kind)) {
+    // A folder can name its kind twice (fixture.json, config.json's model_type). When they
+    // disagree and either has a checker, the folder is ambiguous: a typo in fixture.json must
+    // not turn a checkable fixture into a green SKIP.
+    const std::string model_type = config_model_type(folder);
+    const Registry& registry = Registry::instance();
+    if (!model_type.empty() && model_type != kind_line.kind &&
+        (registry.find(model_type) != nullptr || registry.find(kind_line.kind) != nullptr)) {
+      throw Failure("fixture.json says kind '" + kind_line.kind + "' but config.json's model_type is '" +
+                    model_type + "'");
+    }
+    if (const Checker* checker = registry.find(kind_line.kind)) {
       kind_line.detail = (*checker)(folder);
     } else {
       kind_line.status = Status::kSkip;

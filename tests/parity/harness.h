@@ -54,12 +54,17 @@ struct Line {
 // the folder has neither file (not a fixture folder). Malformed files throw.
 std::string fixture_kind(const fs::path& folder);
 
+// config.json's model_type, "" when the folder has no config.json or it names none.
+std::string config_model_type(const fs::path& folder);
+
 // Fixture folders: the sub-folders of `builtin`, then for each entry of `extra` (a
 // ':'-separated list, e.g. $SETOK_EXTRA_FIXTURES) the entry itself if it is a fixture folder,
 // else every fixture folder below it. Sorted within each source.
 std::vector<fs::path> fixture_folders(const fs::path& builtin, const std::string& extra);
 
-// The safetensors line, then the kind line, for one folder.
+// The safetensors line, then the kind line, for one folder. The kind line is SKIP only when no
+// checker is registered for the folder's kind; a folder whose fixture.json kind and config.json
+// model_type disagree while one of them has a checker FAILs.
 std::vector<Line> check_folder(const fs::path& folder);
 
 // check_folder over all folders, writing each line to `out` as it is produced.

@@ -81,6 +81,40 @@ TEST(ParityHarness, KindFromConfigModelType) {
   EXPECT_THROW(fixture_kind(dir.path()), std::exception);
 }
 
+// A kind named twice must agree when a checker exists for either name: otherwise a typo in
+// fixture.json would SKIP a checkable fixture green.
+TEST(ParityHarness, AFixtureWithACheckableKindNeverSkips) {
+  test::TempDir dir;
+  make_fixture(dir / "typo", "harness_selftset", at::ones({2}));
+  io::write_file_atomic(dir / "typo" / "config.json", R"({"model_type": "harness_selftest"})");
+  make_fixture(dir / "agree", "harness_selftest", at::ones({2}));
+  io::write_file_atomic(dir / "agree" / "config.json", R"({"model_type": "harness_selftest"})");
+  make_fixture(dir / "neither", "kind_a", at::ones({2}));
+  io::write_file_atomic(dir / "neither" / "config.json", R"({"model_type": "kind_b"})");
+  std::ostringstream out;
+  const auto lines = check_all({dir / "typo", dir / "agree", dir / "neither"}, out);
+  ASSERT_EQ(lines.size(), 6u);
+  EXPECT_EQ(lines[1].status, Status::kFail) << lines[1].text();
+  EXPECT_NE(lines[1].detail.find("model_type is 'harness_selftest'"), std::string::npos);
+  EXPECT_EQ(lines[3].status, Status::kOk) << lines[3].text();
+  EXPECT_EQ(lines[5].status, Status::kSkip) << lines[5].text();  // nobody can check it
+}
+
+// A NaN in the reference would compare false with everything and pass: it fails instead.
+TEST(ParityCompare, NanAnywhereFails) {
+  const at::Tensor want = at::arange(4, at::kFloat);
+  at::Tensor with_nan = want.clone();
+  with_nan[2] = NAN;
+  EXPECT_THROW(expect_close("t", want, with_nan, 1, 1), Failure);
+  EXPECT_THROW(expect_close("t", with_nan, want, 1, 1), Failure);
+  EXPECT_THROW(expect_close("t", with_nan, with_nan, 1, 1), Failure);
+  try {
+    expect_close("t", want, with_nan, 1, 1);
+  } catch (const Failure& e) {
+    EXPECT_NE(std::string(e.what()).find("NaN in the expected values"), std::string::npos);
+  }
+}
+
 TEST(ParityCompare, CloseAndEqualReportWhereAndHowMuch) {
   const at::Tensor want = at::arange(6, at::kFloat).reshape({2, 3});
   EXPECT_NO_THROW(expect_close("t", want + 1e-6, want, 0, 1e-5));

@@ -20,8 +20,12 @@ struct PairRecord {
   std::filesystem::path image;
   std::string caption;
   std::vector<std::string> phrases;
-  std::filesystem::path mask;  // empty when absent
-  int64_t num_objects = -1;    // -1 when absent
+  // Instance label map, empty when absent: a one-channel id PNG (0 = background, k = the object
+  // of phrases[k - 1]) or, when mask_segments is set, a COCO panoptic PNG whose segment
+  // mask_segments[k - 1] is phrases[k - 1]'s (data/instance_mask.h reads both).
+  std::filesystem::path mask;
+  std::vector<int64_t> mask_segments;
+  int64_t num_objects = -1;  // -1 when absent
 };
 
 struct Turn {

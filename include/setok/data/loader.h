@@ -16,21 +16,28 @@
 
 namespace setok::data {
 
-// One decoded example: named tensors (stacked by collate), texts and integers.
+// One decoded example: named tensors (stacked by collate), tensors kept per example (any shape,
+// e.g. instance masks at each image's own resolution), texts and integers.
 struct Example {
   std::map<std::string, at::Tensor> tensors;
+  std::map<std::string, at::Tensor> unstacked;
   std::map<std::string, std::vector<std::string>> texts;
   std::map<std::string, int64_t> ints;
 };
 
 struct Batch {
   std::map<std::string, at::Tensor> tensors;                           // [B, ...]
+  std::map<std::string, std::vector<at::Tensor>> unstacked;            // [B] of any shape
   std::map<std::string, std::vector<std::vector<std::string>>> texts;  // [B][...]
   std::map<std::string, std::vector<int64_t>> ints;                    // [B]
   int64_t size = 0;
+
+  // The first n examples (n <= size).
+  Batch head(int64_t n) const;
 };
 
-// Stacks tensors by name (shapes must agree; errors name the key).
+// Stacks tensors by name (shapes must agree; errors name the key); unstacked tensors, texts and
+// integers become per-example lists (every example must have the same keys).
 Batch collate(std::vector<Example> examples);
 
 struct LoaderOptions {

@@ -37,6 +37,21 @@ void clear_autocast_cache();
 // runs (on some versions the precision setting also reaches CPU kernels).
 void set_tf32(bool on);
 
+// RAII full-float32 region: TF32 matmuls off (float32 matmul precision "highest") while it
+// lives, the previous setting restored on exit. For computations whose float32 result matters
+// bit for bit, e.g. the distances of DPC-KNN clustering (DESIGN §5.4). A no-op on CPU runs in
+// effect (CPU kernels never use TF32).
+class Float32MathGuard {
+ public:
+  Float32MathGuard();
+  ~Float32MathGuard();
+  Float32MathGuard(const Float32MathGuard&) = delete;
+  Float32MathGuard& operator=(const Float32MathGuard&) = delete;
+
+ private:
+  int previous_;  // the saved matmul precision
+};
+
 // RAII autocast region: enables autocast on `device` with `dtype`, restores the previous state
 // and clears the cast cache on exit.
 class AutocastGuard {

@@ -6,8 +6,10 @@
 #include <cstdint>
 #include <random>
 #include <string_view>
+#include <vector>
 
 #include <ATen/core/Generator.h>
+#include <ATen/core/Tensor.h>
 
 namespace setok::runtime {
 
@@ -27,5 +29,26 @@ at::Generator make_cpu_generator(std::string_view stream, uint64_t index = 0);
 
 // A host-side engine for the same stream (shuffles, host sampling).
 std::mt19937_64 make_host_engine(std::string_view stream, uint64_t index = 0);
+
+// FNV-1a of a string: a 64-bit hash defined byte-wise, identical on every platform and process.
+uint64_t stable_hash(std::string_view text);
+
+// Runs a block on its own random streams: while the scope lives, each generator is reseeded with
+// derive_seed(stream, index) (plus its position in the list); on exit their saved states are
+// restored. Evaluation and sample sheets run inside one, so whatever they draw leaves training's
+// streams untouched (training is identical whatever the evaluation period) and every evaluation
+// draws the same numbers.
+class GeneratorScope {
+ public:
+  GeneratorScope(std::vector<at::Generator> generators, std::string_view stream,
+                 uint64_t index = 0);
+  ~GeneratorScope();
+  GeneratorScope(const GeneratorScope&) = delete;
+  GeneratorScope& operator=(const GeneratorScope&) = delete;
+
+ private:
+  std::vector<at::Generator> generators_;
+  std::vector<at::Tensor> saved_;
+};
 
 }  // namespace setok::runtime

@@ -29,10 +29,13 @@ class SetokTokenizerImpl : public torch::nn::Module {
   // Builds the tower (random or from vision.pretrained, loaded strictly) and the merger.
   SetokTokenizerImpl(const vision::VisionConfig& vision, const TokenizerConfig& config);
 
-  // pixels [B, 3, S, S] (normalised) -> tokens.
-  SetokTokens forward(const at::Tensor& pixel_values);
+  // pixels [B, 3, S, S] (normalised) -> tokens. token_mask [B, N] bool marks the patches that
+  // hold image content (vision::content_patch_mask); undefined = all. Masked patches (letterbox
+  // padding) are never clustered: their assignment is -1 and no token sees them.
+  SetokTokens forward(const at::Tensor& pixel_values, const at::Tensor& token_mask = {});
   // The same from precomputed tower features [B, N, C] on a grid_h x grid_w patch grid.
-  SetokTokens forward_features(const at::Tensor& features, int64_t grid_h, int64_t grid_w);
+  SetokTokens forward_features(const at::Tensor& features, int64_t grid_h, int64_t grid_w,
+                               const at::Tensor& token_mask = {});
   // Tower features [B, N, C]; without gradients when the tower is frozen.
   at::Tensor encode(const at::Tensor& pixel_values);
 
@@ -58,7 +61,8 @@ class SetokTokenizerImpl : public torch::nn::Module {
   bool trainable_;
   MergeMode mode_;
   at::Generator noise_;        // tie-break noise stream, seeded from the run seed
-  at::Tensor position_cache_;  // [1, N, C] for the last grid / device / dtype used
+  at::Tensor position_cache_;  // [1, h * w, C] for the last grid (h, w) / device / dtype used
+  int64_t cache_h_ = 0, cache_w_ = 0;
 };
 TORCH_MODULE(SetokTokenizer);
 

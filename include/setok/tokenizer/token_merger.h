@@ -45,7 +45,8 @@ class TokenMergerImpl : public torch::nn::Module {
  public:
   explicit TokenMergerImpl(const TokenMergerOptions& options);
 
-  // x [B, N, C]; assignment [B, N] int64 in [0, counts[b]); counts [B] int64 with every cluster
+  // x [B, N, C]; assignment [B, N] int64 in [0, counts[b]), or -1 for a masked token (letterbox
+  // padding: it joins no cluster and reaches no token); counts [B] int64 with every cluster
   // non-empty. Tokens come in cluster-id order (ascending centre index).
   MergedTokens forward(const at::Tensor& x, const at::Tensor& assignment, const at::Tensor& counts,
                        MergeMode mode = MergeMode::kBatched);

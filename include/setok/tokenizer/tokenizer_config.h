@@ -14,7 +14,7 @@ struct TokenizerConfig : config::Section {
   double threshold = 0.5;
   int64_t min_clusters = 1;
   int64_t max_clusters = 0;
-  std::string parent_distance = "column_max";
+  std::string parent_distance = "global_max";
   bool tie_noise = true;
   // 2-D sin-cos position encoding added to the features before clustering and merging
   bool position_encoding = true;

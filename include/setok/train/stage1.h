@@ -3,11 +3,14 @@
 // Trains the merger, detokenizer, contrastive projections and temperature (plus the vision and
 // text towers when they are trainable); losses: reconstruction (pixel L1/L2 or the diffusion
 // head's loss), concept contrastive, image-caption InfoNCE, LPIPS, PatchGAN — each weighted by
-// train.loss and logged on its own. Evaluation on the held-out pair data: loss, PSNR, tokens per
-// image against objects per image, ARI of the clusters against instance masks, phrase->image
-// retrieval.
+// train.loss and logged on its own. Evaluation on every held-out set, reported under its name
+// (docs/training.md): loss terms, PSNR, tokens per image against objects per image, ARI and
+// foreground ARI of the clusters against instance masks, phrase grounding and retrieval with
+// their chance levels. Evaluation and sample sheets run on their own random streams.
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "setok/config/setok_config.h"
 #include "setok/data/datasets.h"
@@ -18,6 +21,10 @@
 #include "setok/train/trainer.h"
 
 namespace setok::train {
+
+// A pair dataset of any stage-1 type (pair, imagenet, coco_panoptic) from its data entry.
+data::PairDataset load_stage1_dataset(const DatasetEntry& entry, bool skip_bad,
+                                      const std::string& path);
 
 class Stage1Recipe : public Recipe {
  public:
@@ -39,7 +46,7 @@ class Stage1Recipe : public Recipe {
 
   tokenizer::SetokModel& setok() { return model_; }
 
-  // Human-readable comparison of two evaluations (before / after training).
+  // Human-readable comparison of two evaluations (before / after training), per eval set.
   static std::string summary(const io::Json& first, const io::Json& last);
 
  private:
@@ -49,15 +56,25 @@ class Stage1Recipe : public Recipe {
     at::Tensor prediction;  // pixel head output (undefined for the diffusion head)
     tokenizer::SetokTokens tokens;
   };
+  struct Phrases {
+    at::Tensor embeddings;  // [B, P, text width] (undefined when the batch has no phrase)
+    at::Tensor mask;        // [B, P] bool
+    at::Tensor ids;         // [B, P] int64 text identities
+  };
   Losses compute(const data::Batch& batch, bool with_gan, int64_t step);
   data::Example example(const data::PairDataset& ds, size_t i) const;
-  at::Tensor phrase_embeddings(const data::Batch& batch, at::Tensor* mask);
+  Phrases phrases(const data::Batch& batch);
+  io::Json evaluate_set(const data::PairDataset& ds, int64_t step);
+  // The generators evaluation and sample sheets reseed for themselves (runtime::GeneratorScope).
+  std::vector<at::Generator> side_generators();
 
   config::SetokConfig cfg_;
   c10::Device device_;
   tokenizer::SetokModel model_{nullptr};
   vision::ImagePreprocess vision_pre_, target_pre_;
+  int64_t patch_size_ = 0;  // the tower's, for content masks and label maps
   std::vector<data::PairDataset> train_sets_, eval_sets_;
+  std::vector<std::string> eval_names_;
   std::vector<data::MixtureItem> items_;
   at::Generator diffusion_gen_;
   losses::Lpips lpips_{nullptr};

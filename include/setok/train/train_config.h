@@ -8,14 +8,20 @@
 namespace setok::train {
 
 struct DatasetEntry : config::Section {
-  std::string type = "pair";  // pair | instruct | edit
-  std::string path;           // JSON file
+  std::string type = "pair";  // pair | instruct | edit | imagenet | coco_panoptic
+  std::string name;           // reported under this name (empty = the file's stem)
+  std::string path;           // JSON file (coco_panoptic: the panoptic annotations)
   std::string image_root;     // folder image paths are relative to (empty = the JSON's folder)
   double multiple = 1.0;      // times per epoch (fractions take a per-epoch subset)
+  std::string annotations;    // coco_panoptic: the captions JSON (optional)
+  std::string masks;          // coco_panoptic: the panoptic PNG folder (empty = COCO's layout)
+  std::string classes;        // imagenet: class list (LOC_synset_mapping.txt or one per line)
 
   void describe(config::Schema& s) override;
   void validate(const std::string& path) const override;
   void check_files(const std::string& path) const override;
+  // `name`, or the stem of `path`.
+  std::string display_name() const;
 };
 
 struct DataConfig : config::Section {
@@ -36,6 +42,8 @@ struct LossConfig : config::Section {
   std::string reconstruction_kind =
       "l2";                 // l1 | l2 (pixels head; the diffusion head uses its own loss)
   double concept = 0.1;     // multi-label concept contrastive
+  std::string concept_form = "token";  // token | pooled | spread (losses/contrastive.h)
+  double concept_softness = 0.05;      // token form: temperature of the soft maximum
   double caption = 0.0;     // image-caption InfoNCE on pooled tokens
   double perceptual = 0.0;  // LPIPS (needs lpips_weights)
   std::string lpips_weights;

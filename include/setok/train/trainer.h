@@ -18,6 +18,7 @@
 #include "setok/data/loader.h"
 #include "setok/io/json.h"
 #include "setok/io/safetensors.h"
+#include "setok/io/tensorboard.h"
 #include "setok/train/adamw.h"
 #include "setok/train/ema.h"
 #include "setok/train/train_config.h"
@@ -63,6 +64,9 @@ struct TrainerOptions {
   TrainConfig train;
   DataConfig data;
   int log_every = 10;
+  // TensorBoard event files in run_dir/tensorboard (every logged scalar, evaluations and sample
+  // sheets) and run_dir/curves.png at the end.
+  bool tensorboard = true;
   uint64_t seed = 0;
   c10::Device device = c10::Device(c10::kCPU);
   int rank = 0;
@@ -94,10 +98,13 @@ class Trainer {
   io::Json evaluate_and_record(int64_t step);
 
   void make_ema();
+  void log_scalars(const std::string& prefix, const io::Json& values, int64_t step);
+  void write_curves();
 
   Recipe& recipe_;
   TrainerOptions o_;
   std::unique_ptr<Ema> ema_;  // train.ema_decay > 0
+  std::unique_ptr<io::TensorBoardWriter> tensorboard_;  // rank 0 with options.tensorboard
   std::filesystem::path run_dir_;
   int64_t step_ = 0, epoch_ = 0, position_ = 0, samples_ = 0;
   io::Json evaluations_ = io::Json::array();

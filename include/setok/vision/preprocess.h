@@ -21,6 +21,20 @@ struct ImagePreprocess {
 at::Tensor preprocess_image(const at::Tensor& image, const ImagePreprocess& options,
                             const std::string& label = "image");
 
+// Which patches of the preprocessed image hold image content: bool [grid * grid] (raster
+// order) for an image of height x width pixels. With pad_to_square a non-square image is
+// letterboxed, and the patches whose centre falls in the padding are false (SeTok never
+// clusters them); otherwise every patch is true. patch_size in preprocessed pixels; grid =
+// floor(size / patch_size) as the tower's convolution. At least one patch is always true.
+at::Tensor content_patch_mask(int64_t height, int64_t width, const ImagePreprocess& options,
+                              int64_t patch_size);
+
+// A label map (instance ids) [H, W] placed exactly as preprocess_image places its image before
+// resizing: with pad_to_square a non-square map is padded to a centred square with `fill`
+// (e.g. -1 = ignore); otherwise returned as is. int64 out.
+at::Tensor letterbox_labels(const at::Tensor& labels, const ImagePreprocess& options,
+                            int64_t fill = -1);
+
 // Stacks preprocessed images: -> [B, 3, size, size].
 at::Tensor preprocess_batch(const std::vector<at::Tensor>& images, const ImagePreprocess& options);
 

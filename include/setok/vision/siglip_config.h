@@ -20,7 +20,8 @@ struct SiglipVisionConfig {
   double attention_dropout = 0.0;
   bool use_head = true;  // HF `vision_use_head`: the attention-pooling head
 
-  int64_t grid() const { return image_size / patch_size; }  // patches per side
+  // Patches per side: the stride-patch_size convolution floors (384 / 14 -> 27), as in HF.
+  int64_t grid() const { return image_size / patch_size; }
   int64_t num_patches() const { return grid() * grid(); }
   // Throws setok::Error("<label>: ...") for inconsistent sizes.
   void check(const std::string& label) const;

@@ -6,6 +6,7 @@
 #include "errors.h"
 #include "setok/config/config.h"
 #include "setok/config/setok_config.h"
+#include "setok/vision/siglip_config.h"
 
 namespace setok::config {
 namespace {
@@ -47,6 +48,32 @@ TEST(ShippedConfigs, TinyConfigValues) {
   EXPECT_EQ(cfg.model.vision.image_size, 64);
   EXPECT_TRUE(cfg.model.vision.pretrained.empty());
   EXPECT_EQ(cfg.model.vision.architecture().num_patches(), 64);
+}
+
+// configs/setok_so400m.json describes the published tower (its size keys hold the values of
+// google/siglip-so400m-patch14-384's config.json, so a dry run without the weights builds the
+// same architecture) and the released recipe's clustering (docs/tokenizer.md lists where we
+// differ: parent distance).
+TEST(ShippedConfigs, So400mMatchesThePublishedTowerAndReleasedClustering) {
+  SetokConfig cfg;
+  load(cfg, SETOK_SOURCE_DIR "/configs/setok_so400m.json", {"model.vision.pretrained="});
+  const auto published = vision::read_siglip_config(
+      SETOK_SOURCE_DIR "/tests/hf_configs/siglip-so400m-patch14-384/config.json");
+  const auto arch = cfg.model.vision.architecture();
+  EXPECT_EQ(arch.image_size, published.vision.image_size);
+  EXPECT_EQ(arch.patch_size, published.vision.patch_size);
+  EXPECT_EQ(arch.hidden_size, published.vision.hidden_size);
+  EXPECT_EQ(arch.intermediate_size, published.vision.intermediate_size);
+  EXPECT_EQ(arch.num_hidden_layers, published.vision.num_hidden_layers);
+  EXPECT_EQ(arch.num_attention_heads, published.vision.num_attention_heads);
+  EXPECT_EQ(arch.num_patches(), 729);
+  const auto& t = cfg.model.tokenizer;
+  EXPECT_EQ(t.k, 64);             // released: k defaults to min_cluster_num = 64
+  EXPECT_EQ(t.min_clusters, 64);  // released: top-64 fallback
+  EXPECT_DOUBLE_EQ(t.threshold, 0.55);
+  EXPECT_EQ(t.parent_distance, "global_max");  // released: column_max (a porting slip)
+  EXPECT_DOUBLE_EQ(t.dropout, 0.2);
+  EXPECT_EQ(t.out_dim, 4096);
 }
 
 }  // namespace

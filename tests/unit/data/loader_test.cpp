@@ -125,6 +125,29 @@ TEST(Collate, StacksAndNamesMismatches) {
   EXPECT_NE(error_of([&] { collate(ex); }).find("tensor 'x' has shape"), std::string::npos);
 }
 
+// Instance masks come at each image's own size: kept per example, in order.
+TEST(Collate, KeepsUnstackedTensorsOfAnySize) {
+  std::vector<Example> ex(3);
+  for (int64_t i = 0; i < 3; ++i) {
+    ex[i].tensors["x"] = at::full({2}, static_cast<double>(i));
+    ex[i].unstacked["labels"] = at::zeros({10 + i, 20 - i}, at::kLong);
+    ex[i].ints["n"] = i;
+  }
+  ex[1].unstacked["labels"] = at::Tensor();  // a record without a mask
+  const Batch b = collate(ex);
+  ASSERT_EQ(b.unstacked.at("labels").size(), 3u);
+  EXPECT_EQ(b.unstacked.at("labels")[2].sizes(), (std::vector<int64_t>{12, 18}));
+  EXPECT_FALSE(b.unstacked.at("labels")[1].defined());
+  const Batch h = b.head(2);
+  EXPECT_EQ(h.size, 2);
+  EXPECT_EQ(h.tensors.at("x").size(0), 2);
+  EXPECT_EQ(h.unstacked.at("labels").size(), 2u);
+  EXPECT_EQ(h.ints.at("n"), (std::vector<int64_t>{0, 1}));
+  std::vector<Example> uneven(2);
+  uneven[0].unstacked["labels"] = at::zeros({2, 2});
+  EXPECT_NE(error_of([&] { collate(uneven); }).find("disagree"), std::string::npos);
+}
+
 TEST(Datasets, PairInstructEditAndErrors) {
   test::TempDir dir;
   io::write_file_atomic(dir / "pair.json", R"([

@@ -83,6 +83,142 @@ TEST(Contrastive, InfoNceIsClipLoss) {
   EXPECT_THROW(info_nce_loss(a, b.narrow(0, 0, 3), at::full({}, 1.0)), Error);
 }
 
+// The token form written out phrase by phrase and image by image in double precision: the
+// soft maximum of an image's token similarities (softmax-weighted mean), InfoNCE over images
+// with every image that holds the phrase's text as a positive, and the image -> phrases side.
+double reference_token_form(const at::Tensor& t, const at::Tensor& tm, const at::Tensor& p,
+                            const at::Tensor& pm, const std::vector<std::vector<int64_t>>& ids,
+                            double scale, double softness) {
+  const int64_t B = t.size(0);
+  auto soft_max = [&](const at::Tensor& phrase, int64_t image) {
+    std::vector<double> sims;
+    for (int64_t l = 0; l < t.size(1); ++l) {
+      if (tm[image][l].item<bool>())
+        sims.push_back(phrase.to(at::kDouble).dot(t[image][l].to(at::kDouble)).item<double>());
+    }
+    double z = 0, out = 0;
+    for (double s : sims) z += std::exp(s / softness);
+    for (double s : sims) out += std::exp(s / softness) / z * s;
+    return out;
+  };
+  auto holds = [&](int64_t image, int64_t id) {
+    for (int64_t q = 0; q < p.size(1); ++q) {
+      if (pm[image][q].item<bool>() && ids[image][q] == id) return true;
+    }
+    return false;
+  };
+  auto soft_ce = [&](const std::vector<double>& logits, const std::vector<bool>& pos) {
+    double z = 0, n = 0, ce = 0;
+    for (double x : logits) z += std::exp(x);
+    for (bool b : pos) n += b;
+    for (size_t c = 0; c < logits.size(); ++c) {
+      if (pos[c]) ce -= (logits[c] - std::log(z)) / n;
+    }
+    return ce;
+  };
+  double phrase_side = 0, image_side = 0;
+  int rows = 0, images = 0;
+  std::vector<std::pair<int64_t, int64_t>> all;  // (image, phrase slot)
+  for (int64_t b = 0; b < B; ++b) {
+    for (int64_t q = 0; q < p.size(1); ++q) {
+      if (pm[b][q].item<bool>()) all.emplace_back(b, q);
+    }
+  }
+  for (const auto& [b, q] : all) {
+    std::vector<double> logits;
+    std::vector<bool> pos;
+    for (int64_t c = 0; c < B; ++c) {
+      logits.push_back(scale * soft_max(p[b][q], c));
+      pos.push_back(holds(c, ids[b][q]));
+    }
+    phrase_side += soft_ce(logits, pos);
+    ++rows;
+  }
+  for (int64_t b = 0; b < B; ++b) {
+    std::vector<double> logits;
+    std::vector<bool> pos;
+    bool any = false;
+    for (const auto& [c, q] : all) {
+      logits.push_back(scale * soft_max(p[c][q], b));
+      pos.push_back(holds(b, ids[c][q]));
+      any = any || pos.back();
+    }
+    if (!any) continue;
+    image_side += soft_ce(logits, pos);
+    ++images;
+  }
+  return 0.5 * (phrase_side / rows + image_side / images);
+}
+
+at::Tensor normalised(const at::Tensor& x) {
+  return x / x.norm(2, {-1}, true);
+}
+
+at::Tensor id_tensor(const std::vector<std::vector<int64_t>>& ids) {
+  std::vector<int64_t> flat;
+  for (const auto& row : ids) flat.insert(flat.end(), row.begin(), row.end());
+  return at::tensor(flat, at::kLong).view({static_cast<int64_t>(ids.size()), -1});
+}
+
+TEST(Contrastive, TokenFormMatchesAHandComputedCase) {
+  at::manual_seed(3);
+  const at::Tensor t = normalised(at::randn({3, 4, 5})), p = normalised(at::randn({3, 3, 5}));
+  const at::Tensor tm = at::tensor({1, 1, 1, 0, 1, 0, 0, 0, 1, 1, 0, 0}).to(at::kBool).view({3, 4});
+  const at::Tensor pm = at::tensor({1, 1, 0, 1, 0, 0, 0, 0, 0}).to(at::kBool).view({3, 3});
+  // Images 0 and 1 share the text 7: each is a positive of the other's phrase. Image 2 has no
+  // phrase: a column of negatives only.
+  const std::vector<std::vector<int64_t>> ids = {{7, 8, 0}, {7, 0, 0}, {0, 0, 0}};
+  const double got =
+      token_concept_loss(t, tm, p, pm, id_tensor(ids), at::full({}, 4.0), 0.2).item<double>();
+  EXPECT_NEAR(got, reference_token_form(t, tm, p, pm, ids, 4.0, 0.2), 1e-5);
+  // Padded tokens and phrases never matter.
+  at::Tensor t2 = t.clone(), p2 = p.clone();
+  t2.masked_fill_(tm.logical_not().unsqueeze(2), 5.0);
+  p2.masked_fill_(pm.logical_not().unsqueeze(2), -5.0);
+  EXPECT_NEAR(
+      token_concept_loss(t2, tm, p2, pm, id_tensor(ids), at::full({}, 4.0), 0.2).item<double>(),
+      got, 1e-6);
+}
+
+TEST(Contrastive, TokenFormWithOneTokenAndDistinctPhrasesIsClip) {
+  at::manual_seed(4);
+  const at::Tensor a = normalised(at::randn({4, 6})), b = normalised(at::randn({4, 6}));
+  const at::Tensor one = at::ones({4, 1}, at::kBool);
+  const at::Tensor ids = at::arange(4, at::kLong).view({4, 1});
+  EXPECT_NEAR(token_concept_loss(a.unsqueeze(1), one, b.unsqueeze(1), one, ids,
+                                 at::full({}, 3.0), 0.1)
+                  .item<double>(),
+              info_nce_loss(a, b, at::full({}, 3.0)).item<double>(), 1e-5);
+}
+
+// The reason for the token form: one token per concept scores better than tokens that mix an
+// image's concepts. The released spread form prefers the mixed tokens.
+TEST(Contrastive, TokenFormPrefersOneTokenPerConcept) {
+  const at::Tensor e = at::eye(4);  // four orthogonal concepts
+  const at::Tensor phrases = at::stack({at::stack({e[0], e[1]}), at::stack({e[2], e[3]})});
+  const at::Tensor pm = at::ones({2, 2}, at::kBool), tm = at::ones({2, 2}, at::kBool);
+  const at::Tensor ids = at::tensor({0, 1, 2, 3}, at::kLong).view({2, 2});
+  const at::Tensor separate = phrases.clone();  // token l of image b = its phrase l
+  const at::Tensor mixed = normalised(at::stack({at::stack({e[0] + e[1], e[0] + e[1]}),
+                                                 at::stack({e[2] + e[3], e[2] + e[3]})}));
+  const at::Tensor scale = at::full({}, 10.0);
+  EXPECT_LT(token_concept_loss(separate, tm, phrases, pm, ids, scale, 0.05).item<double>(),
+            token_concept_loss(mixed, tm, phrases, pm, ids, scale, 0.05).item<double>());
+  EXPECT_LT(multilabel_contrastive_loss(mixed, tm, phrases, pm, scale).item<double>(),
+            multilabel_contrastive_loss(separate, tm, phrases, pm, scale).item<double>());
+}
+
+TEST(Contrastive, SoftMaximumLiesBetweenMeanAndMaximum) {
+  const at::Tensor sim = at::tensor({0.1, 0.9, 0.5, 3.0}).view({1, 4});
+  const at::Tensor mask = at::tensor({1, 1, 1, 0}).to(at::kBool).view({1, 4});
+  const double sharp = soft_maximum(sim, mask, 1e-3).item<double>();
+  const double soft = soft_maximum(sim, mask, 1e3).item<double>();
+  EXPECT_NEAR(sharp, 0.9, 1e-6);  // the masked 3.0 never counts
+  EXPECT_NEAR(soft, 0.5, 1e-3);   // the mean of the three real entries
+  EXPECT_DOUBLE_EQ(soft_maximum(sim, at::zeros({1, 4}, at::kBool), 0.1).item<double>(), 0.0);
+  EXPECT_THROW(soft_maximum(sim, mask, 0.0), Error);
+}
+
 TEST(Contrastive, TemperatureIsLearnableAndCapped) {
   ConceptContrastiveOptions o;
   o.token_dim = 6;
@@ -97,15 +233,25 @@ TEST(Contrastive, TemperatureIsLearnableAndCapped) {
   EXPECT_DOUBLE_EQ(head->scale().item<double>(), 100.0);
   at::manual_seed(2);
   head->logit_scale.data().fill_(std::log(10.0));
-  const at::Tensor loss = head->concept_loss(at::randn({2, 3, 6}), at::ones({2, 3}, at::kBool),
-                                             at::randn({2, 2, 5}), at::ones({2, 2}, at::kBool));
-  loss.backward();
-  ASSERT_TRUE(head->logit_scale.grad().defined());
-  EXPECT_NE(head->logit_scale.grad().item<double>(), 0.0);
-  EXPECT_TRUE(head->token_proj->weight.grad().defined());
+  const at::Tensor ids = at::tensor({1, 2, 3, 4}, at::kLong).view({2, 2});
+  for (const ConceptForm form : {ConceptForm::kToken, ConceptForm::kPooled, ConceptForm::kSpread}) {
+    head->zero_grad();
+    ConceptLossOptions lo;
+    lo.form = form;
+    const at::Tensor loss =
+        head->concept_loss(at::randn({2, 3, 6}), at::ones({2, 3}, at::kBool),
+                           at::randn({2, 2, 5}), at::ones({2, 2}, at::kBool), ids, lo);
+    loss.backward();
+    ASSERT_TRUE(head->logit_scale.grad().defined());
+    EXPECT_NE(head->logit_scale.grad().item<double>(), 0.0);
+    EXPECT_TRUE(head->token_proj->weight.grad().defined());
+  }
   EXPECT_THROW(head->concept_loss(at::randn({2, 3, 6}), at::ones({2, 4}, at::kBool),
-                                  at::randn({2, 2, 5}), at::ones({2, 2}, at::kBool)),
+                                  at::randn({2, 2, 5}), at::ones({2, 2}, at::kBool), ids),
                Error);
+  EXPECT_THROW(parse_concept_form("groupvit"), Error);
+  EXPECT_EQ(phrase_id("red circle"), phrase_id(std::string("red ") + "circle"));
+  EXPECT_NE(phrase_id("red circle"), phrase_id("red square"));
 }
 
 TEST(Reconstruction, L1L2AndPsnr) {

@@ -27,9 +27,11 @@ void expect_same(const Clusters& batched, int64_t b, const Clusters& ref, const 
   EXPECT_TRUE(at::equal(batched.centres[b].narrow(0, 0, L), ref.centres[0])) << what;
   EXPECT_TRUE(at::equal(batched.assignment[b], ref.assignment[0])) << what;
   // float32 against float64: cdist's matmul path (|x|^2 + |y|^2 - 2xy, as in the released
-  // code) loses digits on short distances, so scores agree to 1e-4 relative, 1e-5 absolute.
+  // code) loses digits on short distances (float32 rounding of the squared norms, ~1e-7 of
+  // |x|^2, becomes ~1e-5 of a short distance after the square root), so scores agree to 1e-4
+  // relative, 5e-5 absolute.
   const at::Tensor err = (batched.scores[b] - ref.scores[0]).abs() - 1e-4 * ref.scores[0].abs();
-  EXPECT_LE(err.max().item<float>(), 1e-5) << what;
+  EXPECT_LE(err.max().item<float>(), 5e-5) << what;
   // Padded centre slots are masked.
   EXPECT_EQ(batched.centre_mask[b].sum().item<int64_t>(), L) << what;
 }
@@ -150,6 +152,79 @@ TEST(DpcKnn, BadInputsAreErrors) {
   o.min_clusters = 0;
   EXPECT_THROW(dpc_knn(at::randn({1, 8, 3}), o), Error);
   EXPECT_THROW(parse_parent_distance("median"), Error);
+}
+
+// Distances must not depend on a common offset of the features: cdist's matmul form
+// (|x|^2 + |y|^2 - 2 x.y, used for N > 25 on every device, and rounded to TF32 on CUDA) would
+// cancel catastrophically on large-norm features; clustering centres each image first.
+TEST(DpcKnn, LargeCommonOffsetsChangeNothing) {
+  const at::Tensor x = at::stack({blobs(3, 16, 16, 6), blobs(4, 12, 16, 7)});  // N = 48
+  DpcKnnOptions o;
+  o.k = 4;
+  o.threshold = 1.0;
+  o.tie_noise = false;
+  const Clusters plain = dpc_knn(x, o);
+  const at::Tensor offset = at::randn({2, 1, 16}) * 3000.0;  // |offset| ~ 1.2e4 per image
+  const Clusters shifted = dpc_knn(x + offset, o);
+  EXPECT_TRUE(at::equal(plain.counts, shifted.counts));
+  EXPECT_TRUE(at::equal(plain.centres, shifted.centres));
+  EXPECT_TRUE(at::equal(plain.assignment, shifted.assignment));
+  EXPECT_LE((plain.scores - shifted.scores).abs().max().item<float>(), 1e-4);
+}
+
+// Letterbox padding never joins a cluster, never is a centre, and never shapes the others:
+// masked tokens are outliers here (far from everything, so without the mask they would be
+// centres of their own), yet the valid tokens cluster exactly as they do alone.
+TEST(DpcKnn, MaskedTokensAreNeverClustered) {
+  const at::Tensor valid_x = blobs(3, 10, 8, 8);                       // [30, 8]
+  const at::Tensor pad_x = at::randn({10, 8}) * 0.01 + 40.0;           // a dense far-away blob
+  const at::Tensor x = at::cat({pad_x.narrow(0, 0, 5), valid_x, pad_x.narrow(0, 5, 5)});  // [40, 8]
+  at::Tensor mask = at::ones({40}, at::kBool);
+  mask.narrow(0, 0, 5).fill_(false);
+  mask.narrow(0, 35, 5).fill_(false);
+  for (auto mode : {ParentDistance::kColumnMax, ParentDistance::kGlobalMax}) {
+    DpcKnnOptions o;
+    o.k = 4;
+    o.threshold = 1.0;
+    o.tie_noise = false;
+    o.parent_distance = mode;
+    const Clusters unmasked = dpc_knn(x.unsqueeze(0), o);
+    // Without the mask the padding holds a centre of its own.
+    const at::Tensor c = unmasked.centres[0].narrow(0, 0, unmasked.counts[0].item<int64_t>());
+    EXPECT_TRUE(((c < 5) | (c >= 35)).any().item<bool>());
+    const Clusters got = dpc_knn(x.unsqueeze(0), o, std::nullopt, mask.unsqueeze(0));
+    const Clusters alone = dpc_knn(valid_x.unsqueeze(0), o);
+    ASSERT_TRUE(at::equal(got.counts, alone.counts));
+    EXPECT_TRUE(at::equal(got.centres - 5, alone.centres));  // same centres, shifted index
+    EXPECT_TRUE(at::equal(got.assignment[0].narrow(0, 5, 30), alone.assignment[0]));
+    EXPECT_TRUE((got.assignment[0].narrow(0, 0, 5) == -1).all().item<bool>());
+    EXPECT_TRUE((got.assignment[0].narrow(0, 35, 5) == -1).all().item<bool>());
+    EXPECT_LE((got.scores[0].narrow(0, 5, 30) - alone.scores[0]).abs().max().item<float>(), 1e-5);
+    EXPECT_TRUE((got.scores[0].masked_select(mask.logical_not()) == -1).all().item<bool>());
+    // The float64 reference agrees, and so does the per-image path.
+    const Clusters ref = dpc_knn_reference(x, o, mask);
+    EXPECT_TRUE(at::equal(got.assignment, ref.assignment));
+    EXPECT_TRUE(at::equal(got.centres, ref.centres));
+    const Clusters per = dpc_knn_per_image(x.unsqueeze(0), o, std::nullopt, mask.unsqueeze(0));
+    EXPECT_TRUE(at::equal(got.assignment, per.assignment));
+  }
+  // Even the fallback (no score above the threshold) and a tiny valid set pick valid centres.
+  DpcKnnOptions o;
+  o.k = 4;
+  o.threshold = 1e9;
+  o.min_clusters = 3;
+  o.tie_noise = false;
+  at::Tensor few = at::zeros({40}, at::kBool);
+  few.narrow(0, 10, 2).fill_(true);  // two valid tokens: fewer than k and than min_clusters
+  const Clusters fb = dpc_knn(x.unsqueeze(0), o, std::nullopt, few.unsqueeze(0));
+  EXPECT_EQ(fb.counts[0].item<int64_t>(), 2);
+  for (int64_t l = 0; l < 2; ++l) EXPECT_TRUE(few[fb.centres[0][l].item<int64_t>()].item<bool>());
+  EXPECT_EQ((fb.assignment[0] >= 0).sum().item<int64_t>(), 2);
+  EXPECT_NE(error_of([&] {
+              dpc_knn(x.unsqueeze(0), o, std::nullopt, at::zeros({1, 40}, at::kBool));
+            }).find("no valid token"),
+            std::string::npos);
+  EXPECT_THROW(dpc_knn(x.unsqueeze(0), o, std::nullopt, at::ones({1, 39}, at::kBool)), Error);
 }
 
 TEST(PositionEncoding, MatchesTheFormula) {

@@ -125,6 +125,51 @@ TEST(SetokTokenizer, ClusteringPassesNoGradient) {
   EXPECT_FALSE(out.clusters.scores.requires_grad());
 }
 
+// Letterbox padding (a token mask from preprocessing) never reaches a token: changing the
+// masked patches' pixels changes nothing, and their assignment is -1.
+TEST(SetokTokenizer, MaskedPatchesNeverReachTokens) {
+  runtime::seed_all(0);
+  SetokTokenizer tok(tiny_vision(false), tiny_tokenizer());
+  tok->eval();
+  at::Tensor px = quadrant_images(2);
+  at::Tensor mask = at::ones({2, 64}, at::kBool);
+  mask[0].view({8, 8}).narrow(0, 0, 2).fill_(false);  // image 0: top two patch rows padded
+  // The tower mixes every patch through attention, so compare on fixed features instead.
+  const at::Tensor features = tok->encode(px);
+  const SetokTokens a = tok->forward_features(features, 8, 8, mask);
+  at::Tensor changed = features.clone();
+  changed[0].narrow(0, 0, 16).normal_(0.0, 50.0);
+  const SetokTokens b = tok->forward_features(changed, 8, 8, mask);
+  EXPECT_TRUE(at::allclose(a.tokens, b.tokens, 1e-5, 1e-6));
+  EXPECT_TRUE(at::equal(a.clusters.assignment, b.clusters.assignment));
+  EXPECT_TRUE((a.clusters.assignment[0].narrow(0, 0, 16) == -1).all().item<bool>());
+  EXPECT_TRUE((a.clusters.assignment[1] >= 0).all().item<bool>());
+  // The loop mode agrees with masks too.
+  tok->set_merge_mode(MergeMode::kLoop);
+  const SetokTokens loop = tok->forward_features(features, 8, 8, mask);
+  tok->set_merge_mode(MergeMode::kBatched);
+  EXPECT_TRUE(at::allclose(a.tokens, loop.tokens, 1e-4, 1e-5));
+}
+
+// The position-encoding cache is keyed on the grid, not the token count: a 2 x 8 grid and a
+// 4 x 4 grid both have 16 tokens but different encodings.
+TEST(SetokTokenizer, PositionCacheFollowsTheGrid) {
+  TokenizerConfig t = tiny_tokenizer();
+  t.tie_noise = false;
+  runtime::seed_all(0);
+  SetokTokenizer warm(tiny_vision(false), t);
+  runtime::seed_all(0);
+  SetokTokenizer fresh(tiny_vision(false), t);  // the same weights
+  warm->eval();
+  fresh->eval();
+  const at::Tensor features = at::randn({1, 16, 32});
+  warm->forward_features(features, 2, 8);  // fills the cache for 2 x 8
+  const SetokTokens got = warm->forward_features(features, 4, 4);
+  const SetokTokens want = fresh->forward_features(features, 4, 4);
+  EXPECT_TRUE(at::equal(got.clusters.assignment, want.clusters.assignment));
+  EXPECT_TRUE(at::allclose(got.tokens, want.tokens));
+}
+
 TEST(SetokTokenizer, BadInputsAreErrors) {
   runtime::seed_all(4);
   SetokTokenizer tok(tiny_vision(false), tiny_tokenizer());

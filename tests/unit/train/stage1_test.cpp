@@ -51,7 +51,8 @@ config::SetokConfig tiny_config(const fs::path& run_dir, int64_t steps) {
                 "data.train.0.path=" + (w / "train" / "pair.json").string(),
                 "data.train.0.image_root=" + w.string(),
                 "data.eval.0.path=" + (w / "heldout" / "pair.json").string(),
-                "data.eval.0.image_root=" + w.string(), "train.run_dir=" + run_dir.string(),
+                "data.eval.0.image_root=" + w.string(), "data.eval.0.name=heldout",
+                "train.run_dir=" + run_dir.string(),
                 "train.steps=" + std::to_string(steps), "train.batch_size=4",
                 "train.warmup_steps=2", "train.checkpoint_every=4", "train.eval_every=0",
                 "train.sample_every=0", "runtime.threads=1"});
@@ -98,7 +99,7 @@ TEST(Stage1, ResumeIsExact) {
     ASSERT_TRUE(at::equal(a.get(name), b.get(name))) << name;
   }
   EXPECT_EQ(loss_rows(dir / "straight"), loss_rows(dir / "resumed"));
-  EXPECT_EQ(straight["loss"], resumed["loss"]);
+  EXPECT_EQ(straight["heldout"]["loss"], resumed["heldout"]["loss"]);
 }
 
 // With an EMA, the averaged weights survive a resume exactly, and evaluation uses them.
@@ -128,7 +129,7 @@ TEST(Stage1, EmaResumesExactlyAndEvaluates) {
         std::max(ema_vs_model, (a.get(name) - m.get(name.substr(4))).abs().max().item<double>());
   }
   EXPECT_GT(ema_vs_model, 0.0);  // the average lags the trained weights
-  EXPECT_EQ(straight["loss"], resumed["loss"]);
+  EXPECT_EQ(straight["heldout"]["loss"], resumed["heldout"]["loss"]);
   // The final evaluation ran with the EMA weights: it differs from one with the trained ones.
   config::SetokConfig plain = cfg("straight");
   plain.train.ema_eval = false;
@@ -138,7 +139,7 @@ TEST(Stage1, EmaResumesExactlyAndEvaluates) {
   o.train = plain.train;
   o.data = plain.data;
   const io::Json raw = Trainer(recipe, o).evaluate_only();
-  EXPECT_NE(raw["loss"], straight["loss"]);
+  EXPECT_NE(raw["heldout"]["loss"], straight["heldout"]["loss"]);
 }
 
 // Recomputing the transformer blocks in backward must not change training at all.
@@ -205,6 +206,75 @@ TEST(Stage1, GoldenLossCurve) {
   for (size_t i = 0; i < want.size(); ++i) {
     EXPECT_NEAR(losses[i], want[i], tol * std::abs(want[i])) << "logged step " << 2 * (i + 1);
   }
+}
+
+// Evaluation and sample sheets run on their own random streams: training is bit-identical
+// whatever eval_every and sample_every are, and the same evaluation gives the same numbers.
+TEST(Stage1, TrainingIgnoresEvaluationAndSamplePeriods) {
+  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
+  test::TempDir dir;
+  run(tiny_config(dir / "quiet", 6), false, 0);
+  config::SetokConfig busy = tiny_config(dir / "busy", 6);
+  busy.train.eval_every = 2;
+  busy.train.sample_every = 2;
+  busy.train.eval_batches = 1;
+  run(busy, false, 0);
+  ASSERT_TRUE(fs::exists(dir / "busy" / "samples" / "step_4.png"));
+  const auto a = io::TensorStore::open(dir / "quiet" / "checkpoints" / "step_6" / "model.safetensors");
+  const auto b = io::TensorStore::open(dir / "busy" / "checkpoints" / "step_6" / "model.safetensors");
+  ASSERT_EQ(a.names(), b.names());
+  for (const auto& name : a.names()) ASSERT_TRUE(at::equal(a.get(name), b.get(name))) << name;
+  EXPECT_EQ(loss_rows(dir / "quiet"), loss_rows(dir / "busy"));
+  // Two evaluations of the same weights agree exactly (eval draws the same numbers every time).
+  const io::Json e = io::read_json(dir / "busy" / "eval.json");
+  const io::Json evals = e["evaluations"];
+  ASSERT_GE(evals.size(), 3u);
+  EXPECT_TRUE(evals[0]["heldout"].contains("fg_ari"));
+  EXPECT_TRUE(evals[0]["heldout"].contains("grounding_accuracy"));
+  EXPECT_TRUE(evals[0]["heldout"].contains("retrieval_chance"));
+}
+
+// Real datasets hold images (and masks) of any size: letterboxed with pad_to_square, their
+// padding never clustered, masks carried per image through training and evaluation.
+TEST(Stage1, MixedImageAndMaskSizesTrainAndEvaluate) {
+  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV";
+  test::TempDir dir;
+  // Six scenes cropped to different shapes, each with its mask cropped the same way.
+  const fs::path w = world();
+  io::Json records = io::Json::array();
+  const io::Json pairs = io::read_json(w / "train" / "pair.json");
+  const std::vector<std::pair<int64_t, int64_t>> shapes = {{64, 40}, {36, 64}, {64, 64},
+                                                           {50, 30}, {64, 48}, {20, 64}};
+  fs::create_directories(dir / "imgs");
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    const auto [h, w_] = shapes[i];
+    const at::Tensor img = io::read_image(w / pairs[i]["image"].get<std::string>());
+    const at::Tensor mask = io::read_image(w / pairs[i]["mask"].get<std::string>());
+    const std::string name = "imgs/" + std::to_string(i);
+    io::write_image(dir / (name + ".png"), img.narrow(1, 0, h).narrow(2, 0, w_));
+    io::write_image(dir / (name + "_mask.png"), mask.narrow(1, 0, h).narrow(2, 0, w_).narrow(0, 0, 1));
+    io::Json r = pairs[i];
+    r["image"] = name + ".png";
+    r["mask"] = name + "_mask.png";
+    records.push_back(r);
+  }
+  io::write_json(dir / "mixed.json", records);
+  config::SetokConfig cfg = tiny_config(dir / "run", 4);
+  cfg.model.vision.pad_to_square = true;
+  cfg.data.train[0].path = (dir / "mixed.json").string();
+  cfg.data.train[0].image_root = dir.path().string();
+  cfg.data.eval[0].path = (dir / "mixed.json").string();
+  cfg.data.eval[0].image_root = dir.path().string();
+  cfg.data.eval[0].name = "mixed";
+  cfg.train.batch_size = 3;
+  const io::Json last = run(cfg, false, 0);
+  const io::Json m = last["mixed"];
+  EXPECT_EQ(m["images"].get<int64_t>(), 6);
+  EXPECT_TRUE(m.contains("fg_ari"));
+  EXPECT_TRUE(m.contains("grounding_accuracy"));
+  const double fg = m["fg_ari"].get<double>();
+  EXPECT_GE(fg, -1.0);
+  EXPECT_LE(fg, 1.0);
 }
 
 TEST(Stage1, ConfigErrors) {

@@ -73,5 +73,40 @@ TEST(Preprocess, ReadsHfPreprocessorConfig) {
             std::string::npos);
 }
 
+// Letterboxing: the patches whose centre falls in the padding are not content; label maps are
+// padded exactly like their images, with -1.
+TEST(Preprocess, ContentPatchesAndLetterboxedLabels) {
+  ImagePreprocess o;
+  o.size = 8;
+  o.pad_to_square = true;
+  // A 8 x 4 (H x W) image on an 8-pixel input with 2-pixel patches: a 4 x 4 grid; the image
+  // spans input columns [2, 6), so patch columns 1 and 2 (centres 3 and 5) hold content.
+  const at::Tensor m = content_patch_mask(8, 4, o, 2).view({4, 4});
+  const at::Tensor col = at::tensor({0, 1, 1, 0}).to(at::kBool);
+  for (int64_t r = 0; r < 4; ++r) EXPECT_TRUE(at::equal(m[r], col)) << r;
+  // A very thin image (input rows [3.92, 4.0): no patch centre inside) keeps the patch row
+  // holding its middle, row 1 (input rows [2, 4)).
+  const at::Tensor thin = content_patch_mask(1, 100, o, 2).view({4, 4});
+  EXPECT_EQ(thin.sum().item<int64_t>(), 4);
+  EXPECT_TRUE(thin[1].all().item<bool>());
+  // Square images, or no padding: every patch.
+  EXPECT_TRUE(content_patch_mask(8, 8, o, 2).all().item<bool>());
+  ImagePreprocess stretch = o;
+  stretch.pad_to_square = false;
+  EXPECT_TRUE(content_patch_mask(8, 4, stretch, 2).all().item<bool>());
+  // A floored grid: 8 / 3 -> 2 x 2 patches.
+  EXPECT_EQ(content_patch_mask(8, 8, o, 3).numel(), 4);
+
+  const at::Tensor labels = at::arange(8, at::kLong).view({2, 4});  // H 2, W 4
+  const at::Tensor boxed = letterbox_labels(labels, o);
+  ASSERT_EQ(boxed.sizes(), (std::vector<int64_t>{4, 4}));
+  EXPECT_TRUE((boxed[0] == -1).all().item<bool>());
+  EXPECT_TRUE(at::equal(boxed[1], labels[0]));
+  EXPECT_TRUE(at::equal(boxed[2], labels[1]));
+  EXPECT_TRUE((boxed[3] == -1).all().item<bool>());
+  EXPECT_TRUE(at::equal(letterbox_labels(labels, stretch), labels));
+  EXPECT_THROW(letterbox_labels(at::zeros({3}), o), Error);
+}
+
 }  // namespace
 }  // namespace setok::vision

@@ -114,12 +114,50 @@ TEST(SiglipConfig, ParsesNestedAndVisionOnlyAndNamesBadFields) {
               parse_siglip_config(io::Json::parse(R"({"model_type": "clip"})"), "c.json");
             }).find("is not a SigLIP config"),
             std::string::npos);
+  // Sizes that are not a multiple of the patch floor, as HF's stride-p convolution does.
+  const auto floored = parse_siglip_config(
+      io::Json::parse(R"({"model_type": "siglip_vision_model", "hidden_size": 32,
+                          "num_attention_heads": 4, "image_size": 30, "patch_size": 8})"),
+      "v.json");
+  EXPECT_EQ(floored.vision.grid(), 3);
   EXPECT_NE(error_of([] {
               parse_siglip_config(io::Json::parse(R"({"model_type": "siglip_vision_model",
-                  "image_size": 30, "patch_size": 8})"),
+                  "image_size": 6, "patch_size": 8})"),
                                   "c.json");
-            }).find("multiple of patch_size"),
+            }).find("at least patch_size"),
             std::string::npos);
+}
+
+// The paper's tower: HF google/siglip-so400m-patch14-384's config.json (its vision part, as
+// published) gives 27 x 27 = 729 patches from 384-pixel images with 14-pixel patches; the
+// tower built from it has 729 position embeddings and runs on 384 x 384 input.
+TEST(SiglipConfig, So400mPatch14At384) {
+  const auto c = read_siglip_config(SETOK_SOURCE_DIR "/tests/hf_configs/siglip-so400m-patch14-384/config.json");
+  EXPECT_EQ(c.vision.image_size, 384);
+  EXPECT_EQ(c.vision.patch_size, 14);
+  EXPECT_EQ(c.vision.hidden_size, 1152);
+  EXPECT_EQ(c.vision.intermediate_size, 4304);
+  EXPECT_EQ(c.vision.num_hidden_layers, 27);
+  EXPECT_EQ(c.vision.num_attention_heads, 16);
+  EXPECT_EQ(c.vision.grid(), 27);
+  EXPECT_EQ(c.vision.num_patches(), 729);
+  // A narrow tower with the same geometry (the real one has 400 M parameters): the patch
+  // convolution floors, the position table has 729 rows, the last 6 pixel rows are unseen.
+  SiglipVisionConfig small = c.vision;
+  small.hidden_size = 32;
+  small.intermediate_size = 48;
+  small.num_hidden_layers = 1;
+  small.num_attention_heads = 4;
+  SiglipVisionModel tower(small);
+  tower->eval();
+  EXPECT_EQ(tower->embeddings->position_embedding->weight.size(0), 729);
+  at::manual_seed(0);
+  at::Tensor px = at::randn({1, 3, 384, 384});
+  const at::Tensor f = tower->features(px, -1);
+  EXPECT_EQ(f.sizes(), (std::vector<int64_t>{1, 729, 32}));
+  px.narrow(2, 378, 6).normal_();
+  px.narrow(3, 378, 6).normal_();
+  EXPECT_TRUE(at::equal(tower->features(px, -1), f));
 }
 
 TEST(SiglipLoader, VisionNameMapDropsTextTowerAndReportsMissingWeights) {

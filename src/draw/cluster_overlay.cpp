@@ -1,4 +1,4 @@
-#include "setok/infer/cluster_overlay.h"
+#include "setok/draw/cluster_overlay.h"
 
 #include <cmath>
 
@@ -6,7 +6,7 @@
 
 #include "setok/runtime/error.h"
 
-namespace setok::infer {
+namespace setok::draw {
 
 at::Tensor cluster_palette(int64_t n) {
   std::vector<uint8_t> rgb;
@@ -58,10 +58,14 @@ at::Tensor draw_cluster_overlay(const at::Tensor& image, const at::Tensor& assig
   const at::Tensor rows = at::div(at::arange(H, at::kLong) * grid_h, H, "floor");  // [H]
   const at::Tensor cols = at::div(at::arange(W, at::kLong) * grid_w, W, "floor");  // [W]
   const at::Tensor labels = grid.index_select(0, rows).index_select(1, cols);      // [H, W]
-  const int64_t n = grid.max().item<int64_t>() + 1;
-  const at::Tensor colours =
-      cluster_palette(n).index_select(0, labels.reshape(-1)).view({H, W, 3}).permute({2, 0, 1});
+  const int64_t n = std::max<int64_t>(1, grid.max().item<int64_t>() + 1);
+  const at::Tensor masked = labels < 0;  // [H, W]: letterbox padding, in no cluster
+  const at::Tensor colours = cluster_palette(n)
+                                 .index_select(0, labels.clamp_min(0).reshape(-1))
+                                 .view({H, W, 3})
+                                 .permute({2, 0, 1});
   at::Tensor out = image.to(at::kCPU).to(at::kFloat) * (1 - alpha) + colours.to(at::kFloat) * alpha;
+  out = at::where(masked.unsqueeze(0), image.to(at::kCPU).to(at::kFloat) * 0.35, out);
   // Borders: a pixel whose right or lower neighbour belongs to another cluster.
   at::Tensor border = at::zeros({H, W}, at::kBool);
   border.narrow(1, 0, W - 1) |= labels.narrow(1, 0, W - 1) != labels.narrow(1, 1, W - 1);
@@ -84,4 +88,4 @@ at::Tensor draw_cluster_overlay(const at::Tensor& image, const at::Tensor& assig
   return out.round().clamp(0, 255).to(at::kByte);
 }
 
-}  // namespace setok::infer
+}  // namespace setok::draw

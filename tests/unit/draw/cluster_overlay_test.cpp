@@ -1,4 +1,4 @@
-#include "setok/infer/cluster_overlay.h"
+#include "setok/draw/cluster_overlay.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 
 #include "setok/runtime/error.h"
 
-namespace setok::infer {
+namespace setok::draw {
 namespace {
 
 TEST(ClusterOverlay, PaletteColoursAreDistinct) {
@@ -52,4 +52,4 @@ TEST(ClusterOverlay, BadInputsAreErrors) {
 }
 
 }  // namespace
-}  // namespace setok::infer
+}  // namespace setok::draw

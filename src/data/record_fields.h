@@ -1,0 +1,93 @@
+#pragma once
+// Internal to data/: reading JSON records with errors that name the file and record, shared by
+// every dataset reader.
+#include <filesystem>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "setok/data/datasets.h"
+#include "setok/io/json.h"
+#include "setok/runtime/error.h"
+
+namespace setok::data::detail {
+
+namespace fs = std::filesystem;
+using io::Json;
+
+// Field access that names the record in errors.
+struct Fields {
+  const Json& j;
+  std::string where;
+
+  const Json* get(const char* key, bool required) const {
+    if (!j.contains(key) || j[key].is_null()) {
+      if (required) throw Error(where + ": missing \"" + key + "\"");
+      return nullptr;
+    }
+    return &j[key];
+  }
+  std::string string(const char* key, bool required = true) const {
+    const Json* v = get(key, required);
+    if (v == nullptr) return "";
+    if (!v->is_string())
+      throw Error(where + ": \"" + key + "\" must be a string, got " + v->type_name());
+    return v->get<std::string>();
+  }
+  std::vector<std::string> strings(const char* key) const {
+    std::vector<std::string> out;
+    const Json* v = get(key, false);
+    if (v == nullptr) return out;
+    if (!v->is_array()) throw Error(where + ": \"" + key + "\" must be an array of strings");
+    for (const auto& s : *v) {
+      if (!s.is_string()) throw Error(where + ": \"" + key + "\" must hold only strings");
+      out.push_back(s.get<std::string>());
+    }
+    return out;
+  }
+};
+
+inline fs::path resolve(const fs::path& root, const std::string& p) {
+  const fs::path path(p);
+  return path.is_absolute() ? path : root / path;
+}
+
+// Parses records[i] (objects) of `array` into `ds` through `parse` (Fields, image root) ->
+// Record; `what` names an entry in messages ("record", "annotation"). A bad entry throws, or
+// with skip_bad is counted and logged.
+template <class Record, class Parse>
+void parse_records(Dataset<Record>& ds, const Json& array, const std::string& label,
+                   const char* what, bool skip_bad, Parse&& parse) {
+  for (size_t i = 0; i < array.size(); ++i) {
+    const std::string where = label + ": " + what + " " + std::to_string(i);
+    try {
+      if (!array[i].is_object())
+        throw Error(where + ": expected an object, got " + array[i].type_name());
+      ds.records.push_back(parse(Fields{array[i], where}, ds.image_root));
+      ds.record_index.push_back(static_cast<int64_t>(i));
+    } catch (const Error& e) {
+      if (!skip_bad) throw;
+      ++ds.skipped;
+      spdlog::warn("skipping bad {} ({} skipped so far): {}", what, ds.skipped, e.what());
+    }
+  }
+}
+
+// Reads a JSON array of records through `parse` (Fields, image root) -> Record.
+template <class Record, class Parse>
+Dataset<Record> load(const fs::path& file, const fs::path& root_in, bool skip_bad, const char* kind,
+                     Parse&& parse) {
+  Dataset<Record> ds;
+  ds.file = file;
+  ds.image_root = root_in.empty() ? file.parent_path() : root_in;
+  const Json root = io::read_json(file);
+  if (!root.is_array())
+    throw Error(file.string() + ": a " + std::string(kind) +
+                " dataset must be a JSON array of records");
+  parse_records(ds, root, file.string(), "record", skip_bad, std::forward<Parse>(parse));
+  return ds;
+}
+
+}  // namespace setok::data::detail
