@@ -28,8 +28,11 @@ cat <<MSG
 
 demo finished. Where to look:
   $RUN/eval.json            held-out metrics before ("first") and after ("last") training:
-                            loss, PSNR, tokens vs objects per image (Pearson r), ARI of the
-                            clusters against the instance masks, phrase->image retrieval
+                            loss, PSNR, tokens vs objects per image (Pearson r), foreground ARI
+                            of the clusters against the instance masks, phrase grounding and
+                            retrieval with their chance levels
+  $RUN/curves.png           every training and evaluation curve in one picture
+  $RUN/tensorboard/         the same for TensorBoard (tensorboard --logdir runs/)
   $RUN/metrics.jsonl        every loss term, lr, grad norm, images/s, data-wait fraction
   $RUN/samples/step_N.png   rows of: input | reconstruction | cluster map (centres = white dots)
   $RUN/tokenize/            tokens.jsonl + overlays/*.png for 8 held-out images

@@ -39,7 +39,8 @@ Batch collate(std::vector<Example> examples) {
 }
 
 Batch Batch::head(int64_t n) const {
-  if (n < 0 || n > size) throw Error("batch: head(" + std::to_string(n) + ") of " + std::to_string(size));
+  if (n < 0 || n > size)
+    throw Error("batch: head(" + std::to_string(n) + ") of " + std::to_string(size));
   Batch b;
   b.size = n;
   for (const auto& [k, t] : tensors) b.tensors[k] = t.narrow(0, 0, n);

@@ -82,14 +82,14 @@ PairDataset load_imagenet(const fs::path& data_json, const fs::path& image_root,
                           const fs::path& classes_file, bool skip_bad) {
   const bool have_classes = !classes_file.empty();
   const ClassNames classes = have_classes ? read_class_names(classes_file) : ClassNames{};
-  return detail::load<PairRecord>(
-      data_json, image_root, skip_bad, "ImageNet", [&](const Fields& f, const fs::path& root) {
-        PairRecord r;
-        r.image = detail::resolve(root, f.string("image"));
-        r.caption = class_name(f, classes, have_classes);
-        r.phrases = {r.caption};
-        return r;
-      });
+  return detail::load<PairRecord>(data_json, image_root, skip_bad, "ImageNet",
+                                  [&](const Fields& f, const fs::path& root) {
+                                    PairRecord r;
+                                    r.image = detail::resolve(root, f.string("image"));
+                                    r.caption = class_name(f, classes, have_classes);
+                                    r.phrases = {r.caption};
+                                    return r;
+                                  });
 }
 
 PairDataset load_coco_panoptic(const fs::path& panoptic_json, const fs::path& captions_json,

@@ -18,7 +18,7 @@ namespace {
 using Rgb = std::array<uint8_t, 3>;
 
 const std::vector<Rgb>& line_colours() {
-  static const std::vector<Rgb> c = {{31, 119, 180}, {255, 127, 14}, {44, 160, 44},
+  static const std::vector<Rgb> c = {{31, 119, 180}, {255, 127, 14},  {44, 160, 44},
                                      {214, 39, 40},  {148, 103, 189}, {140, 86, 75}};
   return c;
 }
@@ -47,8 +47,8 @@ struct Range {
 void draw_panel(at::Tensor& canvas, const Panel& p, int64_t ox, int64_t oy, int64_t w, int64_t h) {
   const Rgb grey = {170, 170, 170}, dark = {40, 40, 40};
   const double left = ox + 52, right = ox + w - 10, top = oy + 26, bottom = oy + h - 22;
-  io::draw_polyline(canvas, {{left, top}, {right, top}, {right, bottom}, {left, bottom}, {left, top}},
-                    grey);
+  io::draw_polyline(
+      canvas, {{left, top}, {right, top}, {right, bottom}, {left, bottom}, {left, top}}, grey);
   io::draw_text(canvas, p.title, ox + 6, oy + 16, 0.42, dark);
   Range xr, yr;
   for (const auto& s : p.series) {

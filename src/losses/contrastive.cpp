@@ -30,8 +30,8 @@ at::Tensor soft_ce(const at::Tensor& logits, const at::Tensor& positives) {
   const at::Tensor count = positives.sum(1);  // [R]
   const at::Tensor keep = count > 0;
   if (!keep.any().item<bool>()) return logits.sum() * 0.0;
-  const at::Tensor target = positives.to(logits.scalar_type()) /
-                            count.clamp_min(1).unsqueeze(1).to(logits.scalar_type());
+  const at::Tensor target =
+      positives.to(logits.scalar_type()) / count.clamp_min(1).unsqueeze(1).to(logits.scalar_type());
   const at::Tensor per_row = -(target * at::log_softmax(logits, 1)).sum(1);  // [R]
   return per_row.masked_select(keep).mean();
 }
@@ -89,28 +89,28 @@ at::Tensor token_concept_loss(const at::Tensor& tokens, const at::Tensor& token_
   const int64_t offset = static_cast<int64_t>(gather.rank) * B;
   const at::Tensor tmask = token_mask.to(at::kBool), pmask = phrase_mask.to(at::kBool);
   const at::Tensor ids = phrase_ids.to(tokens.device()).to(at::kLong);
-  const auto [all_t, all_tm_raw] = gathered(gather, tokens, tmask);  // [G, L', E], [G, L']
+  const auto [all_t, all_tm_raw] = gathered(gather, tokens, tmask);   // [G, L', E], [G, L']
   const auto [all_p, all_pm_raw] = gathered(gather, phrases, pmask);  // [G, P', E], [G, P']
-  const auto [all_ids, unused] = gathered(gather, ids, pmask);       // [G, P']
+  const auto [all_ids, unused] = gathered(gather, ids, pmask);        // [G, P']
   const at::Tensor all_tm = all_tm_raw.to(at::kBool), all_pm = all_pm_raw.to(at::kBool);
 
   // Phrase -> images: this rank's phrases against every image of the gathered batch.
   const auto [p_idx, p_img] = real_rows(pmask, offset);
   if (p_idx.numel() == 0) return tokens.sum() * 0.0;
   const at::Tensor q_rows = phrases.reshape({-1, E}).index_select(0, p_idx);  // [Q, E]
-  const at::Tensor q_ids = ids.reshape(-1).index_select(0, p_idx);           // [Q]
+  const at::Tensor q_ids = ids.reshape(-1).index_select(0, p_idx);            // [Q]
   const at::Tensor q_sim = at::matmul(all_t, q_rows.t()).permute({2, 0, 1});  // [Q, G, L']
   const at::Tensor q_score =
       soft_maximum(q_sim, all_tm.unsqueeze(0).expand_as(q_sim), softness);  // [Q, G]
-  const at::Tensor q_holds = ((q_ids.view({-1, 1, 1}) == all_ids.unsqueeze(0)) &
-                              all_pm.unsqueeze(0))
-                                 .any(-1);  // [Q, G]: image g holds phrase q's text
+  const at::Tensor q_holds =
+      ((q_ids.view({-1, 1, 1}) == all_ids.unsqueeze(0)) & all_pm.unsqueeze(0))
+          .any(-1);  // [Q, G]: image g holds phrase q's text
   const at::Tensor phrase_side = soft_ce(q_score * scale, q_holds);
 
   // Image -> phrases: this rank's images against every phrase of the gathered batch.
   const auto [c_idx, c_img] = real_rows(all_pm, 0);
-  const at::Tensor c_cols = all_p.reshape({-1, E}).index_select(0, c_idx);  // [K, E]
-  const at::Tensor c_ids = all_ids.reshape(-1).index_select(0, c_idx);     // [K]
+  const at::Tensor c_cols = all_p.reshape({-1, E}).index_select(0, c_idx);     // [K, E]
+  const at::Tensor c_ids = all_ids.reshape(-1).index_select(0, c_idx);         // [K]
   const at::Tensor b_sim = at::matmul(tokens, c_cols.t()).permute({0, 2, 1});  // [B, K, L]
   const at::Tensor b_score =
       soft_maximum(b_sim, tmask.unsqueeze(1).expand_as(b_sim), softness);  // [B, K]
@@ -228,8 +228,8 @@ at::Tensor ConceptContrastiveImpl::caption_loss(const at::Tensor& tokens,
                                                 const at::Tensor& token_mask,
                                                 const at::Tensor& caption_embeddings,
                                                 const Gather& gather) {
-  return info_nce_loss(embed_tokens(masked_mean_tokens(tokens, token_mask)), embed_texts(caption_embeddings), caption_scale(),
-                       gather);
+  return info_nce_loss(embed_tokens(masked_mean_tokens(tokens, token_mask)),
+                       embed_texts(caption_embeddings), caption_scale(), gather);
 }
 
 }  // namespace setok::losses

@@ -100,8 +100,7 @@ Float32MathGuard::Float32MathGuard()
 }
 
 Float32MathGuard::~Float32MathGuard() {
-  at::globalContext().setFloat32MatmulPrecision(
-      static_cast<at::Float32MatmulPrecision>(previous_));
+  at::globalContext().setFloat32MatmulPrecision(static_cast<at::Float32MatmulPrecision>(previous_));
 }
 
 }  // namespace setok::compat

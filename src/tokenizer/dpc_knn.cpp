@@ -62,8 +62,8 @@ at::Tensor valid_tokens(const at::Tensor& token_mask, int64_t B, int64_t N,
 
 }  // namespace
 
-Clusters dpc_knn(const at::Tensor& x_in, const DpcKnnOptions& o,
-                 std::optional<at::Generator> noise, const at::Tensor& token_mask) {
+Clusters dpc_knn(const at::Tensor& x_in, const DpcKnnOptions& o, std::optional<at::Generator> noise,
+                 const at::Tensor& token_mask) {
   check(x_in, o, 3);
   at::NoGradGuard no_grad;
   compat::Float32MathGuard fp32;  // TF32 would round |x|^2 in cdist's matmul path to ~1e-3
@@ -80,7 +80,7 @@ Clusters dpc_knn(const at::Tensor& x_in, const DpcKnnOptions& o,
   const at::Tensor global = dist.masked_fill(pair.logical_not(), 0).flatten(1).amax(-1);  // [B]
   // Masked tokens are nobody's neighbour: their columns sit beyond every valid distance.
   const at::Tensor to_valid =
-      at::where(valid.unsqueeze(1), dist, (global + 1).view({B, 1, 1}));       // [B, N, N]
+      at::where(valid.unsqueeze(1), dist, (global + 1).view({B, 1, 1}));          // [B, N, N]
   const at::Tensor knn = std::get<0>(to_valid.topk(o.k, -1, /*largest=*/false));  // [B, N, k]
   at::Tensor density = (-knn.pow(2).mean(-1)).exp();                              // [B, N]
   if (o.tie_noise) {
@@ -95,14 +95,14 @@ Clusters dpc_knn(const at::Tensor& x_in, const DpcKnnOptions& o,
           ? dist.masked_fill(valid.logical_not().unsqueeze(1), 0)  // M_j over valid l
                 .amax(-1)
                 .masked_fill(valid.logical_not(), std::numeric_limits<float>::infinity())
-                .unsqueeze(1)          // [B, 1, N]
-          : global.view({B, 1, 1});    // [B, 1, 1]
-  const at::Tensor parent = at::where(denser, dist, fallback).amin(-1);  // [B, N]
+                .unsqueeze(1)                                                          // [B, 1, N]
+          : global.view({B, 1, 1});                                                    // [B, 1, 1]
+  const at::Tensor parent = at::where(denser, dist, fallback).amin(-1);                // [B, N]
   const at::Tensor score = (parent * density).masked_fill(valid.logical_not(), -1.0);  // [B, N]
 
   // Centre selection: threshold, fallback to the top min_clusters, cap at max_clusters.
   at::Tensor selected = (score > o.threshold) & valid;  // [B, N]
-  const at::Tensor none = selected.sum(1) == 0;          // [B]
+  const at::Tensor none = selected.sum(1) == 0;         // [B]
   if (none.any().item<bool>()) {
     const at::Tensor top = top_mask(score, std::min(o.min_clusters, N)) & valid;
     selected = at::where(none.unsqueeze(1), top, selected);

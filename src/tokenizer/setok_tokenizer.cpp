@@ -60,20 +60,7 @@ SetokTokens SetokTokenizerImpl::forward_features(const at::Tensor& features, int
                 std::to_string(feature_dim()) + "], got " +
                 (features.defined() ? c10::str(features.sizes()) : "undefined"));
   }
-  at::Tensor x = features;  // [B, N, C]
-  if (config_.position_encoding) {
-    const int64_t N = grid_h * grid_w, C = x.size(2);
-    if (!position_cache_.defined() || cache_h_ != grid_h || cache_w_ != grid_w ||
-        position_cache_.device() != x.device() ||
-        position_cache_.scalar_type() != x.scalar_type()) {
-      position_cache_ = position_encoding_2d(grid_h, grid_w, C, x.device())  // [h, w, C]
-                            .view({1, N, C})
-                            .to(x.scalar_type());
-      cache_h_ = grid_h;
-      cache_w_ = grid_w;
-    }
-    x = x + position_cache_;
-  }
+  const at::Tensor x = with_position(features, grid_h, grid_w);  // [B, N, C]
   SetokTokens out;
   out.grid_h = grid_h;
   out.grid_w = grid_w;
@@ -86,6 +73,34 @@ SetokTokens SetokTokenizerImpl::forward_features(const at::Tensor& features, int
   out.tokens = merged.tokens;
   out.mask = merged.mask;
   return out;
+}
+
+SetokTokens SetokTokenizerImpl::merge(const at::Tensor& features, const SetokTokens& clustered) {
+  SetokTokens out;
+  out.grid_h = clustered.grid_h;
+  out.grid_w = clustered.grid_w;
+  out.clusters = clustered.clusters;
+  const at::Tensor x = with_position(features, out.grid_h, out.grid_w);  // [B, N, C]
+  MergedTokens merged = merger->forward(x, out.clusters.assignment, out.clusters.counts, mode_);
+  out.tokens = merged.tokens;
+  out.mask = merged.mask;
+  return out;
+}
+
+at::Tensor SetokTokenizerImpl::with_position(const at::Tensor& features, int64_t grid_h,
+                                             int64_t grid_w) {
+  if (!config_.position_encoding) return features;
+  const int64_t N = grid_h * grid_w, C = features.size(2);
+  if (!position_cache_.defined() || cache_h_ != grid_h || cache_w_ != grid_w ||
+      position_cache_.device() != features.device() ||
+      position_cache_.scalar_type() != features.scalar_type()) {
+    position_cache_ = position_encoding_2d(grid_h, grid_w, C, features.device())  // [h, w, C]
+                          .view({1, N, C})
+                          .to(features.scalar_type());
+    cache_h_ = grid_h;
+    cache_w_ = grid_w;
+  }
+  return features + position_cache_;  // [B, N, C]
 }
 
 }  // namespace setok::tokenizer

@@ -55,8 +55,8 @@ MergedTokens TokenMergerImpl::cluster_means(const at::Tensor& h, const at::Tenso
   const int64_t B = h.size(0), N = h.size(1), C = h.size(2);
   const int64_t L = counts.max().item<int64_t>();
   // Masked tokens (-1) go to a spare slot L that is dropped afterwards.
-  const at::Tensor slot = assignment.masked_fill(assignment < 0, L);          // [B, N]
-  const at::Tensor index = slot.unsqueeze(2).expand({B, N, C});              // [B, N, C]
+  const at::Tensor slot = assignment.masked_fill(assignment < 0, L);  // [B, N]
+  const at::Tensor index = slot.unsqueeze(2).expand({B, N, C});       // [B, N, C]
   const at::Tensor sums =
       at::zeros({B, L + 1, C}, h.options()).scatter_add(1, index, h).narrow(1, 0, L);  // [B, L, C]
   const at::Tensor sizes = at::zeros({B, L + 1}, h.options())

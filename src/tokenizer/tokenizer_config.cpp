@@ -13,7 +13,8 @@ void TokenizerConfig::describe(config::Schema& s) {
   s.field("min_clusters", min_clusters, "DPC-KNN: centres taken when no score passes");
   s.field("max_clusters", max_clusters, "DPC-KNN: cap on centres per image (0 = none)");
   s.choice("parent_distance", parent_distance, {"column_max", "global_max"},
-           "DPC-KNN: parent distance of the densest points: global_max (TCFormer's per-image maximum) or column_max (the released code's per-column maximum, for parity)");
+           "DPC-KNN: parent distance of the densest points: global_max (TCFormer's per-image "
+           "maximum) or column_max (the released code's per-column maximum, for parity)");
   s.field("tie_noise", tie_noise, "DPC-KNN: add U(0, 1e-6) seeded noise to break density ties");
   s.field("position_encoding", position_encoding, "add the 2-D sin-cos position encoding");
   s.field("heads", heads, "merger: attention heads");

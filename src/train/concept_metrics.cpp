@@ -17,14 +17,15 @@ at::Tensor grounding_targets(const at::Tensor& labels, const at::Tensor& pixel_c
   if (num_tokens < 1) throw Error("grounding: an image needs a token");
   const int64_t K = std::max<int64_t>(lab.max().item<int64_t>(), num_phrases) + 1;
   const at::Tensor keep = (lab >= 0) & (pixel_cluster >= 0);
-  const at::Tensor overlap = at::bincount(lab.masked_select(keep) * num_tokens +
-                                              pixel_cluster.masked_select(keep),
-                                          {}, K * num_tokens)
-                                 .view({K, num_tokens});  // [K, L]: pixels of label k in cluster l
-  const at::Tensor owned = at::zeros({K}, at::kBool).index_fill_(
-      0, owners.masked_select(owners >= 0).to(at::kLong), true);  // [K]
+  const at::Tensor overlap =
+      at::bincount(lab.masked_select(keep) * num_tokens + pixel_cluster.masked_select(keep), {},
+                   K * num_tokens)
+          .view({K, num_tokens});  // [K, L]: pixels of label k in cluster l
+  const at::Tensor owned =
+      at::zeros({K}, at::kBool)
+          .index_fill_(0, owners.masked_select(owners >= 0).to(at::kLong), true);  // [K]
   const at::Tensor instance = at::arange(1, num_phrases + 1, at::kLong);  // phrase p <-> p + 1
-  const at::Tensor best = overlap.index_select(0, instance).argmax(1);  // [P]
+  const at::Tensor best = overlap.index_select(0, instance).argmax(1);    // [P]
   return at::where(owned.index_select(0, instance), best, at::full_like(best, -1));
 }
 
@@ -86,7 +87,8 @@ ConceptScores concept_scores(const std::vector<ImageConcepts>& images) {
     const at::Tensor holds = (q.view({n, 1, 1}) == image_ids.unsqueeze(0)).any(-1);  // [n, I]
     const at::Tensor retrieved = std::get<0>(sim.max(-1)).argmax(1);                 // [n]
     retrieval_hits += holds.gather(1, retrieved.unsqueeze(1)).sum().item<double>();
-    retrieval_chance += (holds.sum(1).to(at::kDouble) / static_cast<double>(I)).sum().item<double>();
+    retrieval_chance +=
+        (holds.sum(1).to(at::kDouble) / static_cast<double>(I)).sum().item<double>();
     // Grounding: the best token within the phrase's own image.
     const at::Tensor own = owners.narrow(0, start, n);
     const at::Tensor picked =
@@ -94,9 +96,8 @@ ConceptScores concept_scores(const std::vector<ImageConcepts>& images) {
     const at::Tensor t = targets.narrow(0, start, n);
     const at::Tensor scored = t >= 0;
     grounding_hits += (scored & (picked == t)).sum().item<double>();
-    grounding_chance += (1.0 / token_count.index_select(0, own.masked_select(scored)))
-                            .sum()
-                            .item<double>();
+    grounding_chance +=
+        (1.0 / token_count.index_select(0, own.masked_select(scored))).sum().item<double>();
     out.grounded += scored.sum().item<int64_t>();
     out.grounding_skipped += (t == -1).sum().item<int64_t>();
   }

@@ -58,8 +58,7 @@ void evaluation_panels(const fs::path& file, std::vector<draw::Panel>& out) {
         if (is_count(key) || !v.is_number()) continue;
         // Chance levels join their accuracy's panel.
         const bool chance = key.size() > 7 && key.compare(key.size() - 7, 7, "_chance") == 0;
-        const std::string metric =
-            chance ? key.substr(0, key.size() - 7) + "_accuracy" : key;
+        const std::string metric = chance ? key.substr(0, key.size() - 7) + "_accuracy" : key;
         draw::Series& s = panels[metric][set + (chance ? " chance" : "")];
         s.label = set + (chance ? " chance" : "");
         s.dots = !chance;

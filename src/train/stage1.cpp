@@ -39,8 +39,8 @@ std::vector<data::PairDataset> load_pairs(const std::vector<DatasetEntry>& entri
                                           const char* section) {
   std::vector<data::PairDataset> out;
   for (size_t i = 0; i < entries.size(); ++i) {
-    out.push_back(load_stage1_dataset(
-        entries[i], skip_bad, std::string("data.") + section + "." + std::to_string(i)));
+    out.push_back(load_stage1_dataset(entries[i], skip_bad,
+                                      std::string("data.") + section + "." + std::to_string(i)));
   }
   return out;
 }
@@ -170,7 +170,22 @@ Stage1Recipe::Losses Stage1Recipe::compute(const data::Batch& batch, bool with_g
   Losses out;
   const at::Tensor pixels = batch.tensors.at("pixels").to(device_);
   const at::Tensor target = batch.tensors.at("target").to(device_);
-  out.tokens = model_->tokenizer->forward(pixels, batch.tensors.at("token_mask").to(device_));
+  const at::Tensor token_mask = batch.tensors.at("token_mask").to(device_);
+  // Tokens for the alignment losses (concept, caption) and for reconstruction: the same unless
+  // the tower learns from alignment alone (train.tower_gradient = "alignment"), when the
+  // reconstruction path merges the same clusters over detached tower features.
+  at::Tensor align_tokens;
+  if (cfg_.train.tower_gradient == "alignment" && model_->tokenizer->tower_trainable()) {
+    const at::Tensor features = model_->tokenizer->encode(pixels);  // [B, N, C]
+    const int64_t g = model_->tokenizer->vision_tower->config().grid();
+    const tokenizer::SetokTokens aligned =
+        model_->tokenizer->forward_features(features, g, g, token_mask);
+    align_tokens = aligned.tokens;
+    out.tokens = model_->tokenizer->merge(features.detach(), aligned);
+  } else {
+    out.tokens = model_->tokenizer->forward(pixels, token_mask);
+    align_tokens = out.tokens.tokens;
+  }
   const at::Tensor& tokens = out.tokens.tokens;
   const at::Tensor& mask = out.tokens.mask;
   at::Tensor total = at::zeros({}, tokens.options());
@@ -190,7 +205,7 @@ Stage1Recipe::Losses Stage1Recipe::compute(const data::Batch& batch, bool with_g
       losses::ConceptLossOptions co;
       co.form = losses::parse_concept_form(w.concept_form);
       co.softness = w.concept_softness;
-      const at::Tensor c = model_->contrastive->concept_loss(tokens, mask, phr.embeddings,
+      const at::Tensor c = model_->contrastive->concept_loss(align_tokens, mask, phr.embeddings,
                                                              phr.mask, phr.ids, co);
       total = total + w.concept * c;
       out.metrics["loss_concept"] = c.item<double>();
@@ -199,8 +214,8 @@ Stage1Recipe::Losses Stage1Recipe::compute(const data::Batch& batch, bool with_g
   if (w.caption > 0) {
     std::vector<std::string> captions;
     for (const auto& c : batch.texts.at("caption")) captions.push_back(c.at(0));
-    const at::Tensor c =
-        model_->contrastive->caption_loss(tokens, mask, model_->embed_texts(captions, device_));
+    const at::Tensor c = model_->contrastive->caption_loss(align_tokens, mask,
+                                                           model_->embed_texts(captions, device_));
     total = total + w.caption * c;
     out.metrics["loss_caption"] = c.item<double>();
   }
@@ -262,9 +277,9 @@ void Stage1Recipe::write_sample(const data::Batch& batch, const fs::path& png) {
     const at::Tensor input = vision::denormalize_image(pixels[b].to(at::kCPU), vision_pre_);
     const at::Tensor recon = ((rec[b].clamp(-1, 1) + 1) * 127.5).round().to(at::kByte);
     const int64_t L = tok.clusters.counts[b].item<int64_t>();
-    const at::Tensor overlay = draw::draw_cluster_overlay(
-        fit(input), tok.clusters.assignment[b], tok.clusters.centres[b].narrow(0, 0, L),
-        tok.grid_h, tok.grid_w);
+    const at::Tensor overlay =
+        draw::draw_cluster_overlay(fit(input), tok.clusters.assignment[b],
+                                   tok.clusters.centres[b].narrow(0, 0, L), tok.grid_h, tok.grid_w);
     rows.push_back(at::cat({fit(input), fit(recon), overlay}, 2));  // [3, S, 3S]
   }
   io::write_image(png, at::cat(rows, 1));

@@ -32,7 +32,8 @@ io::Json Stage1Recipe::evaluate(int64_t step) {
   // every evaluation; training's streams are left exactly where they were.
   runtime::GeneratorScope own_streams(side_generators(), "stage1.eval");
   io::Json out = {{"step", step}};
-  for (size_t s = 0; s < eval_sets_.size(); ++s) out[eval_names_[s]] = evaluate_set(eval_sets_[s], step);
+  for (size_t s = 0; s < eval_sets_.size(); ++s)
+    out[eval_names_[s]] = evaluate_set(eval_sets_[s], step);
   return out;
 }
 
@@ -46,7 +47,7 @@ io::Json Stage1Recipe::evaluate_set(const data::PairDataset& ds, int64_t step) {
   std::map<std::string, double> sums;
   int64_t batches = 0;
   bool counted_objects = true;
-  std::vector<double> tokens_per_image, objects_per_image, ari, fg_ari, psnr;
+  std::vector<double> tokens_per_image, objects_per_image, ari, fg_ari, fg_ari_bound, psnr;
   std::vector<ImageConcepts> concepts;
   for (int64_t start = 0; start < limit; start += B) {
     std::vector<data::Example> examples;
@@ -94,7 +95,14 @@ io::Json Stage1Recipe::evaluate_set(const data::PairDataset& ds, int64_t step) {
         add_defined(ari, pixel_ari(lab, pc));
         add_defined(fg_ari, foreground_ari(lab, pc));
         const int64_t K = std::max<int64_t>(lab.max().item<int64_t>(), P) + 1;
-        targets = grounding_targets(lab, pc, patch_owners(lab, S, patch_size_, K), L, P);
+        const at::Tensor owners = patch_owners(lab, S, patch_size_, K);  // [N]
+        targets = grounding_targets(lab, pc, owners, L, P);
+        // About the best any clustering of this patch grid can do on foreground pixels: each
+        // patch in the cluster of its majority object (background pixels ignored).
+        const at::Tensor object_owners =
+            patch_owners(lab.masked_fill(lab == 0, -1), S, patch_size_, K);  // [N]
+        add_defined(fg_ari_bound,
+                    foreground_ari(lab, pixel_clusters(lab, object_owners, S, patch_size_)));
       }
       if (!token_emb.defined()) continue;
       ImageConcepts c;
@@ -119,6 +127,7 @@ io::Json Stage1Recipe::evaluate_set(const data::PairDataset& ds, int64_t step) {
   }
   if (!ari.empty()) out["ari"] = mean(ari);
   if (!fg_ari.empty()) out["fg_ari"] = mean(fg_ari);
+  if (!fg_ari_bound.empty()) out["fg_ari_patch_bound"] = mean(fg_ari_bound);
   if (!concepts.empty()) {
     const ConceptScores cs = concept_scores(concepts);
     if (cs.phrases > 0) {

@@ -212,8 +212,8 @@ io::Json Trainer::fit(bool resume) {
   io::MetricsWriter metrics(run_dir_ / "metrics.jsonl",
                             resumed ? std::optional<int64_t>(step_) : std::nullopt);
   if (o_.rank == 0 && o_.tensorboard) {
-    tensorboard_ = std::make_unique<io::TensorBoardWriter>(run_dir_ / "tensorboard",
-                                                           resumed ? step_ : -1);
+    tensorboard_ =
+        std::make_unique<io::TensorBoardWriter>(run_dir_ / "tensorboard", resumed ? step_ : -1);
   }
   if (!resumed) evaluate_and_record(0);
 
@@ -344,7 +344,8 @@ io::Json Trainer::fit(bool resume) {
       const fs::path png = run_dir_ / "samples" / ("step_" + std::to_string(step_) + ".png");
       recipe_.write_sample(last, png);
       recipe_.model().train();
-      if (tensorboard_ && fs::exists(png)) tensorboard_->add_png("samples", io::read_file(png), step_);
+      if (tensorboard_ && fs::exists(png))
+        tensorboard_->add_png("samples", io::read_file(png), step_);
     }
     const bool eval_now = o_.train.eval_every > 0 && step_ % o_.train.eval_every == 0;
     if (eval_now && step_ < o_.train.steps) evaluate_and_record(step_);

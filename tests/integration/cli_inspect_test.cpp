@@ -4,11 +4,13 @@
 #include <sys/wait.h>
 #include <array>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 
 #include "fixtures.h"
 #include "run_cli.h"
 #include "safetensors_bytes.h"
+#include "setok/io/image.h"
 #include "temp_dir.h"
 
 namespace setok::test {
@@ -46,6 +48,26 @@ TEST(CliInspect, CorruptFileGivesOneClearLineAndNonZeroExit) {
         << c.name << ": " << r.out;
     EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << c.name << ": " << r.out;
   }
+}
+
+// `setok_infer plot RUN`: a run folder's curves as a PNG; a folder that is not a run is one
+// clear line and exit code 1.
+TEST(CliPlot, DrawsARunsCurves) {
+  TempDir dir;
+  std::FILE* f = std::fopen((dir / "metrics.jsonl").c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fputs("{\"step\": 10, \"loss\": 1.0}\n{\"step\": 20, \"loss\": 0.5}\n", f);
+  std::fclose(f);
+  const CliRun r = run_cli("plot " + dir.path().string() + " --out " + (dir / "c.png").string());
+  if (io::has_image_support()) {
+    EXPECT_EQ(r.code, 0) << r.out;
+    EXPECT_TRUE(std::filesystem::exists(dir / "c.png")) << r.out;
+  }
+  const CliRun bad = run_cli("plot " + (dir / "nothing").string());
+  EXPECT_EQ(bad.code, 1) << bad.out;
+  EXPECT_NE(bad.out.find("not a run folder"), std::string::npos) << bad.out;
+  EXPECT_EQ(std::count(bad.out.begin(), bad.out.end(), '\n'), 1) << bad.out;
+  EXPECT_EQ(run_cli("plot --help").code, 0);
 }
 
 TEST(CliInspect, UsageErrors) {

@@ -52,7 +52,7 @@ TEST(CliTokenize, WritesRecordsAndOverlays) {
     EXPECT_EQ(row["centres"].size(), static_cast<size_t>(L));
     int64_t total = 0;
     for (const auto& s : row["cluster_sizes"]) total += s.get<int64_t>();
-    EXPECT_EQ(total, 64);  // every patch of the 8 x 8 grid is in exactly one cluster
+    EXPECT_EQ(total, 256);  // every patch of the 16 x 16 grid is in exactly one cluster
     const at::Tensor overlay = io::read_image(dir / "out" / row["overlay"].get<std::string>());
     EXPECT_EQ(overlay.sizes(), (std::vector<int64_t>{3, 256, 256}));  // 64 px upscaled x4
   }

@@ -122,8 +122,8 @@ std::vector<Line> check_folder(const fs::path& folder) {
     const Registry& registry = Registry::instance();
     if (!model_type.empty() && model_type != kind_line.kind &&
         (registry.find(model_type) != nullptr || registry.find(kind_line.kind) != nullptr)) {
-      throw Failure("fixture.json says kind '" + kind_line.kind + "' but config.json's model_type is '" +
-                    model_type + "'");
+      throw Failure("fixture.json says kind '" + kind_line.kind +
+                    "' but config.json's model_type is '" + model_type + "'");
     }
     if (const Checker* checker = registry.find(kind_line.kind)) {
       kind_line.detail = (*checker)(folder);

@@ -20,8 +20,7 @@ TEST(Parity, AllFixtureFolders) {
   }
   const char* extra = std::getenv("SETOK_EXTRA_FIXTURES");
   if (extra == nullptr || *extra == 0) return;
-  for (const auto& line : check_all(fixture_folders(fs::path(), extra),
-                                    std::cout)) {
+  for (const auto& line : check_all(fixture_folders(fs::path(), extra), std::cout)) {
     if (line.status == Status::kFail) ADD_FAILURE() << line.text();
   }
 }

@@ -26,8 +26,8 @@ struct RuntimeConfig : Section {
 
 struct LogConfig : Section {
   std::string level = "info";
-  bool all_ranks = false;  // let ranks other than 0 log below warnings too
-  int every = 10;          // progress / metrics period, in steps
+  bool all_ranks = false;   // let ranks other than 0 log below warnings too
+  int every = 10;           // progress / metrics period, in steps
   bool tensorboard = true;  // RUN/tensorboard/ event files and RUN/curves.png
 
   void describe(Schema& s) override;

@@ -38,6 +38,9 @@ class SetokTokenizerImpl : public torch::nn::Module {
                                const at::Tensor& token_mask = {});
   // Tower features [B, N, C]; without gradients when the tower is frozen.
   at::Tensor encode(const at::Tensor& pixel_values);
+  // The merger alone over `features` [B, N, C] with the clusters of an earlier forward (same
+  // grid): tokens from other features (e.g. detached ones) for the same grouping.
+  SetokTokens merge(const at::Tensor& features, const SetokTokens& clustered);
 
   // kBatched: one batched clustering and merger pass. kLoop: clustering per image and the
   // merger per image and cluster, the released code's structure (oracle / benchmark baseline).
@@ -60,6 +63,7 @@ class SetokTokenizerImpl : public torch::nn::Module {
   int64_t select_layer_;
   bool trainable_;
   MergeMode mode_;
+  at::Tensor with_position(const at::Tensor& features, int64_t grid_h, int64_t grid_w);
   at::Generator noise_;        // tie-break noise stream, seeded from the run seed
   at::Tensor position_cache_;  // [1, h * w, C] for the last grid (h, w) / device / dtype used
   int64_t cache_h_ = 0, cache_w_ = 0;

@@ -40,12 +40,12 @@ struct DataConfig : config::Section {
 struct LossConfig : config::Section {
   double reconstruction = 1.0;
   std::string reconstruction_kind =
-      "l2";                 // l1 | l2 (pixels head; the diffusion head uses its own loss)
-  double concept = 0.1;     // multi-label concept contrastive
+      "l2";              // l1 | l2 (pixels head; the diffusion head uses its own loss)
+  double concept = 0.1;  // multi-label concept contrastive
   std::string concept_form = "token";  // token | pooled | spread (losses/contrastive.h)
   double concept_softness = 0.05;      // token form: temperature of the soft maximum
-  double caption = 0.0;     // image-caption InfoNCE on pooled tokens
-  double perceptual = 0.0;  // LPIPS (needs lpips_weights)
+  double caption = 0.0;                // image-caption InfoNCE on pooled tokens
+  double perceptual = 0.0;             // LPIPS (needs lpips_weights)
   std::string lpips_weights;
   double gan = 0.0;  // PatchGAN generator loss (adaptive weight times this)
   int64_t disc_start = 2000;
@@ -73,6 +73,7 @@ struct TrainConfig : config::Section {
   std::string precision = "fp32";         // fp32 | bf16 (autocast on CUDA)
   bool activation_checkpointing = false;  // recompute transformer blocks in backward
   double ema_decay = 0.0;                 // EMA of the trainable weights; 0 = off
+  std::string tower_gradient = "all";     // all | alignment (a trainable tower learns from ...)
   bool ema_eval = true;                   // evaluate (and write samples) with the EMA weights
   int64_t checkpoint_every = 500;
   int keep_last = 2;

@@ -103,7 +103,7 @@ class Trainer {
 
   Recipe& recipe_;
   TrainerOptions o_;
-  std::unique_ptr<Ema> ema_;  // train.ema_decay > 0
+  std::unique_ptr<Ema> ema_;                            // train.ema_decay > 0
   std::unique_ptr<io::TensorBoardWriter> tensorboard_;  // rank 0 with options.tensorboard
   std::filesystem::path run_dir_;
   int64_t step_ = 0, epoch_ = 0, position_ = 0, samples_ = 0;

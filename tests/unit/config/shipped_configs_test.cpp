@@ -47,7 +47,7 @@ TEST(ShippedConfigs, TinyConfigValues) {
   load(cfg, SETOK_SOURCE_DIR "/configs/setok_tiny.json");
   EXPECT_EQ(cfg.model.vision.image_size, 64);
   EXPECT_TRUE(cfg.model.vision.pretrained.empty());
-  EXPECT_EQ(cfg.model.vision.architecture().num_patches(), 64);
+  EXPECT_EQ(cfg.model.vision.architecture().num_patches(), 256);  // 16 x 16 patches of 4 px
 }
 
 // configs/setok_so400m.json describes the published tower (its size keys hold the values of

@@ -23,10 +23,9 @@ TEST(ImageNet, DataJsonWithSynsetMappingAndNames) {
                         "n01440764 tench, Tinca tinca\n"
                         "n01443537 goldfish, Carassius auratus\n"
                         "n01484850 great white shark, white shark, man-eater\n");
-  io::write_json(dir / "data.json",
-                 {{{"image", "n01440764/a.JPEG"}, {"label", 0}},
-                  {{"image", "n01484850/b.JPEG"}, {"label", "n01484850"}},
-                  {{"image", "c.JPEG"}, {"class", "golden retriever"}}});
+  io::write_json(dir / "data.json", {{{"image", "n01440764/a.JPEG"}, {"label", 0}},
+                                     {{"image", "n01484850/b.JPEG"}, {"label", "n01484850"}},
+                                     {{"image", "c.JPEG"}, {"class", "golden retriever"}}});
   const PairDataset ds =
       load_imagenet(dir / "data.json", dir / "images", dir / "LOC_synset_mapping.txt");
   ASSERT_EQ(ds.size(), 3u);
@@ -39,18 +38,21 @@ TEST(ImageNet, DataJsonWithSynsetMappingAndNames) {
   // One name per line works too; without a list, a string label is the name itself.
   io::write_file_atomic(dir / "names.txt", "tench\ngoldfish\n");
   io::write_json(dir / "two.json", {{{"image", "x.jpg"}, {"label", 1}}});
-  EXPECT_EQ(load_imagenet(dir / "two.json", dir.path(), dir / "names.txt").records[0].caption, "goldfish");
+  EXPECT_EQ(load_imagenet(dir / "two.json", dir.path(), dir / "names.txt").records[0].caption,
+            "goldfish");
   io::write_json(dir / "named.json", {{{"image", "x.jpg"}, {"label", "sea lion"}}});
   EXPECT_EQ(load_imagenet(dir / "named.json", dir.path(), {}).records[0].caption, "sea lion");
   // Errors name the file and record; skip_bad counts.
   io::write_json(dir / "bad.json", {{{"image", "x.jpg"}, {"label", 7}}, {{"label", 0}}});
-  const std::string e = error_of([&] { load_imagenet(dir / "bad.json", dir.path(), dir / "names.txt"); });
+  const std::string e =
+      error_of([&] { load_imagenet(dir / "bad.json", dir.path(), dir / "names.txt"); });
   EXPECT_NE(e.find("bad.json: record 0: label 7 outside the class list's 2 classes"),
             std::string::npos)
       << e;
   EXPECT_EQ(load_imagenet(dir / "bad.json", dir.path(), dir / "names.txt", true).skipped, 2);
-  EXPECT_NE(error_of([&] { load_imagenet(dir / "two.json", dir.path(), {}); }).find("needs a class list"),
-            std::string::npos);
+  EXPECT_NE(
+      error_of([&] { load_imagenet(dir / "two.json", dir.path(), {}); }).find("needs a class list"),
+      std::string::npos);
 }
 
 // COCO 2017 panoptic: segment ids encoded as R + 256 G + 256^2 B in the PNGs, categories from
@@ -77,7 +79,9 @@ TEST(CocoPanoptic, RecordsPhrasesCaptionsAndMasks) {
                      {"file_name", "000000000001.png"},
                      {"segments_info",
                       {{{"id", 300}, {"category_id", 1}}, {{"id", 70000}, {"category_id", 187}}}}},
-                    {{"image_id", 2}, {"file_name", "000000000002.png"}, {"segments_info", io::Json::array()}}}},
+                    {{"image_id", 2},
+                     {"file_name", "000000000002.png"},
+                     {"segments_info", io::Json::array()}}}},
                   {"categories",
                    {{{"id", 1}, {"name", "person"}, {"isthing", 1}},
                     {{"id", 187}, {"name", "sky-other-merged"}, {"isthing", 0}}}}});
@@ -99,19 +103,22 @@ TEST(CocoPanoptic, RecordsPhrasesCaptionsAndMasks) {
   want.narrow(0, 0, 2).narrow(1, 3, 3).fill_(2);
   EXPECT_TRUE(at::equal(read_instance_mask(r), want));
   // Without a captions file the caption lists the segments.
-  EXPECT_EQ(load_coco_panoptic(ann / "panoptic_val2017.json", {}, {}, dir.path()).records[0].caption,
-            "person, sky-other-merged");
+  EXPECT_EQ(
+      load_coco_panoptic(ann / "panoptic_val2017.json", {}, {}, dir.path()).records[0].caption,
+      "person, sky-other-merged");
   // An undefined category names the file and annotation.
   io::Json broken = io::read_json(ann / "panoptic_val2017.json");
   broken["annotations"][0]["segments_info"][1]["category_id"] = 999;
   io::write_json(ann / "broken.json", broken);
-  const std::string e = error_of([&] { load_coco_panoptic(ann / "broken.json", {}, {}, dir.path()); });
+  const std::string e =
+      error_of([&] { load_coco_panoptic(ann / "broken.json", {}, {}, dir.path()); });
   EXPECT_NE(e.find("broken.json: annotation 0: segments_info 1: category_id 999 is not defined"),
             std::string::npos)
       << e;
   EXPECT_EQ(load_coco_panoptic(ann / "broken.json", {}, {}, dir.path(), true).skipped, 1);
-  EXPECT_NE(error_of([&] { load_coco_panoptic(ann / "captions_val2017.json", {}, {}, dir.path()); })
-                .find("needs the array \"images\""),
+  EXPECT_NE(error_of([&] {
+              load_coco_panoptic(ann / "captions_val2017.json", {}, {}, dir.path());
+            }).find("needs the array \"images\""),
             std::string::npos);
 }
 

@@ -185,10 +185,10 @@ TEST(Contrastive, TokenFormWithOneTokenAndDistinctPhrasesIsClip) {
   const at::Tensor a = normalised(at::randn({4, 6})), b = normalised(at::randn({4, 6}));
   const at::Tensor one = at::ones({4, 1}, at::kBool);
   const at::Tensor ids = at::arange(4, at::kLong).view({4, 1});
-  EXPECT_NEAR(token_concept_loss(a.unsqueeze(1), one, b.unsqueeze(1), one, ids,
-                                 at::full({}, 3.0), 0.1)
-                  .item<double>(),
-              info_nce_loss(a, b, at::full({}, 3.0)).item<double>(), 1e-5);
+  EXPECT_NEAR(
+      token_concept_loss(a.unsqueeze(1), one, b.unsqueeze(1), one, ids, at::full({}, 3.0), 0.1)
+          .item<double>(),
+      info_nce_loss(a, b, at::full({}, 3.0)).item<double>(), 1e-5);
 }
 
 // The reason for the token form: one token per concept scores better than tokens that mix an
@@ -199,8 +199,8 @@ TEST(Contrastive, TokenFormPrefersOneTokenPerConcept) {
   const at::Tensor pm = at::ones({2, 2}, at::kBool), tm = at::ones({2, 2}, at::kBool);
   const at::Tensor ids = at::tensor({0, 1, 2, 3}, at::kLong).view({2, 2});
   const at::Tensor separate = phrases.clone();  // token l of image b = its phrase l
-  const at::Tensor mixed = normalised(at::stack({at::stack({e[0] + e[1], e[0] + e[1]}),
-                                                 at::stack({e[2] + e[3], e[2] + e[3]})}));
+  const at::Tensor mixed = normalised(
+      at::stack({at::stack({e[0] + e[1], e[0] + e[1]}), at::stack({e[2] + e[3], e[2] + e[3]})}));
   const at::Tensor scale = at::full({}, 10.0);
   EXPECT_LT(token_concept_loss(separate, tm, phrases, pm, ids, scale, 0.05).item<double>(),
             token_concept_loss(mixed, tm, phrases, pm, ids, scale, 0.05).item<double>());
@@ -239,8 +239,8 @@ TEST(Contrastive, TemperatureIsLearnableAndCapped) {
     ConceptLossOptions lo;
     lo.form = form;
     const at::Tensor loss =
-        head->concept_loss(at::randn({2, 3, 6}), at::ones({2, 3}, at::kBool),
-                           at::randn({2, 2, 5}), at::ones({2, 2}, at::kBool), ids, lo);
+        head->concept_loss(at::randn({2, 3, 6}), at::ones({2, 3}, at::kBool), at::randn({2, 2, 5}),
+                           at::ones({2, 2}, at::kBool), ids, lo);
     loss.backward();
     ASSERT_TRUE(head->logit_scale.grad().defined());
     EXPECT_NE(head->logit_scale.grad().item<double>(), 0.0);

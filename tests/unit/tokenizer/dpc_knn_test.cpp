@@ -176,8 +176,8 @@ TEST(DpcKnn, LargeCommonOffsetsChangeNothing) {
 // masked tokens are outliers here (far from everything, so without the mask they would be
 // centres of their own), yet the valid tokens cluster exactly as they do alone.
 TEST(DpcKnn, MaskedTokensAreNeverClustered) {
-  const at::Tensor valid_x = blobs(3, 10, 8, 8);                       // [30, 8]
-  const at::Tensor pad_x = at::randn({10, 8}) * 0.01 + 40.0;           // a dense far-away blob
+  const at::Tensor valid_x = blobs(3, 10, 8, 8);              // [30, 8]
+  const at::Tensor pad_x = at::randn({10, 8}) * 0.01 + 40.0;  // a dense far-away blob
   const at::Tensor x = at::cat({pad_x.narrow(0, 0, 5), valid_x, pad_x.narrow(0, 5, 5)});  // [40, 8]
   at::Tensor mask = at::ones({40}, at::kBool);
   mask.narrow(0, 0, 5).fill_(false);

@@ -11,8 +11,8 @@
 #include "setok/io/safetensors.h"
 #include "setok/io/tensor_store.h"
 #include "setok/train/adamw.h"
-#include "setok/train/ema.h"
 #include "setok/train/concept_metrics.h"
+#include "setok/train/ema.h"
 #include "setok/train/metrics.h"
 #include "setok/train/schedule.h"
 #include "temp_dir.h"
@@ -104,8 +104,8 @@ TEST(EvalMetrics, PearsonAndPatchOwners) {
   EXPECT_NEAR(pearson({1, 2, 3, 4}, {8, 6, 4, 2}), -1.0, 1e-12);
   EXPECT_DOUBLE_EQ(pearson({1, 1, 1}, {1, 2, 3}), 0.0);
   at::Tensor mask = at::zeros({8, 8}, at::kLong);
-  mask.narrow(0, 0, 4).narrow(1, 4, 4).fill_(3);  // top-right quadrant: object 3
-  mask[0][0] = 7;                                 // a minority pixel in patch 0
+  mask.narrow(0, 0, 4).narrow(1, 4, 4).fill_(3);   // top-right quadrant: object 3
+  mask[0][0] = 7;                                  // a minority pixel in patch 0
   mask.narrow(0, 4, 4).narrow(1, 4, 4).fill_(-1);  // bottom-right: ignore (letterbox padding)
   // An 8 x 8 map over a 16-pixel input of 8-pixel patches: a 2 x 2 grid.
   EXPECT_TRUE(at::equal(patch_owners(mask, 16, 8, 8), at::tensor({0, 3, 0, -1})));
@@ -193,7 +193,7 @@ TEST(EvalMetrics, GroundingOnAConstructedCase) {
   const ConceptScores s = concept_scores({a, b});
   EXPECT_EQ(s.grounded, 3);  // 2 of image a, 1 of image b
   EXPECT_EQ(s.grounding_skipped, 1);
-  EXPECT_DOUBLE_EQ(s.grounding_accuracy, 2.0 / 3);           // a's phrase 0 and b's phrase
+  EXPECT_DOUBLE_EQ(s.grounding_accuracy, 2.0 / 3);  // a's phrase 0 and b's phrase
   EXPECT_DOUBLE_EQ(s.grounding_chance, (1.0 / 3 + 1.0 / 3 + 1.0) / 3);
   // Retrieval: a.0 (e1) -> a (hit); a.1 (e0) -> a (hit); a.2 -> a (hit); b.0 (e2, text 10) ->
   // a (1 against 0.9), which holds text 10 too: a hit. Chance: text 10 is in both images, the

@@ -52,10 +52,9 @@ config::SetokConfig tiny_config(const fs::path& run_dir, int64_t steps) {
                 "data.train.0.image_root=" + w.string(),
                 "data.eval.0.path=" + (w / "heldout" / "pair.json").string(),
                 "data.eval.0.image_root=" + w.string(), "data.eval.0.name=heldout",
-                "train.run_dir=" + run_dir.string(),
-                "train.steps=" + std::to_string(steps), "train.batch_size=4",
-                "train.warmup_steps=2", "train.checkpoint_every=4", "train.eval_every=0",
-                "train.sample_every=0", "runtime.threads=1"});
+                "train.run_dir=" + run_dir.string(), "train.steps=" + std::to_string(steps),
+                "train.batch_size=4", "train.warmup_steps=2", "train.checkpoint_every=4",
+                "train.eval_every=0", "train.sample_every=0", "runtime.threads=1"});
   return cfg;
 }
 
@@ -220,8 +219,10 @@ TEST(Stage1, TrainingIgnoresEvaluationAndSamplePeriods) {
   busy.train.eval_batches = 1;
   run(busy, false, 0);
   ASSERT_TRUE(fs::exists(dir / "busy" / "samples" / "step_4.png"));
-  const auto a = io::TensorStore::open(dir / "quiet" / "checkpoints" / "step_6" / "model.safetensors");
-  const auto b = io::TensorStore::open(dir / "busy" / "checkpoints" / "step_6" / "model.safetensors");
+  const auto a =
+      io::TensorStore::open(dir / "quiet" / "checkpoints" / "step_6" / "model.safetensors");
+  const auto b =
+      io::TensorStore::open(dir / "busy" / "checkpoints" / "step_6" / "model.safetensors");
   ASSERT_EQ(a.names(), b.names());
   for (const auto& name : a.names()) ASSERT_TRUE(at::equal(a.get(name), b.get(name))) << name;
   EXPECT_EQ(loss_rows(dir / "quiet"), loss_rows(dir / "busy"));
@@ -252,7 +253,8 @@ TEST(Stage1, MixedImageAndMaskSizesTrainAndEvaluate) {
     const at::Tensor mask = io::read_image(w / pairs[i]["mask"].get<std::string>());
     const std::string name = "imgs/" + std::to_string(i);
     io::write_image(dir / (name + ".png"), img.narrow(1, 0, h).narrow(2, 0, w_));
-    io::write_image(dir / (name + "_mask.png"), mask.narrow(1, 0, h).narrow(2, 0, w_).narrow(0, 0, 1));
+    io::write_image(dir / (name + "_mask.png"),
+                    mask.narrow(1, 0, h).narrow(2, 0, w_).narrow(0, 0, 1));
     io::Json r = pairs[i];
     r["image"] = name + ".png";
     r["mask"] = name + "_mask.png";
@@ -277,6 +279,43 @@ TEST(Stage1, MixedImageAndMaskSizesTrainAndEvaluate) {
   EXPECT_LE(fg, 1.0);
 }
 
+// train.tower_gradient = alignment: a trainable tower learns from the alignment losses only;
+// reconstruction still trains the merger over the same clusters (on detached features).
+TEST(Stage1, TowerLearnsFromAlignmentOnlyWhenAsked) {
+  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
+  test::TempDir dir;
+  auto changed = [&](const char* name, double concept, const std::string& route) {
+    config::SetokConfig cfg = tiny_config(dir / name, 2);
+    cfg.train.loss.concept = concept;
+    cfg.train.tower_gradient = route;
+    cfg.train.weight_decay = 0.0;
+    cfg.runtime.apply();
+    Stage1Recipe recipe(cfg, c10::Device(c10::kCPU));
+    std::map<std::string, at::Tensor> before;
+    for (const auto& item : recipe.setok()->named_parameters())
+      before[item.key()] = item.value().detach().clone();
+    TrainerOptions o;
+    o.train = cfg.train;
+    o.data = cfg.data;
+    o.tensorboard = false;
+    Trainer(recipe, o).fit(false);
+    std::map<std::string, bool> out;
+    for (const auto& item : recipe.setok()->named_parameters()) {
+      const std::string& k = item.key();
+      const std::string area = k.substr(0, k.find('.', k.find('.') + 1));  // tokenizer.vision_tower
+      out[area] = out[area] || !at::equal(item.value(), before[k]);
+    }
+    return out;
+  };
+  const auto none = changed("none", 0.0, "alignment");
+  EXPECT_FALSE(none.at("tokenizer.vision_tower"));  // no alignment loss: the tower stays
+  EXPECT_TRUE(none.at("tokenizer.merger"));         // reconstruction still trains the merger
+  const auto aligned = changed("aligned", 0.1, "alignment");
+  EXPECT_TRUE(aligned.at("tokenizer.vision_tower"));
+  const auto all = changed("all", 0.0, "all");
+  EXPECT_TRUE(all.at("tokenizer.vision_tower"));  // by default every loss reaches it
+}
+
 TEST(Stage1, ConfigErrors) {
   if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV";
   test::TempDir dir;
@@ -299,6 +338,29 @@ TEST(Stage1, ConfigErrors) {
       std::string::npos);
   // Inference checks only the sections it uses; "data.t" is not a section prefix of "data.train".
   EXPECT_NO_THROW(config::check_files(cfg3, {"model.vision", "model.tokenizer", "data.t"}));
+  // Reader-specific keys belong to their reader; eval sets need distinct names.
+  config::SetokConfig cfg4;
+  const fs::path tiny = SETOK_SOURCE_DIR "/configs/setok_tiny.json";
+  EXPECT_NE(test::error_of([&] {
+              config::load(cfg4, tiny, {"data.train.0.annotations=a.json"});
+            }).find("data.train.0.annotations: only coco_panoptic reads a second file"),
+            std::string::npos);
+  EXPECT_NE(test::error_of([&] {
+              config::load(cfg4, tiny, {"data.eval.0.classes=c.txt"});
+            }).find("data.eval.0.classes: only imagenet reads a class list"),
+            std::string::npos);
+  config::SetokConfig cfg5 = tiny_config(dir / "x", 4);
+  cfg5.data.eval.push_back(cfg5.data.eval[0]);
+  EXPECT_NE(test::error_of([&] { config::validate(cfg5); }).find("two eval sets are named"),
+            std::string::npos);
+  // A stage-1 dataset of a type stage 1 cannot read names the entry.
+  DatasetEntry instruct;
+  instruct.type = "instruct";
+  instruct.path = "x.json";
+  EXPECT_NE(test::error_of([&] {
+              load_stage1_dataset(instruct, false, "data.eval.2");
+            }).find("data.eval.2.type"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -132,7 +132,8 @@ TEST(SiglipConfig, ParsesNestedAndVisionOnlyAndNamesBadFields) {
 // published) gives 27 x 27 = 729 patches from 384-pixel images with 14-pixel patches; the
 // tower built from it has 729 position embeddings and runs on 384 x 384 input.
 TEST(SiglipConfig, So400mPatch14At384) {
-  const auto c = read_siglip_config(SETOK_SOURCE_DIR "/tests/hf_configs/siglip-so400m-patch14-384/config.json");
+  const auto c = read_siglip_config(SETOK_SOURCE_DIR
+                                    "/tests/hf_configs/siglip-so400m-patch14-384/config.json");
   EXPECT_EQ(c.vision.image_size, 384);
   EXPECT_EQ(c.vision.patch_size, 14);
   EXPECT_EQ(c.vision.hidden_size, 1152);
