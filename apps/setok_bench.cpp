@@ -4,11 +4,12 @@
 #include <CLI/CLI.hpp>
 
 #include "common.h"
-#include "setok/config/setok_config.h"
+#include "setok/train/stage1_config.h"
 #include "setok/infer/diffloss_bench.h"
 #include "setok/infer/llm_bench.h"
 #include "setok/infer/tokenizer_bench.h"
 #include "setok/llm/llm_builder.h"
+#include "setok/llm/llm_run_config.h"
 #include "setok/runtime/app.h"
 #include "setok/runtime/device.h"
 #include "setok/runtime/seed.h"
@@ -27,7 +28,7 @@ int main(int argc, char** argv) {
       "Batched SeTok tokenizer vs its loop mode (per-image clustering, per-cluster merging) on "
       "the same weights and random images: images/s, ratio, and the tower / clustering+merger "
       "split. Without --config: the built-in defaults (a SigLIP-B/16-sized random tower)");
-  setok::apps::add_config_flags(*tok, config_flags, setok::config::SetokConfig{},
+  setok::apps::add_config_flags(*tok, config_flags, setok::train::Stage1Config{},
                                 /*required=*/false);
   tok->add_option("--batch", options.batch, "images per batch")->capture_default_str();
   tok->add_option("--iters", options.iters, "timed repetitions (median reported)")
@@ -59,7 +60,7 @@ int main(int argc, char** argv) {
       "is model.llm of --config (pretrained folder or random init; configs/llm_tiny.json, "
       "configs/llm_1b.json); without --config the built-in tiny defaults with a 32000-token "
       "vocabulary");
-  setok::apps::add_config_flags(*llm_cmd, llm_config_flags, setok::config::SetokConfig{},
+  setok::apps::add_config_flags(*llm_cmd, llm_config_flags, setok::llm::LlmRunConfig{},
                                 /*required=*/false);
   llm_cmd->add_option("--batch", llm_options.batch, "rows")->capture_default_str();
   llm_cmd->add_option("--seq", llm_options.seq, "training sequence length")->capture_default_str();
@@ -75,7 +76,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (app.got_subcommand("llm")) {
     return setok::runtime::run_app("setok_bench", [&] {
-      setok::config::SetokConfig cfg;
+      setok::llm::LlmRunConfig cfg;
       const c10::Device device = setok::apps::load_and_apply(cfg, llm_config_flags, common,
                                                              cfg.runtime, cfg.log, {"model.llm"});
       setok::llm::LlmConfig llm_cfg = cfg.model.llm;
@@ -98,7 +99,7 @@ int main(int argc, char** argv) {
   }
 
   return setok::runtime::run_app("setok_bench", [&] {
-    setok::config::SetokConfig cfg;
+    setok::train::Stage1Config cfg;
     const c10::Device device = setok::apps::load_and_apply(
         cfg, config_flags, common, cfg.runtime, cfg.log, {"model.vision", "model.tokenizer"});
     options.seed = static_cast<uint64_t>(cfg.runtime.seed);

@@ -6,7 +6,7 @@
 
 #include "common.h"
 #include "setok/config/config.h"
-#include "setok/config/setok_config.h"
+#include "setok/train/stage1_config.h"
 #include "setok/io/json.h"
 #include "setok/runtime/app.h"
 #include "setok/train/stage1.h"
@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
   setok::apps::CommonFlags common;
   setok::apps::add_common_flags(app, common);
   setok::apps::ConfigFlags config_flags;
-  setok::apps::add_config_flags(app, config_flags, setok::config::SetokConfig{}, /*required=*/true);
+  setok::apps::add_config_flags(app, config_flags, setok::train::Stage1Config{}, /*required=*/true);
   bool resume = false, eval_only = false;
   app.add_flag("--resume", resume, "continue exactly from the run's latest checkpoint");
   app.add_flag("--eval-only", eval_only,
@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   return setok::runtime::run_app("setok_train", [&] {
-    setok::config::SetokConfig cfg;
+    setok::train::Stage1Config cfg;
     const c10::Device device =
         setok::apps::load_and_apply(cfg, config_flags, common, cfg.runtime, cfg.log);
     std::filesystem::create_directories(cfg.train.run_dir);

@@ -8,12 +8,13 @@
 #   no_merger    without the merger's transformers (cluster means -> Linear)
 #   column_max   the released parent distance instead of global_max
 #   pooled       the concept loss in GroupViT's pooled form instead of the token form
+#   tower_all    the vision tower learns from every loss (the config routes only reconstruction
+#                into it)
 # Usage: scripts/ablate_stage1.sh [ARM ...] [-- extra setok_train args, e.g. --set train.steps=500]
-# About five demo runs of time on 2 CPU cores (see docs/benchmarks.md).
+# About six demo runs of time on 2 CPU cores (see docs/benchmarks.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD="${SETOK_BUILD_DIR:-build}"
-DATA=data/shapes
 OUT=runs/ablate_stage1
 
 declare -A ARMS=(
@@ -22,8 +23,9 @@ declare -A ARMS=(
   [no_merger]="--set model.tokenizer.inner_depth=0 --set model.tokenizer.inter_depth=0"
   [column_max]="--set model.tokenizer.parent_distance=column_max"
   [pooled]="--set train.loss.concept_form=pooled"
+  [tower_all]="--set train.tower_gradient=all"
 )
-ORDER=(full no_concept no_merger column_max pooled)
+ORDER=(full no_concept no_merger column_max pooled tower_all)
 
 SELECTED=()
 EXTRA=()
@@ -38,13 +40,7 @@ while [ $# -gt 0 ]; do
 done
 [ ${#SELECTED[@]} -eq 0 ] && SELECTED=("${ORDER[@]}")
 
-if [ ! -x "$BUILD/apps/setok_train" ]; then bash scripts/setup.sh; fi
-if [ ! -f "$DATA/train/pair.json" ]; then
-  "$BUILD/apps/setok_data" shapes --out "$DATA" --num 2000 --seed 0 --image-size 64
-fi
-if [ ! -f "$DATA/spm/tokenizer.model" ]; then
-  "$BUILD/apps/setok_data" spm --input "$DATA/text.txt" --out "$DATA/spm" --vocab-size 256
-fi
+bash scripts/demo_data.sh
 mkdir -p "$OUT"
 
 for arm in "${SELECTED[@]}"; do

@@ -6,21 +6,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD="${SETOK_BUILD_DIR:-build}"
-DATA=data/shapes
 RUN=runs/setok_tiny
 
-if [ ! -x "$BUILD/apps/setok_train" ]; then bash scripts/setup.sh; fi
-if [ ! -f "$DATA/train/pair.json" ]; then
-  "$BUILD/apps/setok_data" shapes --out "$DATA" --num 2000 --seed 0 --image-size 64
-fi
-if [ ! -f "$DATA/spm/tokenizer.model" ]; then
-  "$BUILD/apps/setok_data" spm --input "$DATA/text.txt" --out "$DATA/spm" --vocab-size 256
-fi
+bash scripts/demo_data.sh
 
 rm -rf "$RUN"
 "$BUILD/apps/setok_train" --config configs/setok_tiny.json --set "train.run_dir=$RUN" "$@"
 
-mapfile -t HELDOUT < <(ls "$DATA"/images/heldout/*.png | head -n 8)
+mapfile -t HELDOUT < <(ls data/shapes/images/heldout/*.png | head -n 8)
 "$BUILD/apps/setok_infer" tokenize --config configs/setok_tiny.json --checkpoint "$RUN" \
   --images "${HELDOUT[@]}" --out "$RUN/tokenize"
 

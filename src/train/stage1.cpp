@@ -46,7 +46,7 @@ std::vector<data::PairDataset> load_pairs(const std::vector<DatasetEntry>& entri
 }
 }  // namespace
 
-Stage1Recipe::Stage1Recipe(const config::SetokConfig& cfg, const c10::Device& device)
+Stage1Recipe::Stage1Recipe(const Stage1Config& cfg, const c10::Device& device)
     : cfg_(cfg), device_(device), diffusion_gen_(runtime::make_cpu_generator("stage1.diffusion")) {
   const auto& loss = cfg.train.loss;
   if ((loss.concept > 0 || loss.caption > 0) && !cfg.model.text.enabled()) {
@@ -55,7 +55,7 @@ Stage1Recipe::Stage1Recipe(const config::SetokConfig& cfg, const c10::Device& de
         "weights to 0)");
   }
   if (cfg.data.train.empty()) throw Error("data.train: stage 1 needs at least one pair dataset");
-  model_ = tokenizer::SetokModel(cfg.model.options());
+  model_ = Stage1Model(cfg.model.options());
   nn::set_activation_checkpointing(*model_, cfg.train.activation_checkpointing);
   vision_pre_ = cfg.model.vision.preprocess();
   patch_size_ = model_->tokenizer->vision_tower->config().patch_size;
@@ -171,17 +171,20 @@ Stage1Recipe::Losses Stage1Recipe::compute(const data::Batch& batch, bool with_g
   const at::Tensor pixels = batch.tensors.at("pixels").to(device_);
   const at::Tensor target = batch.tensors.at("target").to(device_);
   const at::Tensor token_mask = batch.tensors.at("token_mask").to(device_);
-  // Tokens for the alignment losses (concept, caption) and for reconstruction: the same unless
-  // the tower learns from alignment alone (train.tower_gradient = "alignment"), when the
-  // reconstruction path merges the same clusters over detached tower features.
+  // Tokens for the alignment losses (concept, caption) and for reconstruction: the same unless a
+  // trainable tower learns from one side only (train.tower_gradient), when the other side merges
+  // the same clusters over detached tower features (the merger still learns from both).
   at::Tensor align_tokens;
-  if (cfg_.train.tower_gradient == "alignment" && model_->tokenizer->tower_trainable()) {
+  const std::string& route = cfg_.train.tower_gradient;
+  if (route != "all" && model_->tokenizer->tower_trainable()) {
     const at::Tensor features = model_->tokenizer->encode(pixels);  // [B, N, C]
     const int64_t g = model_->tokenizer->vision_tower->config().grid();
-    const tokenizer::SetokTokens aligned =
+    const tokenizer::SetokTokens live =
         model_->tokenizer->forward_features(features, g, g, token_mask);
-    align_tokens = aligned.tokens;
-    out.tokens = model_->tokenizer->merge(features.detach(), aligned);
+    const tokenizer::SetokTokens detached = model_->tokenizer->merge(features.detach(), live);
+    const bool align_live = route == "alignment";
+    align_tokens = align_live ? live.tokens : detached.tokens;
+    out.tokens = align_live ? detached : live;
   } else {
     out.tokens = model_->tokenizer->forward(pixels, token_mask);
     align_tokens = out.tokens.tokens;

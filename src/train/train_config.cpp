@@ -134,9 +134,10 @@ void TrainConfig::describe(config::Schema& s) {
           "exponential moving average of the trainable weights, e.g. 0.999 (0 = off); kept in "
           "checkpoints as ema.safetensors");
   s.field("ema_eval", ema_eval, "evaluate and draw sample sheets with the EMA weights");
-  s.choice("tower_gradient", tower_gradient, {"all", "alignment"},
-           "what a trainable vision tower learns from: every loss, or only the alignment losses "
-           "(concept, caption) as a SigLIP-like encoder; the rest still trains on reconstruction");
+  s.choice("tower_gradient", tower_gradient, {"all", "alignment", "reconstruction"},
+           "what a trainable vision tower learns from: every loss, only the alignment losses "
+           "(concept, caption; a SigLIP-like encoder) or only the reconstruction side; the "
+           "merger and the other parts still learn from every loss");
   s.field("checkpoint_every", checkpoint_every, "steps between checkpoints");
   s.field("keep_last", keep_last, "checkpoints kept (0 = all)");
   s.field("eval_every", eval_every, "steps between evaluations (0 = before and after training)");

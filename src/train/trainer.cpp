@@ -184,7 +184,7 @@ void Trainer::write_curves() {
   if (o_.rank != 0 || !o_.tensorboard || !io::has_image_support()) return;
   try {
     spdlog::info("curves: {}", write_run_curves(run_dir_).string());
-  } catch (const Error& e) {
+  } catch (const std::exception& e) {  // a picture must never fail a finished run
     spdlog::warn("could not draw the run's curves: {}", e.what());
   }
 }

@@ -12,12 +12,12 @@
 #include <string>
 #include <vector>
 
-#include "setok/config/setok_config.h"
+#include "setok/train/stage1_config.h"
 #include "setok/data/datasets.h"
 #include "setok/data/sampler.h"
 #include "setok/losses/lpips.h"
 #include "setok/losses/patch_gan.h"
-#include "setok/tokenizer/setok_model.h"
+#include "setok/train/stage1_model.h"
 #include "setok/train/trainer.h"
 
 namespace setok::train {
@@ -29,7 +29,7 @@ data::PairDataset load_stage1_dataset(const DatasetEntry& entry, bool skip_bad,
 class Stage1Recipe : public Recipe {
  public:
   // Builds the model and loads the datasets (errors name the config path or file).
-  Stage1Recipe(const config::SetokConfig& config, const c10::Device& device);
+  Stage1Recipe(const Stage1Config& config, const c10::Device& device);
 
   torch::nn::Module& model() override { return *model_; }
   std::vector<ParamGroup> param_groups() override;
@@ -44,7 +44,7 @@ class Stage1Recipe : public Recipe {
   void load_extra_state(const io::TensorStore& store) override;
   std::vector<std::pair<std::string, at::Generator>> generators() override;
 
-  tokenizer::SetokModel& setok() { return model_; }
+  Stage1Model& setok() { return model_; }
 
   // Human-readable comparison of two evaluations (before / after training), per eval set.
   static std::string summary(const io::Json& first, const io::Json& last);
@@ -68,9 +68,9 @@ class Stage1Recipe : public Recipe {
   // The generators evaluation and sample sheets reseed for themselves (runtime::GeneratorScope).
   std::vector<at::Generator> side_generators();
 
-  config::SetokConfig cfg_;
+  Stage1Config cfg_;
   c10::Device device_;
-  tokenizer::SetokModel model_{nullptr};
+  Stage1Model model_{nullptr};
   vision::ImagePreprocess vision_pre_, target_pre_;
   int64_t patch_size_ = 0;  // the tower's, for content masks and label maps
   std::vector<data::PairDataset> train_sets_, eval_sets_;

@@ -73,7 +73,7 @@ struct TrainConfig : config::Section {
   std::string precision = "fp32";         // fp32 | bf16 (autocast on CUDA)
   bool activation_checkpointing = false;  // recompute transformer blocks in backward
   double ema_decay = 0.0;                 // EMA of the trainable weights; 0 = off
-  std::string tower_gradient = "all";     // all | alignment (a trainable tower learns from ...)
+  std::string tower_gradient = "all";     // all | alignment | reconstruction (tower's losses)
   bool ema_eval = true;                   // evaluate (and write samples) with the EMA weights
   int64_t checkpoint_every = 500;
   int keep_last = 2;

@@ -5,29 +5,37 @@
 
 #include "errors.h"
 #include "setok/config/config.h"
-#include "setok/config/setok_config.h"
+#include "setok/train/stage1_config.h"
+#include "setok/llm/llm_run_config.h"
 #include "setok/vision/siglip_config.h"
 
 namespace setok::config {
 namespace {
 
-TEST(ShippedConfigs, SetokConfigsLoad) {
+// Every shipped config loads with the root config of its kind: setok_* are stage-1 runs,
+// llm_* LLM-only runs.
+TEST(ShippedConfigs, EveryConfigLoads) {
   const std::filesystem::path dir = SETOK_SOURCE_DIR "/configs";
   int loaded = 0;
   for (const auto& item : std::filesystem::directory_iterator(dir)) {
     const std::string name = item.path().filename().string();
-    if ((name.rfind("setok_", 0) != 0 && name.rfind("llm_", 0) != 0) ||
-        item.path().extension() != ".json")
-      continue;
-    SetokConfig cfg;
-    EXPECT_NO_THROW(load(cfg, item.path())) << name;
+    if (item.path().extension() != ".json") continue;
+    if (name.rfind("setok_", 0) == 0) {
+      train::Stage1Config cfg;
+      EXPECT_NO_THROW(load(cfg, item.path())) << name;
+    } else if (name.rfind("llm_", 0) == 0) {
+      llm::LlmRunConfig cfg;
+      EXPECT_NO_THROW(load(cfg, item.path())) << name;
+    } else {
+      ADD_FAILURE() << name << ": no root config for this kind of file";
+    }
     ++loaded;
   }
   EXPECT_GE(loaded, 4);
 }
 
 TEST(ShippedConfigs, LlmConfigsDescribeTheirModels) {
-  SetokConfig tiny, big;
+  llm::LlmRunConfig tiny, big;
   load(tiny, SETOK_SOURCE_DIR "/configs/llm_tiny.json");
   load(big, SETOK_SOURCE_DIR "/configs/llm_1b.json");
   const auto c = big.model.llm.architecture(0);
@@ -35,7 +43,7 @@ TEST(ShippedConfigs, LlmConfigsDescribeTheirModels) {
   EXPECT_EQ(c.head_size(), 64);
   EXPECT_EQ(tiny.model.llm.architecture(0).vocab_size, 512);
   // A bad llm section is an error naming its path.
-  SetokConfig bad;
+  llm::LlmRunConfig bad;
   const std::string e = test::error_of(
       [&] { load(bad, SETOK_SOURCE_DIR "/configs/llm_tiny.json", {"model.llm.heads=3"}); });
   EXPECT_NE(e.find("model.llm"), std::string::npos) << e;
@@ -43,7 +51,7 @@ TEST(ShippedConfigs, LlmConfigsDescribeTheirModels) {
 }
 
 TEST(ShippedConfigs, TinyConfigValues) {
-  SetokConfig cfg;
+  train::Stage1Config cfg;
   load(cfg, SETOK_SOURCE_DIR "/configs/setok_tiny.json");
   EXPECT_EQ(cfg.model.vision.image_size, 64);
   EXPECT_TRUE(cfg.model.vision.pretrained.empty());
@@ -55,7 +63,7 @@ TEST(ShippedConfigs, TinyConfigValues) {
 // same architecture) and the released recipe's clustering (docs/tokenizer.md lists where we
 // differ: parent distance).
 TEST(ShippedConfigs, So400mMatchesThePublishedTowerAndReleasedClustering) {
-  SetokConfig cfg;
+  train::Stage1Config cfg;
   load(cfg, SETOK_SOURCE_DIR "/configs/setok_so400m.json", {"model.vision.pretrained="});
   const auto published = vision::read_siglip_config(
       SETOK_SOURCE_DIR "/tests/hf_configs/siglip-so400m-patch14-384/config.json");

@@ -6,7 +6,7 @@
 
 #include "errors.h"
 #include "setok/config/config.h"
-#include "setok/config/setok_config.h"
+#include "setok/train/stage1_config.h"
 #include "setok/data/scene_dataset.h"
 #include "setok/io/fs.h"
 #include "setok/io/image.h"
@@ -43,8 +43,8 @@ const fs::path& world() {
 }
 
 // configs/setok_tiny.json pointed at the generated world.
-config::SetokConfig tiny_config(const fs::path& run_dir, int64_t steps) {
-  config::SetokConfig cfg;
+Stage1Config tiny_config(const fs::path& run_dir, int64_t steps) {
+  Stage1Config cfg;
   const fs::path w = world();
   config::load(cfg, SETOK_SOURCE_DIR "/configs/setok_tiny.json",
                {"model.text.tokenizer=" + (w / "spm" / "tokenizer.model").string(),
@@ -58,7 +58,7 @@ config::SetokConfig tiny_config(const fs::path& run_dir, int64_t steps) {
   return cfg;
 }
 
-io::Json run(const config::SetokConfig& cfg, bool resume, int64_t stop_after) {
+io::Json run(const Stage1Config& cfg, bool resume, int64_t stop_after) {
   cfg.runtime.apply();  // seeds torch and our generators, as the app does
   Stage1Recipe recipe(cfg, c10::Device(c10::kCPU));
   TrainerOptions o;
@@ -106,7 +106,7 @@ TEST(Stage1, EmaResumesExactlyAndEvaluates) {
   if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
   test::TempDir dir;
   auto cfg = [&](const char* name) {
-    config::SetokConfig c = tiny_config(dir / name, 8);
+    Stage1Config c = tiny_config(dir / name, 8);
     c.train.ema_decay = 0.8;
     return c;
   };
@@ -130,7 +130,7 @@ TEST(Stage1, EmaResumesExactlyAndEvaluates) {
   EXPECT_GT(ema_vs_model, 0.0);  // the average lags the trained weights
   EXPECT_EQ(straight["heldout"]["loss"], resumed["heldout"]["loss"]);
   // The final evaluation ran with the EMA weights: it differs from one with the trained ones.
-  config::SetokConfig plain = cfg("straight");
+  Stage1Config plain = cfg("straight");
   plain.train.ema_eval = false;
   cfg("straight").runtime.apply();
   Stage1Recipe recipe(plain, c10::Device(c10::kCPU));
@@ -146,7 +146,7 @@ TEST(Stage1, ActivationCheckpointingChangesNothing) {
   if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
   test::TempDir dir;
   run(tiny_config(dir / "plain", 4), false, 0);
-  config::SetokConfig cfg = tiny_config(dir / "recompute", 4);
+  Stage1Config cfg = tiny_config(dir / "recompute", 4);
   cfg.train.activation_checkpointing = true;
   run(cfg, false, 0);
   const auto a =
@@ -213,7 +213,7 @@ TEST(Stage1, TrainingIgnoresEvaluationAndSamplePeriods) {
   if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
   test::TempDir dir;
   run(tiny_config(dir / "quiet", 6), false, 0);
-  config::SetokConfig busy = tiny_config(dir / "busy", 6);
+  Stage1Config busy = tiny_config(dir / "busy", 6);
   busy.train.eval_every = 2;
   busy.train.sample_every = 2;
   busy.train.eval_batches = 1;
@@ -261,7 +261,7 @@ TEST(Stage1, MixedImageAndMaskSizesTrainAndEvaluate) {
     records.push_back(r);
   }
   io::write_json(dir / "mixed.json", records);
-  config::SetokConfig cfg = tiny_config(dir / "run", 4);
+  Stage1Config cfg = tiny_config(dir / "run", 4);
   cfg.model.vision.pad_to_square = true;
   cfg.data.train[0].path = (dir / "mixed.json").string();
   cfg.data.train[0].image_root = dir.path().string();
@@ -279,14 +279,16 @@ TEST(Stage1, MixedImageAndMaskSizesTrainAndEvaluate) {
   EXPECT_LE(fg, 1.0);
 }
 
-// train.tower_gradient = alignment: a trainable tower learns from the alignment losses only;
-// reconstruction still trains the merger over the same clusters (on detached features).
-TEST(Stage1, TowerLearnsFromAlignmentOnlyWhenAsked) {
+// train.tower_gradient: a trainable tower learns from the alignment losses only, or from
+// reconstruction only; the other side still trains the merger over the same clusters.
+TEST(Stage1, TowerLearnsOnlyFromTheChosenSide) {
   if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
   test::TempDir dir;
-  auto changed = [&](const char* name, double concept, const std::string& route) {
-    config::SetokConfig cfg = tiny_config(dir / name, 2);
+  auto changed = [&](const char* name, double concept, const std::string& route,
+                     double reconstruction = 1.0) {
+    Stage1Config cfg = tiny_config(dir / name, 2);
     cfg.train.loss.concept = concept;
+    cfg.train.loss.reconstruction = reconstruction;
     cfg.train.tower_gradient = route;
     cfg.train.weight_decay = 0.0;
     cfg.runtime.apply();
@@ -314,22 +316,29 @@ TEST(Stage1, TowerLearnsFromAlignmentOnlyWhenAsked) {
   EXPECT_TRUE(aligned.at("tokenizer.vision_tower"));
   const auto all = changed("all", 0.0, "all");
   EXPECT_TRUE(all.at("tokenizer.vision_tower"));  // by default every loss reaches it
+  // The mirror: only reconstruction moves the tower; without it (weight 0) the tower stays
+  // while the concept loss still trains the merger and the contrastive head.
+  EXPECT_TRUE(changed("rec", 0.1, "reconstruction").at("tokenizer.vision_tower"));
+  const auto concept_only = changed("concept_only", 0.1, "reconstruction", 0.0);
+  EXPECT_FALSE(concept_only.at("tokenizer.vision_tower"));
+  EXPECT_TRUE(concept_only.at("tokenizer.merger"));
+  EXPECT_TRUE(concept_only.at("contrastive.token_proj"));
 }
 
 TEST(Stage1, ConfigErrors) {
   if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV";
   test::TempDir dir;
-  config::SetokConfig cfg = tiny_config(dir / "x", 4);
+  Stage1Config cfg = tiny_config(dir / "x", 4);
   cfg.model.text.tokenizer.clear();
   EXPECT_NE(
       test::error_of([&] { Stage1Recipe(cfg, c10::Device(c10::kCPU)); }).find("train.loss.concept"),
       std::string::npos);
-  config::SetokConfig cfg2 = tiny_config(dir / "x", 4);
+  Stage1Config cfg2 = tiny_config(dir / "x", 4);
   cfg2.data.train[0].type = "edit";
   EXPECT_NE(
       test::error_of([&] { Stage1Recipe(cfg2, c10::Device(c10::kCPU)); }).find("data.train.0.type"),
       std::string::npos);
-  config::SetokConfig cfg3 = tiny_config(dir / "x", 4);
+  Stage1Config cfg3 = tiny_config(dir / "x", 4);
   cfg3.data.train[0].path = (dir / "missing.json").string();
   EXPECT_NE(test::error_of([&] { config::check_files(cfg3); }).find("data.train.0.path"),
             std::string::npos);
@@ -339,7 +348,7 @@ TEST(Stage1, ConfigErrors) {
   // Inference checks only the sections it uses; "data.t" is not a section prefix of "data.train".
   EXPECT_NO_THROW(config::check_files(cfg3, {"model.vision", "model.tokenizer", "data.t"}));
   // Reader-specific keys belong to their reader; eval sets need distinct names.
-  config::SetokConfig cfg4;
+  Stage1Config cfg4;
   const fs::path tiny = SETOK_SOURCE_DIR "/configs/setok_tiny.json";
   EXPECT_NE(test::error_of([&] {
               config::load(cfg4, tiny, {"data.train.0.annotations=a.json"});
@@ -349,7 +358,7 @@ TEST(Stage1, ConfigErrors) {
               config::load(cfg4, tiny, {"data.eval.0.classes=c.txt"});
             }).find("data.eval.0.classes: only imagenet reads a class list"),
             std::string::npos);
-  config::SetokConfig cfg5 = tiny_config(dir / "x", 4);
+  Stage1Config cfg5 = tiny_config(dir / "x", 4);
   cfg5.data.eval.push_back(cfg5.data.eval[0]);
   EXPECT_NE(test::error_of([&] { config::validate(cfg5); }).find("two eval sets are named"),
             std::string::npos);

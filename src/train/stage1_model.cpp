@@ -1,4 +1,4 @@
-#include "setok/tokenizer/setok_model.h"
+#include "setok/train/stage1_model.h"
 
 #include <ATen/ATen.h>
 
@@ -6,10 +6,10 @@
 #include "setok/io/tensor_store.h"
 #include "setok/runtime/error.h"
 
-namespace setok::tokenizer {
+namespace setok::train {
 
-SetokModelImpl::SetokModelImpl(const SetokModelOptions& o) {
-  tokenizer = register_module("tokenizer", SetokTokenizer(o.vision, o.tokenizer));
+Stage1ModelImpl::Stage1ModelImpl(const Stage1ModelOptions& o) {
+  tokenizer = register_module("tokenizer", tokenizer::SetokTokenizer(o.vision, o.tokenizer));
   detokenizer = register_module(
       "detokenizer", detokenizer::SetokDetokenizer(o.detokenizer, tokenizer->token_dim()));
   if (!o.text.enabled()) return;
@@ -40,11 +40,11 @@ SetokModelImpl::SetokModelImpl(const SetokModelOptions& o) {
   contrastive = register_module("contrastive", losses::ConceptContrastive(c));
 }
 
-at::Tensor SetokModelImpl::embed_texts(const std::vector<std::string>& texts,
-                                       const c10::Device& device) {
+at::Tensor Stage1ModelImpl::embed_texts(const std::vector<std::string>& texts,
+                                        const c10::Device& device) {
   if (!has_text()) throw Error("model.text.tokenizer is not set: there is no text tower");
   const at::Tensor ids = text_tokenizer_->encode(texts).to(device);  // [N, T]
   return text_tower->forward(ids).pooler_output;                     // [N, P]
 }
 
-}  // namespace setok::tokenizer
+}  // namespace setok::train

@@ -1,5 +1,6 @@
 #pragma once
-// The full SeTok model of stage 1: tokenizer, detokenizer, and (when configured) the text tower
+// The full SeTok model of stage 1 (it lives with the recipe: the tokenizer itself knows nothing
+// of the detokenizer and the losses): tokenizer, detokenizer, and (when configured) the text tower
 // and projections of the concept contrastive loss. Checkpoint names: tokenizer.*,
 // detokenizer.*, text_tower.*, contrastive.*.
 #include <memory>
@@ -15,24 +16,24 @@
 #include "setok/vision/siglip_text_tokenizer.h"
 #include "setok/vision/text_config.h"
 
-namespace setok::tokenizer {
+namespace setok::train {
 
-struct SetokModelOptions {
+struct Stage1ModelOptions {
   vision::VisionConfig vision;
-  TokenizerConfig tokenizer;
+  tokenizer::TokenizerConfig tokenizer;
   detokenizer::DetokenizerConfig detokenizer;
   vision::TextConfig text;
 };
 
-class SetokModelImpl : public torch::nn::Module {
+class Stage1ModelImpl : public torch::nn::Module {
  public:
-  explicit SetokModelImpl(const SetokModelOptions& options);
+  explicit Stage1ModelImpl(const Stage1ModelOptions& options);
 
   bool has_text() const { return !text_tower.is_empty(); }
   // Pooled text-tower embeddings [N, text width] for strings (tokenised SigLIP-style).
   at::Tensor embed_texts(const std::vector<std::string>& texts, const c10::Device& device);
 
-  SetokTokenizer tokenizer{nullptr};
+  tokenizer::SetokTokenizer tokenizer{nullptr};
   detokenizer::SetokDetokenizer detokenizer{nullptr};
   vision::SiglipTextModel text_tower{nullptr};
   losses::ConceptContrastive contrastive{nullptr};
@@ -40,6 +41,6 @@ class SetokModelImpl : public torch::nn::Module {
  private:
   std::shared_ptr<vision::SiglipTextTokenizer> text_tokenizer_;
 };
-TORCH_MODULE(SetokModel);
+TORCH_MODULE(Stage1Model);
 
-}  // namespace setok::tokenizer
+}  // namespace setok::train
