@@ -118,7 +118,7 @@ std::optional<Batch> Loader::next() {
   if (examples.empty()) return std::nullopt;
   if (options_.drop_last && static_cast<int64_t>(examples.size()) < options_.batch_size)
     return std::nullopt;
-  return collate(std::move(examples));
+  return options_.collate ? options_.collate(std::move(examples)) : collate(std::move(examples));
 }
 
 }  // namespace setok::data

@@ -1,6 +1,7 @@
 #include "setok/io/state_dict.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <set>
 #include <sstream>
 
@@ -9,6 +10,7 @@
 
 #include "setok/io/tensor_store.h"
 #include "setok/runtime/error.h"
+#include "setok/runtime/seed.h"
 #include "setok/runtime/strings.h"
 
 namespace setok::io {
@@ -93,6 +95,49 @@ LoadReport load_state(torch::nn::Module& module, const TensorStore& store,
 void save_state(const torch::nn::Module& module, const std::filesystem::path& path,
                 const std::map<std::string, std::string>& metadata) {
   save_safetensors(path, module_state(module), metadata);
+}
+
+std::string frozen_fingerprint(const torch::nn::Module& module, const std::string& prefix) {
+  at::NoGradGuard g;
+  std::string bytes;
+  for (const auto& item : module.named_parameters(/*recurse=*/true)) {
+    const at::Tensor& p = item.value();
+    if (p.requires_grad()) continue;
+    bytes += prefix + item.key() + "|" + std::string(c10::toString(p.scalar_type())) + "|" +
+             c10::str(p.sizes()) + "|";
+    const at::Tensor flat = p.detach().reshape(-1);
+    const int64_t n = flat.numel(), take = std::min<int64_t>(n, 4096);
+    if (take == 0) continue;
+    const at::Tensor idx = at::div(
+        at::arange(take, at::TensorOptions(at::kLong).device(flat.device())) * n, take, "floor");
+    const at::Tensor sample = flat.index_select(0, idx).to(at::kCPU).to(at::kFloat).contiguous();
+    bytes.append(static_cast<const char*>(sample.data_ptr()),
+                 static_cast<size_t>(sample.numel()) * sizeof(float));
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx",
+                static_cast<unsigned long long>(runtime::stable_hash(bytes)));
+  return hex;
+}
+
+LoadReport load_trainable_state(torch::nn::Module& module, const TensorStore& store,
+                                const LoadOptions& options) {
+  std::set<std::string> frozen;
+  for (const auto& item : module.named_parameters(/*recurse=*/true)) {
+    if (!item.value().requires_grad()) frozen.insert(item.key());
+  }
+  LoadOptions lenient = options;
+  lenient.strict = false;
+  LoadReport report = load_state(module, store, lenient);
+  std::vector<std::string> missing;
+  for (const auto& m : report.missing) {
+    if (!frozen.count(m)) missing.push_back(m);
+  }
+  report.missing = missing;
+  if (options.strict && !report.ok()) {
+    throw Error(store.path().string() + " does not match the model:\n" + report.summary());
+  }
+  return report;
 }
 
 }  // namespace setok::io

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "setok/io/checkpoint.h"
+#include "setok/io/json.h"
 #include "setok/io/state_dict.h"
 #include "setok/io/tensor_store.h"
 #include "setok/runtime/error.h"
@@ -110,9 +111,14 @@ namespace setok::tokenizer {
 void load_tokenizer_weights(SetokTokenizerImpl& tokenizer, const std::filesystem::path& path) {
   namespace fs = std::filesystem;
   fs::path file = path;
+  io::Json base;  // the frozen base a training checkpoint refers to
   if (fs::is_directory(path)) {
     const fs::path step = io::resolve_checkpoint(path);
     file = fs::exists(step / "model.safetensors") ? step / "model.safetensors" : step;
+    if (fs::exists(step / "trainer.json")) {
+      const io::Json state = io::read_json(step / "trainer.json");
+      if (state.contains("base")) base = state["base"];
+    }
   }
   const io::TensorStore store = io::TensorStore::open(file);
   io::LoadOptions options;
@@ -120,7 +126,23 @@ void load_tokenizer_weights(SetokTokenizerImpl& tokenizer, const std::filesystem
   const bool full = std::any_of(names.begin(), names.end(),
                                 [](const std::string& n) { return n.rfind("tokenizer.", 0) == 0; });
   if (full) options.name_map.prefix("tokenizer.", "").ignore(R"((?!tokenizer\.).*)");
-  io::load_state(tokenizer, store, options);
+  if (base.is_null()) {
+    io::load_state(tokenizer, store, options);  // a complete state
+    return;
+  }
+  // A training checkpoint holds what trained; the frozen tower comes from the config
+  // (model.vision.pretrained) and must be the one it was trained with.
+  const std::string want = base.contains("parts") && base["parts"].contains("tokenizer")
+                               ? base["parts"]["tokenizer"].get<std::string>()
+                               : "";
+  const std::string have = io::frozen_fingerprint(tokenizer, "tokenizer.");  // as recorded
+  if (!want.empty() && want != have) {
+    throw Error(path.string() + ": trained on the frozen tokenizer weights of '" +
+                base.value("source", "?") + "' (fingerprint " + want +
+                "), but the configured ones differ (fingerprint " + have +
+                "): set model.vision.pretrained to the base the run was trained on");
+  }
+  io::load_trainable_state(tokenizer, store, options);
 }
 
 }  // namespace setok::tokenizer

@@ -14,13 +14,16 @@ AdamW::AdamW(std::vector<ParamGroup> groups, const AdamWOptions& options)
   for (const auto& g : groups_) {
     if (g.names.size() != g.params.size())
       throw Error("AdamW: group '" + g.name + "' names and params differ");
-    std::vector<at::Tensor> m, v;
+    std::vector<at::Tensor> m, v, master;
     for (const auto& p : g.params) {
-      m.push_back(at::zeros_like(p, at::MemoryFormat::Preserve));
-      v.push_back(at::zeros_like(p, at::MemoryFormat::Preserve));
+      const auto f32 = p.options().dtype(at::kFloat);
+      m.push_back(at::zeros_like(p, f32, at::MemoryFormat::Preserve));
+      v.push_back(at::zeros_like(p, f32, at::MemoryFormat::Preserve));
+      master.push_back(p.scalar_type() == at::kFloat ? at::Tensor() : p.detach().to(at::kFloat));
     }
     m_.push_back(std::move(m));
     v_.push_back(std::move(v));
+    master_.push_back(std::move(master));
   }
 }
 
@@ -42,14 +45,16 @@ void AdamW::step(double lr) {
     const auto& g = groups_[gi];
     const double group_lr = lr * g.lr_scale;
     for (size_t i = 0; i < g.params.size(); ++i) {
-      at::Tensor p = g.params[i];
-      const at::Tensor grad = p.grad();
-      if (!grad.defined()) continue;
+      if (!g.params[i].grad().defined()) continue;
+      const at::Tensor& master = master_[gi][i];
+      at::Tensor p = master.defined() ? master : g.params[i];  // float32
+      const at::Tensor grad = g.params[i].grad().to(at::kFloat);
       if (g.weight_decay != 0) p.mul_(1 - group_lr * g.weight_decay);  // decoupled decay
       m_[gi][i].mul_(b1).add_(grad, 1 - b1);
       v_[gi][i].mul_(b2).addcmul_(grad, grad, 1 - b2);
       const at::Tensor denom = (v_[gi][i] / c2).sqrt_().add_(options_.eps);
       p.addcdiv_(m_[gi][i], denom, -group_lr / c1);
+      if (master.defined()) g.params[i].copy_(master);  // rounded to the parameter's dtype
     }
   }
 }
@@ -61,6 +66,8 @@ io::NamedTensors AdamW::state(const std::string& prefix) const {
     for (size_t i = 0; i < groups_[gi].names.size(); ++i) {
       out.emplace_back(prefix + groups_[gi].names[i] + ".exp_avg", m_[gi][i]);
       out.emplace_back(prefix + groups_[gi].names[i] + ".exp_avg_sq", v_[gi][i]);
+      if (master_[gi][i].defined())
+        out.emplace_back(prefix + groups_[gi].names[i] + ".master", master_[gi][i]);
     }
   }
   return out;
@@ -74,9 +81,11 @@ void AdamW::load_state(const io::TensorStore& store, const std::string& prefix) 
   steps_ = store.get(prefix + "optimizer.step", at::kLong).item<int64_t>();
   for (size_t gi = 0; gi < groups_.size(); ++gi) {
     for (size_t i = 0; i < groups_[gi].names.size(); ++i) {
-      for (auto* slot : {&m_[gi][i], &v_[gi][i]}) {
-        const std::string key =
-            prefix + groups_[gi].names[i] + (slot == &m_[gi][i] ? ".exp_avg" : ".exp_avg_sq");
+      std::vector<std::pair<at::Tensor*, const char*>> slots = {{&m_[gi][i], ".exp_avg"},
+                                                                {&v_[gi][i], ".exp_avg_sq"}};
+      if (master_[gi][i].defined()) slots.emplace_back(&master_[gi][i], ".master");
+      for (const auto& [slot, suffix] : slots) {
+        const std::string key = prefix + groups_[gi].names[i] + suffix;
         if (!store.contains(key))
           throw Error(store.path().string() + ": optimizer state lacks '" + key + "'");
         const at::Tensor t = store.get(key);
@@ -86,6 +95,7 @@ void AdamW::load_state(const io::TensorStore& store, const std::string& prefix) 
         }
         slot->copy_(t);
       }
+      if (master_[gi][i].defined()) groups_[gi].params[i].detach().copy_(master_[gi][i]);
     }
   }
 }

@@ -65,14 +65,7 @@ Stage1Recipe::Stage1Recipe(const Stage1Config& cfg, const c10::Device& device)
   eval_sets_ = load_pairs(cfg.data.eval, cfg.data.skip_bad_samples, "eval");
   for (const auto& e : cfg.data.eval) eval_names_.push_back(e.display_name());
   if (loss.perceptual > 0) lpips_ = losses::Lpips(fs::path(loss.lpips_weights));
-  if (loss.gan > 0) {
-    disc_ = losses::PatchDiscriminator(3, 64, 3);
-    AdamWOptions o;
-    o.beta1 = 0.5;
-    o.beta2 = 0.9;
-    disc_opt_ = std::make_unique<AdamW>(
-        decay_groups(io::module_state(*disc_), 0.0, loss.disc_lr_scale, "disc_"), o);
-  }
+  if (loss.gan > 0) disc_ = losses::PatchDiscriminator(3, 64, 3);
   model_->to(device);
   if (lpips_) lpips_->to(device);
   if (disc_) disc_->to(device);
@@ -84,8 +77,37 @@ Stage1Recipe::Stage1Recipe(const Stage1Config& cfg, const c10::Device& device)
                train_sets_.size(), heldout, eval_sets_.size());
 }
 
-std::vector<ParamGroup> Stage1Recipe::param_groups() {
-  return decay_groups(io::module_state(*model_), cfg_.train.weight_decay);
+std::vector<OptimizerSpec> Stage1Recipe::optimizers() {
+  const TrainConfig& t = cfg_.train;
+  OptimizerSpec model;
+  model.name = "model";
+  model.groups = decay_groups(io::module_state(*model_), t.weight_decay);
+  model.adamw = {t.beta1, t.beta2, t.eps};
+  model.schedule = {t.lr, t.min_lr, t.warmup_steps, t.steps, t.schedule};
+  model.grad_clip = t.grad_clip;
+  std::vector<OptimizerSpec> out = {model};
+  if (disc_) {
+    // taming-transformers' discriminator optimizer: betas (0.5, 0.9), no weight decay.
+    OptimizerSpec disc;
+    disc.name = "discriminator";
+    disc.groups = decay_groups(io::module_state(*disc_), 0.0, t.loss.disc_lr_scale, "disc_");
+    disc.adamw = {0.5, 0.9, t.eps};
+    disc.schedule = model.schedule;
+    disc.grad_clip = t.grad_clip;
+    disc.start_step = t.loss.disc_start;
+    out.push_back(disc);
+  }
+  return out;
+}
+
+std::string Stage1Recipe::base_source() const {
+  const auto& v = cfg_.model.vision;
+  std::string s = v.pretrained.empty() ? "vision: random init" : "vision: " + v.pretrained;
+  if (cfg_.model.text.enabled()) {
+    const auto& t = cfg_.model.text;
+    s += t.pretrained.empty() ? "; text: random init" : "; text: " + t.pretrained;
+  }
+  return s;
 }
 
 void Stage1Recipe::begin_epoch(int64_t epoch) {
@@ -244,20 +266,21 @@ Stage1Recipe::Losses Stage1Recipe::compute(const data::Batch& batch, bool with_g
   return out;
 }
 
-StepResult Stage1Recipe::step(const data::Batch& batch, int64_t step) {
-  Losses l = compute(batch, /*with_gan=*/true, step);
-  if (l.prediction.defined()) last_prediction_ = l.prediction.detach();
-  return {l.total, l.metrics};
-}
-
-void Stage1Recipe::after_step(const data::Batch& batch, int64_t step) {
-  if (!disc_ || step < cfg_.train.loss.disc_start || !last_prediction_.defined()) return;
+StepResult Stage1Recipe::step(const data::Batch& batch, const StepContext& ctx) {
+  if (ctx.optimizer == 0) {
+    if (ctx.micro == 0) predictions_.assign(static_cast<size_t>(ctx.micro_batches), {});
+    Losses l = compute(batch, /*with_gan=*/true, ctx.step);
+    if (l.prediction.defined())
+      predictions_[static_cast<size_t>(ctx.micro)] = l.prediction.detach();
+    return {l.total, l.metrics};
+  }
+  // The discriminator: hinge loss on the real images and this micro-batch's reconstruction
+  // (detached: the generator's pass has already been taken).
+  const at::Tensor& fake = predictions_.at(static_cast<size_t>(ctx.micro));
+  if (!fake.defined()) throw Error("stage 1: the discriminator needs the pixel head's output");
   const at::Tensor real = batch.tensors.at("target").to(device_);
-  const at::Tensor d =
-      losses::hinge_discriminator_loss(disc_->forward(real), disc_->forward(last_prediction_));
-  d.backward();
-  disc_opt_->step(cfg_.train.lr);
-  disc_opt_->zero_grad();
+  const at::Tensor d = losses::hinge_discriminator_loss(disc_->forward(real), disc_->forward(fake));
+  return {d, {{"loss_disc", d.item<double>()}}};
 }
 
 void Stage1Recipe::write_sample(const data::Batch& batch, const fs::path& png) {
@@ -292,7 +315,6 @@ io::NamedTensors Stage1Recipe::extra_state() {
   io::NamedTensors out;
   if (disc_) {
     for (auto& [k, t] : io::module_state(*disc_)) out.emplace_back("discriminator." + k, t);
-    for (auto& kt : disc_opt_->state("discriminator_optimizer.")) out.push_back(std::move(kt));
   }
   return out;
 }
@@ -302,7 +324,6 @@ void Stage1Recipe::load_extra_state(const io::TensorStore& store) {
   io::LoadOptions o;
   o.name_map.prefix("discriminator.", "").ignore(R"((?!discriminator\.).*)");
   io::load_state(*disc_, store, o);
-  disc_opt_->load_state(store, "discriminator_optimizer.");
 }
 
 std::vector<std::pair<std::string, at::Generator>> Stage1Recipe::generators() {

@@ -1,13 +1,15 @@
 #include "setok/train/trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
+#include <set>
 
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Context.h>
 #include <spdlog/spdlog.h>
-#include <torch/cuda.h>
+#include <torch/nn/module.h>
 
 #include "setok/data/sampler.h"
 #include "setok/io/checkpoint.h"
@@ -18,8 +20,8 @@
 #include "setok/runtime/compat.h"
 #include "setok/runtime/error.h"
 #include "setok/runtime/progress.h"
+#include "setok/runtime/seed.h"
 #include "setok/train/curves.h"
-#include "setok/train/schedule.h"
 
 namespace setok::train {
 
@@ -27,31 +29,43 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::vector<at::Tensor> trainable(const AdamW& opt) {
-  std::vector<at::Tensor> out;
-  for (const auto& g : opt.groups()) out.insert(out.end(), g.params.begin(), g.params.end());
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Checkpoint prefix of optimizer k's state: the first keeps the unprefixed names of earlier
+// checkpoints.
+std::string optimizer_prefix(size_t k, const std::string& name) {
+  return k == 0 ? "" : name + ".";
+}
+
+// The model's parameters that do not train (the frozen base) and the names of everything a
+// checkpoint keeps: trainable parameters and every buffer.
+std::set<std::string> frozen_names(const torch::nn::Module& model) {
+  std::set<std::string> out;
+  for (const auto& item : model.named_parameters(/*recurse=*/true)) {
+    if (!item.value().requires_grad()) out.insert(item.key());
+  }
   return out;
 }
 
-// Global L2 norm of the gradients; scales them to `max_norm` when above it (0 = no clipping).
-double clip_gradients(const std::vector<at::Tensor>& params, double max_norm) {
-  at::NoGradGuard g;
-  std::vector<at::Tensor> norms;
-  for (const auto& p : params) {
-    if (p.grad().defined()) norms.push_back(p.grad().detach().to(at::kFloat).norm().pow(2));
-  }
-  if (norms.empty()) return 0.0;
-  const double total = at::stack(norms).sum().sqrt().item<double>();
-  if (max_norm > 0 && total > max_norm) {
-    const double scale = max_norm / (total + 1e-6);
-    for (const auto& p : params) {
-      if (p.grad().defined()) p.grad().mul_(scale);
-    }
-  }
-  return total;
-}
-
 }  // namespace
+
+// What one log interval accumulates.
+struct Trainer::Interval {
+  std::map<std::string, double> sums;
+  int64_t steps = 0;
+  double seconds = 0, wait = 0;
+  int64_t units = 0;
+  std::string unit = "images";
+  void clear() {
+    sums.clear();
+    steps = units = 0;
+    seconds = wait = 0;
+  }
+};
 
 Trainer::Trainer(Recipe& recipe, TrainerOptions options)
     : recipe_(recipe), o_(std::move(options)), run_dir_(o_.train.run_dir) {
@@ -63,7 +77,7 @@ Trainer::Trainer(Recipe& recipe, TrainerOptions options)
 }
 
 io::Json Trainer::evaluate_and_record(int64_t step) {
-  const auto t0 = std::chrono::steady_clock::now();
+  const auto t0 = Clock::now();
   recipe_.model().eval();
   io::Json metrics;
   {
@@ -80,18 +94,40 @@ io::Json Trainer::evaluate_and_record(int64_t step) {
         {"first", evaluations_.front()}, {"last", metrics}, {"evaluations", evaluations_}};
     io::write_json(run_dir_ / "eval.json", doc);
   }
-  spdlog::info("eval at step {} ({:.1f} s): {}", step,
-               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(),
-               metrics.dump());
+  spdlog::info("eval at step {} ({:.1f} s): {}", step, seconds_since(t0), metrics.dump());
   return metrics;
 }
 
-void Trainer::save_checkpoint(const AdamW& opt) {
+io::Json Trainer::base_reference() {
+  // One fingerprint for the whole frozen base, and one per top-level part, so a loader of one
+  // part (the tokenizer in `setok_infer tokenize`) can check its own.
+  io::Json parts = io::Json::object();
+  for (const auto& child : recipe_.model().named_children()) {
+    parts[child.key()] = io::frozen_fingerprint(*child.value(), child.key() + ".");
+  }
+  return {{"source", recipe_.base_source()},
+          {"fingerprint", io::frozen_fingerprint(recipe_.model())},
+          {"frozen_parameters", frozen_names(recipe_.model()).size()},
+          {"parts", parts}};
+}
+
+void Trainer::save_checkpoint() {
   if (o_.rank != 0) return;
   io::CheckpointDir ckpt(run_dir_ / "checkpoints", o_.train.keep_last);
+  const std::set<std::string> frozen = frozen_names(recipe_.model());
+  const io::Json base = base_reference();
   ckpt.save(step_, [&](const fs::path& dir) {
-    io::save_state(recipe_.model(), dir / "model.safetensors", {{"step", std::to_string(step_)}});
-    io::save_safetensors(dir / "optimizer.safetensors", opt.state());
+    io::NamedTensors model;  // trainable parameters and buffers; the frozen base is referred to
+    for (auto& [name, t] : io::module_state(recipe_.model())) {
+      if (!frozen.count(name)) model.emplace_back(name, t);
+    }
+    io::save_safetensors(dir / "model.safetensors", model, {{"step", std::to_string(step_)}});
+    io::NamedTensors opt;
+    for (size_t k = 0; k < optimizers_.size(); ++k) {
+      for (auto& kt : optimizers_[k].state(optimizer_prefix(k, optimizers_[k].name())))
+        opt.push_back(std::move(kt));
+    }
+    io::save_safetensors(dir / "optimizer.safetensors", opt);
     io::NamedTensors rng;
     rng.emplace_back("torch.cpu", at::detail::getDefaultCPUGenerator().get_state());
     if (!o_.device.is_cpu()) {
@@ -111,20 +147,34 @@ void Trainer::save_checkpoint(const AdamW& opt) {
                                           {"samples", samples_},
                                           {"seed", o_.seed},
                                           {"world", o_.world},
+                                          {"base", base},
                                           {"evaluations", evaluations_}});
   });
   spdlog::info("checkpoint step {} -> {}", step_, (run_dir_ / "checkpoints").string());
 }
 
-bool Trainer::load_checkpoint(AdamW* opt) {
+bool Trainer::load_checkpoint(bool with_optimizers) {
   const fs::path root = run_dir_ / "checkpoints";
   std::error_code ec;
   if (!fs::is_directory(root, ec)) return false;
   const auto latest = io::CheckpointDir(root, o_.train.keep_last).latest();
   if (!latest) return false;
   const fs::path dir = *latest;
-  io::load_state(recipe_.model(), io::TensorStore::open(dir / "model.safetensors"));
   const io::Json state = io::read_json(dir / "trainer.json");
+  // The frozen base must be the one the checkpoint was trained on.
+  if (state.contains("base")) {
+    const io::Json& base = state["base"];
+    const std::string want = base.value("fingerprint", ""),
+                      have = io::frozen_fingerprint(recipe_.model());
+    if (want != have) {
+      throw Error(dir.string() + ": trained on the base '" + base.value("source", "?") +
+                  "' (fingerprint " + want + "), but this run's frozen weights come from '" +
+                  recipe_.base_source() + "' (fingerprint " + have +
+                  "); resume with the same base weights");
+    }
+  }
+  // Trainable parameters and buffers; frozen parameters stay as the recipe built them.
+  io::load_trainable_state(recipe_.model(), io::TensorStore::open(dir / "model.safetensors"));
   step_ = state.at("step").get<int64_t>();
   epoch_ = state.at("epoch").get<int64_t>();
   position_ = state.at("position").get<int64_t>();
@@ -135,7 +185,11 @@ bool Trainer::load_checkpoint(AdamW* opt) {
                 " ranks, resuming with " + std::to_string(o_.world) +
                 " (data positions would not match)");
   }
-  if (opt != nullptr) opt->load_state(io::TensorStore::open(dir / "optimizer.safetensors"));
+  if (with_optimizers) {
+    const io::TensorStore opt = io::TensorStore::open(dir / "optimizer.safetensors");
+    for (size_t k = 0; k < optimizers_.size(); ++k)
+      optimizers_[k].load_state(opt, optimizer_prefix(k, optimizers_[k].name()));
+  }
   const io::TensorStore rng = io::TensorStore::open(dir / "rng.safetensors");
   at::Generator(at::detail::getDefaultCPUGenerator()).set_state(rng.get("torch.cpu").clone());
   if (!o_.device.is_cpu()) {
@@ -194,6 +248,112 @@ void Trainer::make_ema() {
   if (o_.train.ema_decay > 0) ema_ = std::make_unique<Ema>(recipe_.model(), o_.train.ema_decay);
 }
 
+data::Batch Trainer::next_batch() {
+  // Wall time the step spends here (waiting on workers, starting an epoch's loader): measured
+  // here rather than by the loader because a loader lives for one epoch only.
+  const auto t0 = Clock::now();
+  struct AddWait {
+    double& total;
+    Clock::time_point t0;
+    ~AddWait() { total += seconds_since(t0); }
+  } add_wait{data_wait_, t0};
+  for (int empty_epochs = 0;;) {
+    if (!loader_) {
+      recipe_.begin_epoch(epoch_);
+      data::LoaderOptions lo;
+      lo.batch_size = o_.train.batch_size;
+      lo.workers = o_.data.workers;
+      lo.prefetch_batches = o_.data.prefetch_batches;
+      lo.skip_bad = o_.data.skip_bad_samples;
+      lo.drop_last = true;
+      lo.collate = [this](std::vector<data::Example> ex) { return recipe_.collate(std::move(ex)); };
+      const auto order = data::epoch_order(recipe_.epoch_size(), o_.seed, epoch_, o_.data.shuffle);
+      loader_ = std::make_unique<data::Loader>(
+          data::rank_shard(order, o_.rank, o_.world),
+          [this](int64_t i) { return recipe_.fetch(i); }, lo, position_);
+    }
+    if (auto b = loader_->next()) {
+      position_ = loader_->position();
+      return std::move(*b);
+    }
+    if (++empty_epochs > 1) {
+      throw Error("the training data yields no batch of " + std::to_string(o_.train.batch_size) +
+                  " (dataset smaller than the batch, or every sample skipped)");
+    }
+    ++epoch_;
+    position_ = 0;
+    loader_.reset();
+  }
+}
+
+void Trainer::micro_steps(size_t k, const std::vector<data::Batch>& batches, Interval& interval) {
+  Optimizer& opt = optimizers_[k];
+  opt.zero_grad();  // whatever another optimizer's pass left in these parameters
+  const auto micro = static_cast<int64_t>(batches.size());
+  for (int64_t m = 0; m < micro; ++m) {
+    StepResult r;
+    {
+      std::optional<compat::AutocastGuard> guard;
+      if (o_.train.precision == "bf16") guard.emplace(c10::DeviceType::CUDA, c10::kBFloat16);
+      r = recipe_.step(batches[static_cast<size_t>(m)], {step_, k, m, micro});
+    }
+    if (!r.loss.defined() || !std::isfinite(r.loss.item<double>())) {
+      throw Error("non-finite " + opt.name() + " loss at step " + std::to_string(step_) + " (" +
+                  io::Json(r.metrics).dump() + "); lower train.lr or check the data");
+    }
+    // Gradients reach every parameter on the loss's path (restricting backward to this
+    // optimizer's inputs would prune activation-checkpointed blocks whose input is detached);
+    // only this optimizer's were zeroed above and only they are used below.
+    (r.loss / static_cast<double>(micro)).backward();
+    for (const auto& [key, v] : r.metrics) interval.sums[key] += v / static_cast<double>(micro);
+  }
+}
+
+void Trainer::optimizer_steps(const std::vector<data::Batch>& batches, Interval& interval) {
+  for (size_t k = 0; k < optimizers_.size(); ++k) {
+    Optimizer& opt = optimizers_[k];
+    if (!opt.active(step_)) continue;
+    micro_steps(k, batches, interval);
+    const double norm = opt.step(step_, o_.grad_sync);
+    opt.zero_grad();
+    const std::string suffix = k == 0 ? "" : "_" + opt.name();
+    interval.sums["grad_norm" + suffix] += norm;
+    interval.sums["lr" + suffix] += opt.lr(step_);
+  }
+  if (ema_) ema_->update();
+}
+
+void Trainer::log_interval(Interval& interval, io::MetricsWriter& metrics) {
+  if (interval.steps == 0) return;
+  std::map<std::string, double> row;
+  for (const auto& [k, v] : interval.sums) row[k] = v / static_cast<double>(interval.steps);
+  io::Json timing = {{"epoch", epoch_},
+                     {"samples", samples_},
+                     {interval.unit + "_per_s",
+                      static_cast<double>(interval.units) / std::max(interval.seconds, 1e-9)},
+                     {"data_wait_fraction", interval.wait / std::max(interval.seconds, 1e-9)}};
+  if (o_.rank == 0) {
+    metrics.log(step_, row, timing);
+    log_scalars("train/", io::Json(row), step_);
+    log_scalars("train/", timing, step_);
+  }
+  interval.clear();
+}
+
+void Trainer::write_sample_sheet(const data::Batch& last) {
+  if (o_.train.sample_every <= 0 || step_ % o_.train.sample_every != 0 || o_.rank != 0) return;
+  fs::create_directories(run_dir_ / "samples");
+  const fs::path png = run_dir_ / "samples" / ("step_" + std::to_string(step_) + ".png");
+  {
+    at::NoGradGuard g;
+    recipe_.model().eval();
+    EmaSwap averaged(ema_ && o_.train.ema_eval ? ema_.get() : nullptr);
+    recipe_.write_sample(last, png);
+  }
+  recipe_.model().train();
+  if (tensorboard_ && fs::exists(png)) tensorboard_->add_png("samples", io::read_file(png), step_);
+}
+
 io::Json Trainer::fit(bool resume) {
   fs::create_directories(run_dir_);
   if (o_.rank == 0 && !o_.resolved_config.is_null())
@@ -201,12 +361,10 @@ io::Json Trainer::fit(bool resume) {
   recipe_.model().to(o_.device);
   make_ema();
   recipe_.model().train();
-  AdamWOptions ao;
-  ao.beta1 = o_.train.beta1;
-  ao.beta2 = o_.train.beta2;
-  ao.eps = o_.train.eps;
-  AdamW opt(recipe_.param_groups(), ao);
-  const bool resumed = resume && load_checkpoint(&opt);
+  optimizers_.clear();
+  for (auto& spec : recipe_.optimizers()) optimizers_.emplace_back(std::move(spec));
+  if (optimizers_.empty()) throw Error("the recipe declares no optimizer");
+  const bool resumed = resume && load_checkpoint(/*with_optimizers=*/true);
   if (resume && !resumed)
     spdlog::warn("--resume: no checkpoint in {}, starting from scratch", run_dir_.string());
   io::MetricsWriter metrics(run_dir_ / "metrics.jsonl",
@@ -217,143 +375,49 @@ io::Json Trainer::fit(bool resume) {
   }
   if (!resumed) evaluate_and_record(0);
 
-  LrSchedule schedule{o_.train.lr, o_.train.min_lr, o_.train.warmup_steps, o_.train.steps,
-                      o_.train.schedule};
-  data::LoaderOptions lo;
-  lo.batch_size = o_.train.batch_size;
-  lo.workers = o_.data.workers;
-  lo.prefetch_batches = o_.data.prefetch_batches;
-  lo.skip_bad = o_.data.skip_bad_samples;
-  lo.drop_last = true;
-  std::unique_ptr<data::Loader> loader;
-  // Wall time the step spent in next_batch (waiting on workers, starting an epoch's loader):
-  // measured here rather than by the loader because a loader lives for one epoch only.
-  double data_wait = 0;
-  auto next_batch = [&]() -> data::Batch {
-    const auto t0 = std::chrono::steady_clock::now();
-    struct AddWait {
-      double& total;
-      std::chrono::steady_clock::time_point t0;
-      ~AddWait() {
-        total += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      }
-    } add_wait{data_wait, t0};
-    for (int empty_epochs = 0;;) {
-      if (!loader) {
-        recipe_.begin_epoch(epoch_);
-        const int64_t n = recipe_.epoch_size();
-        const auto order = data::epoch_order(n, o_.seed, epoch_, o_.data.shuffle);
-        loader = std::make_unique<data::Loader>(
-            data::rank_shard(order, o_.rank, o_.world),
-            [this](int64_t i) { return recipe_.fetch(i); }, lo, position_);
-      }
-      if (auto b = loader->next()) {
-        position_ = loader->position();
-        return std::move(*b);
-      }
-      if (++empty_epochs > 1) {
-        throw Error("the training data yields no batch of " + std::to_string(lo.batch_size) +
-                    " (dataset smaller than the batch, or every sample skipped)");
-      }
-      ++epoch_;
-      position_ = 0;
-      loader.reset();
-    }
-  };
-
   runtime::ProgressOptions po;
   po.label = "train";
   po.unit = "step";
   po.total = o_.train.steps;
   po.start = step_;
   runtime::Progress progress(po);
-  std::map<std::string, double> sums;
-  int64_t counted = 0;
-  double interval_seconds = 0, interval_wait = 0;
-  int64_t interval_samples = 0;
-  const bool autocast = o_.train.precision == "bf16";
+  Interval interval;
   data::Batch last;
   const int64_t stop_at =
       o_.stop_after > 0 ? std::min(o_.train.steps, step_ + o_.stop_after) : o_.train.steps;
   while (step_ < stop_at) {
-    const auto t0 = std::chrono::steady_clock::now();
-    const double wait0 = data_wait;
-    int64_t batch_samples = 0;
-    for (int64_t a = 0; a < o_.train.grad_accum; ++a) {
-      data::Batch batch = next_batch();
-      batch_samples += batch.size;
-      StepResult r;
-      {
-        std::optional<compat::AutocastGuard> guard;
-        if (autocast) guard.emplace(c10::DeviceType::CUDA, c10::kBFloat16);
-        r = recipe_.step(batch, step_);
-      }
-      if (!r.loss.defined() || !std::isfinite(r.loss.item<double>())) {
-        throw Error("non-finite loss at step " + std::to_string(step_) + " (" +
-                    io::Json(r.metrics).dump() + "); lower train.lr or check the data");
-      }
-      (r.loss / static_cast<double>(o_.train.grad_accum)).backward();
-      for (const auto& [k, v] : r.metrics) sums[k] += v / static_cast<double>(o_.train.grad_accum);
-      last = std::move(batch);
+    const auto t0 = Clock::now();
+    const double wait0 = data_wait_;
+    std::vector<data::Batch> batches;
+    for (int64_t a = 0; a < o_.train.grad_accum; ++a) batches.push_back(next_batch());
+    optimizer_steps(batches, interval);
+    int64_t step_samples = 0;
+    for (const auto& b : batches) {
+      step_samples += b.size;
+      const Throughput t = recipe_.throughput(b);
+      interval.unit = t.unit;
+      interval.units += t.count;
     }
-    const auto params = trainable(opt);
-    if (o_.grad_sync) o_.grad_sync(params);
-    const double grad_norm = clip_gradients(params, o_.train.grad_clip);
-    const double lr = schedule.at(step_);
-    opt.step(lr);
-    opt.zero_grad();
-    if (ema_) ema_->update();
-    recipe_.after_step(last, step_);
+    last = std::move(batches.back());
     ++step_;
-    samples_ += batch_samples;
-    ++counted;
-    sums["grad_norm"] += grad_norm;
-    const double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    interval_seconds += seconds;
-    interval_wait += data_wait - wait0;
-    interval_samples += batch_samples;
-    progress.update(
-        1, "loss " + std::to_string(sums.count("loss") ? sums["loss"] / static_cast<double>(counted)
-                                                       : 0.0));
-
-    if (step_ % o_.log_every == 0 || step_ == o_.train.steps) {
-      std::map<std::string, double> row;
-      for (const auto& [k, v] : sums) row[k] = v / static_cast<double>(counted);
-      row["lr"] = lr;
-      io::Json timing = {{"epoch", epoch_},
-                         {"samples", samples_},
-                         {"images_per_s",
-                          static_cast<double>(interval_samples) / std::max(interval_seconds, 1e-9)},
-                         {"data_wait_fraction", interval_wait / std::max(interval_seconds, 1e-9)}};
-      if (o_.rank == 0) {
-        metrics.log(step_, row, timing);
-        log_scalars("train/", io::Json(row), step_);
-        log_scalars("train/", timing, step_);
-      }
-      sums.clear();
-      counted = 0;
-      interval_seconds = interval_wait = 0;
-      interval_samples = 0;
-    }
-    if (o_.train.sample_every > 0 && step_ % o_.train.sample_every == 0 && o_.rank == 0) {
-      fs::create_directories(run_dir_ / "samples");
-      at::NoGradGuard g;
-      recipe_.model().eval();
-      EmaSwap averaged(ema_ && o_.train.ema_eval ? ema_.get() : nullptr);
-      const fs::path png = run_dir_ / "samples" / ("step_" + std::to_string(step_) + ".png");
-      recipe_.write_sample(last, png);
-      recipe_.model().train();
-      if (tensorboard_ && fs::exists(png))
-        tensorboard_->add_png("samples", io::read_file(png), step_);
-    }
+    samples_ += step_samples;
+    ++interval.steps;
+    interval.seconds += seconds_since(t0);
+    interval.wait += data_wait_ - wait0;
+    progress.update(1, "loss " + std::to_string(interval.sums.count("loss")
+                                                    ? interval.sums["loss"] /
+                                                          static_cast<double>(interval.steps)
+                                                    : 0.0));
+    if (step_ % o_.log_every == 0 || step_ == o_.train.steps) log_interval(interval, metrics);
+    write_sample_sheet(last);
     const bool eval_now = o_.train.eval_every > 0 && step_ % o_.train.eval_every == 0;
     if (eval_now && step_ < o_.train.steps) evaluate_and_record(step_);
     if (step_ % o_.train.checkpoint_every == 0 || step_ == o_.train.steps || step_ == stop_at) {
       if (step_ == o_.train.steps) evaluate_and_record(step_);
-      save_checkpoint(opt);
+      save_checkpoint();
     }
   }
+  loader_.reset();
   if (step_ < o_.train.steps)
     spdlog::info("stopped at step {} of {} (--stop-after); continue with --resume", step_,
                  o_.train.steps);
@@ -366,7 +430,7 @@ io::Json Trainer::evaluate_only() {
   fs::create_directories(run_dir_);
   recipe_.model().to(o_.device);
   make_ema();
-  if (!load_checkpoint(nullptr))
+  if (!load_checkpoint(/*with_optimizers=*/false))
     spdlog::warn("no checkpoint in {}: evaluating the initial model", run_dir_.string());
   evaluations_ = io::Json::array();
   return evaluate_and_record(step_);

@@ -41,6 +41,8 @@ struct Batch {
 Batch collate(std::vector<Example> examples);
 
 struct LoaderOptions {
+  // How a batch's examples become a batch (default: collate). Runs on the consumer's thread.
+  std::function<Batch(std::vector<Example>)> collate;
   int64_t batch_size = 8;
   int workers = 2;
   int64_t prefetch_batches = 4;

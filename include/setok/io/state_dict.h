@@ -49,6 +49,19 @@ NamedTensors module_state(const torch::nn::Module& module);
 LoadReport load_state(torch::nn::Module& module, const TensorStore& store,
                       const LoadOptions& options = {});
 
+// A fingerprint of the module's frozen parameters (those that need no gradient): 16 hex digits
+// hashing their names (with `prefix`), dtypes, shapes and up to 4096 evenly spaced values each.
+// Checkpoints record it for the base weights they were trained on, so a resume or a loader can
+// tell that the base differs. Cheap even for a 7B base.
+std::string frozen_fingerprint(const torch::nn::Module& module, const std::string& prefix = "");
+
+// Loads the trainable parameters and buffers of a checkpoint that refers to its frozen base
+// instead of holding it: like a strict load_state, except that the module's frozen parameters
+// may be missing from the store (they keep the values they were built or loaded with). Problems
+// are reported after the matching tensors were copied.
+LoadReport load_trainable_state(torch::nn::Module& module, const TensorStore& store,
+                                const LoadOptions& options = {});
+
 // Writes module_state(module) to one safetensors file (atomically).
 void save_state(const torch::nn::Module& module, const std::filesystem::path& path,
                 const std::map<std::string, std::string>& metadata = {});

@@ -77,7 +77,10 @@ namespace setok::tokenizer {
 // Loads tokenizer weights strictly from `path`: a .safetensors file, a step folder or a run /
 // checkpoints folder (its latest step's model.safetensors). A full SeTok state (names
 // "tokenizer.*") and a tokenizer-only state are both accepted; other "*" entries of a full
-// state (detokenizer, losses) are ignored.
+// state (detokenizer, losses) are ignored. A training checkpoint that refers to its frozen base
+// (trainer.json "base") holds only what trained: the frozen tower keeps the weights the
+// tokenizer was built with (model.vision.pretrained), which must have the fingerprint the run
+// recorded.
 void load_tokenizer_weights(SetokTokenizerImpl& tokenizer, const std::filesystem::path& path);
 
 }  // namespace setok::tokenizer

@@ -1,6 +1,9 @@
 #pragma once
 // AdamW (decoupled weight decay, bias-corrected moments) over named parameter groups, with its
-// state saved and restored by parameter name so checkpoints are exact and readable.
+// state saved and restored by parameter name so checkpoints are exact and readable. Moments are
+// float32 whatever the parameter's dtype; a parameter stored in a 16-bit dtype gets a float32
+// master copy that takes the updates (and is written back, rounded, after each step), so
+// updates below bf16's resolution still accumulate.
 #include <string>
 #include <vector>
 
@@ -40,7 +43,8 @@ class AdamW {
   const std::vector<ParamGroup>& groups() const { return groups_; }
   int64_t steps() const { return steps_; }
 
-  // "<prefix><param>.exp_avg", "<prefix><param>.exp_avg_sq" and "<prefix>optimizer.step".
+  // "<prefix><param>.exp_avg", "<prefix><param>.exp_avg_sq", "<prefix><param>.master" (16-bit
+  // parameters) and "<prefix>optimizer.step".
   io::NamedTensors state(const std::string& prefix = "") const;
   // Restores state(prefix) output; every moment of every parameter must be present with its
   // shape (errors name the file and key).
@@ -51,6 +55,7 @@ class AdamW {
   AdamWOptions options_;
   int64_t steps_ = 0;
   std::vector<std::vector<at::Tensor>> m_, v_;
+  std::vector<std::vector<at::Tensor>> master_;  // float32 copies of 16-bit parameters, else {}
 };
 
 // Splits trainable parameters into decay (matrices) and no-decay (biases, norms, 1-d, and names

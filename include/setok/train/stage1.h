@@ -12,11 +12,11 @@
 #include <string>
 #include <vector>
 
-#include "setok/train/stage1_config.h"
 #include "setok/data/datasets.h"
 #include "setok/data/sampler.h"
 #include "setok/losses/lpips.h"
 #include "setok/losses/patch_gan.h"
+#include "setok/train/stage1_config.h"
 #include "setok/train/stage1_model.h"
 #include "setok/train/trainer.h"
 
@@ -32,12 +32,14 @@ class Stage1Recipe : public Recipe {
   Stage1Recipe(const Stage1Config& config, const c10::Device& device);
 
   torch::nn::Module& model() override { return *model_; }
-  std::vector<ParamGroup> param_groups() override;
+  // "model" (every trainable parameter of the SeTok model) and, with train.loss.gan > 0,
+  // "discriminator" (PatchGAN, AdamW betas 0.5 / 0.9, from disc_start).
+  std::vector<OptimizerSpec> optimizers() override;
+  std::string base_source() const override;
   void begin_epoch(int64_t epoch) override;
   int64_t epoch_size() const override { return static_cast<int64_t>(items_.size()); }
   data::Example fetch(int64_t item) override;
-  StepResult step(const data::Batch& batch, int64_t step) override;
-  void after_step(const data::Batch& batch, int64_t step) override;
+  StepResult step(const data::Batch& batch, const StepContext& context) override;
   io::Json evaluate(int64_t step) override;
   void write_sample(const data::Batch& batch, const std::filesystem::path& png) override;
   io::NamedTensors extra_state() override;
@@ -79,8 +81,9 @@ class Stage1Recipe : public Recipe {
   at::Generator diffusion_gen_;
   losses::Lpips lpips_{nullptr};
   losses::PatchDiscriminator disc_{nullptr};
-  std::unique_ptr<AdamW> disc_opt_;
-  at::Tensor last_prediction_;  // detached, for the discriminator step
+  // The generator pass's predictions of the current step, one per micro-batch (detached), for
+  // the discriminator's pass.
+  std::vector<at::Tensor> predictions_;
 };
 
 }  // namespace setok::train

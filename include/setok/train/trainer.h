@@ -21,6 +21,7 @@
 #include "setok/io/tensorboard.h"
 #include "setok/train/adamw.h"
 #include "setok/train/ema.h"
+#include "setok/train/optimizer.h"
 #include "setok/train/train_config.h"
 
 namespace setok::io {
@@ -34,26 +35,52 @@ struct StepResult {
   std::map<std::string, double> metrics;  // per-step values, averaged over each log interval
 };
 
+// Where a micro-step sits: the optimizer step, which of the recipe's optimizers the losses are
+// for (index into Recipe::optimizers()), and which micro-batch of the step.
+struct StepContext {
+  int64_t step = 0;
+  size_t optimizer = 0;
+  int64_t micro = 0;
+  int64_t micro_batches = 1;
+};
+
+// What metrics.jsonl reports as throughput: "<unit>_per_s" with `count` units in a batch.
+struct Throughput {
+  std::string unit = "images";
+  int64_t count = 0;
+};
+
 class Recipe {
  public:
   virtual ~Recipe() = default;
-  // Everything in here is saved as model.safetensors and restored on resume.
+  // Everything in here is saved as model.safetensors (trainable parameters and buffers;
+  // frozen parameters are referred to by base_source() and a fingerprint) and restored on
+  // resume.
   virtual torch::nn::Module& model() = 0;
-  // The parameters the main optimizer trains, grouped (decay / no decay, learning-rate scales).
-  virtual std::vector<ParamGroup> param_groups() = 0;
+  // The optimizers, in update order; the first trains the model. Each step, for each active
+  // optimizer in turn, the engine zeroes its gradients, runs every micro-batch's step() for it
+  // with backward, then updates it: whatever another optimizer's pass left in its parameters
+  // (the generator loss flows through the discriminator) never counts.
+  virtual std::vector<OptimizerSpec> optimizers() = 0;
+  // Where the model's frozen parameters come from (a folder, "random init", ...), recorded in
+  // checkpoints beside their fingerprint.
+  virtual std::string base_source() const { return "random init (the run's seed)"; }
   // Data: the epoch's item list is [0, epoch_size()); fetch() is called from loader threads.
   virtual void begin_epoch(int64_t epoch) = 0;
   virtual int64_t epoch_size() const = 0;
   virtual data::Example fetch(int64_t item) = 0;
-  // Forward pass and losses for one micro-batch (the engine runs backward).
-  virtual StepResult step(const data::Batch& batch, int64_t step) = 0;
-  // After each optimizer step (e.g. a discriminator update with its own optimizer).
-  virtual void after_step(const data::Batch& batch, int64_t step) {}
+  // Examples -> a batch (variable-length data overrides it); runs on the training thread.
+  virtual data::Batch collate(std::vector<data::Example> examples) {
+    return data::collate(std::move(examples));
+  }
+  virtual Throughput throughput(const data::Batch& batch) const { return {"images", batch.size}; }
+  // Forward pass and losses of one micro-batch for one optimizer (the engine runs backward).
+  virtual StepResult step(const data::Batch& batch, const StepContext& context) = 0;
   // Evaluation metrics (on held-out data); `step` for logging.
   virtual io::Json evaluate(int64_t step) = 0;
   // A PNG sheet for the last batch.
   virtual void write_sample(const data::Batch& batch, const std::filesystem::path& png) {}
-  // State beyond the model and main optimizer (saved in extra.safetensors).
+  // State beyond the model and optimizers (saved in extra.safetensors).
   virtual io::NamedTensors extra_state() { return {}; }
   virtual void load_extra_state(const io::TensorStore& store) {}
   // Generators whose state must survive a resume (besides torch's default ones).
@@ -75,8 +102,8 @@ struct TrainerOptions {
   // Stop (with a checkpoint) after this many steps in this invocation, e.g. to fit a cluster's
   // time limit; `--resume` continues. 0 = run to train.steps.
   int64_t stop_after = 0;
-  // Called with every trainable gradient before clipping (distributed all-reduce); optional.
-  std::function<void(const std::vector<at::Tensor>&)> grad_sync;
+  // Called with each optimizer's gradients before clipping (distributed all-reduce); optional.
+  GradSync grad_sync;
 };
 
 class Trainer {
@@ -93,9 +120,19 @@ class Trainer {
   const std::filesystem::path& run_dir() const { return run_dir_; }
 
  private:
-  void save_checkpoint(const AdamW& opt);
-  bool load_checkpoint(AdamW* opt);
+  struct Interval;  // what a log interval accumulates
+  void save_checkpoint();
+  bool load_checkpoint(bool with_optimizers);
   io::Json evaluate_and_record(int64_t step);
+  // trainer.json's "base": the frozen weights' source and fingerprints (whole, per part).
+  io::Json base_reference();
+
+  data::Batch next_batch();
+  // One optimizer's micro-steps over the step's batches: forward, backward into its parameters.
+  void micro_steps(size_t k, const std::vector<data::Batch>& batches, Interval& interval);
+  void optimizer_steps(const std::vector<data::Batch>& batches, Interval& interval);
+  void log_interval(Interval& interval, io::MetricsWriter& metrics);
+  void write_sample_sheet(const data::Batch& last);
 
   void make_ema();
   void log_scalars(const std::string& prefix, const io::Json& values, int64_t step);
@@ -105,6 +142,9 @@ class Trainer {
   TrainerOptions o_;
   std::unique_ptr<Ema> ema_;                            // train.ema_decay > 0
   std::unique_ptr<io::TensorBoardWriter> tensorboard_;  // rank 0 with options.tensorboard
+  std::vector<Optimizer> optimizers_;
+  std::unique_ptr<data::Loader> loader_;
+  double data_wait_ = 0;  // seconds spent in next_batch, over the run
   std::filesystem::path run_dir_;
   int64_t step_ = 0, epoch_ = 0, position_ = 0, samples_ = 0;
   io::Json evaluations_ = io::Json::array();

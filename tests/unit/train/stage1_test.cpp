@@ -6,7 +6,6 @@
 
 #include "errors.h"
 #include "setok/config/config.h"
-#include "setok/train/stage1_config.h"
 #include "setok/data/scene_dataset.h"
 #include "setok/io/fs.h"
 #include "setok/io/image.h"
@@ -15,6 +14,7 @@
 #include "setok/runtime/seed.h"
 #include "setok/text/sentencepiece.h"
 #include "setok/train/stage1.h"
+#include "setok/train/stage1_config.h"
 #include "temp_dir.h"
 
 namespace setok::train {
@@ -323,6 +323,69 @@ TEST(Stage1, TowerLearnsOnlyFromTheChosenSide) {
   EXPECT_FALSE(concept_only.at("tokenizer.vision_tower"));
   EXPECT_TRUE(concept_only.at("tokenizer.merger"));
   EXPECT_TRUE(concept_only.at("contrastive.token_proj"));
+}
+
+// The PatchGAN path runs on the engine's second optimizer ("discriminator", from disc_start):
+// its state is checkpointed by name and a resume is exact.
+TEST(Stage1, GanOnTheSecondOptimizerResumesExactly) {
+  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
+  test::TempDir dir;
+  auto cfg = [&](const char* name) {
+    Stage1Config c = tiny_config(dir / name, 6);
+    c.train.loss.gan = 0.1;
+    c.train.loss.disc_start = 2;
+    return c;
+  };
+  run(cfg("straight"), false, 0);
+  run(cfg("resumed"), false, 4);
+  run(cfg("resumed"), true, 0);
+  for (const char* file : {"model.safetensors", "extra.safetensors", "optimizer.safetensors"}) {
+    const auto a = io::TensorStore::open(dir / "straight" / "checkpoints" / "step_6" / file);
+    const auto b = io::TensorStore::open(dir / "resumed" / "checkpoints" / "step_6" / file);
+    ASSERT_EQ(a.names(), b.names()) << file;
+    for (const auto& name : a.names()) EXPECT_TRUE(at::equal(a.get(name), b.get(name))) << name;
+  }
+  const auto opt =
+      io::TensorStore::open(dir / "straight" / "checkpoints" / "step_6" / "optimizer.safetensors");
+  EXPECT_TRUE(opt.contains("discriminator.optimizer.step"));
+  EXPECT_EQ(opt.get("discriminator.optimizer.step").item<int64_t>(), 4);  // steps 2..5
+  const auto rows = loss_rows(dir / "straight");
+  EXPECT_FALSE(rows.front().contains("loss_disc"));  // steps 1-2: before disc_start
+  EXPECT_TRUE(rows.back().contains("loss_disc"));
+  EXPECT_EQ(rows, loss_rows(dir / "resumed"));
+}
+
+// With a frozen tower, checkpoints hold what trained and refer to the tower; the tokenizer
+// loader takes the trained parts from the checkpoint and checks the configured tower is the one
+// the run was trained with.
+TEST(Stage1, CheckpointsReferToTheFrozenTower) {
+  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
+  test::TempDir dir;
+  Stage1Config cfg = tiny_config(dir / "frozen", 2);
+  cfg.model.vision.trainable = false;
+  run(cfg, false, 0);
+  const fs::path step = dir / "frozen" / "checkpoints" / "step_2";
+  const auto model = io::TensorStore::open(step / "model.safetensors");
+  EXPECT_FALSE(model.contains("tokenizer.vision_tower.embeddings.patch_embedding.weight"));
+  EXPECT_TRUE(model.contains("tokenizer.merger.out.weight"));
+  const io::Json base = io::read_json(step / "trainer.json")["base"];
+  EXPECT_EQ(base["source"], "vision: random init; text: random init");
+  ASSERT_TRUE(base["parts"].contains("tokenizer"));
+  // The same config and seed rebuild the same frozen tower: the trained merger loads on top.
+  cfg.runtime.apply();
+  tokenizer::SetokTokenizer tok(cfg.model.vision, cfg.model.tokenizer);
+  tokenizer::load_tokenizer_weights(*tok, dir / "frozen");
+  EXPECT_TRUE(at::equal(tok->merger->out->weight, model.get("tokenizer.merger.out.weight")));
+  // Another seed builds another tower: refused, naming what to fix.
+  Stage1Config other = cfg;
+  other.runtime.seed = 5;
+  other.runtime.apply();
+  tokenizer::SetokTokenizer wrong(other.model.vision, other.model.tokenizer);
+  const std::string e =
+      test::error_of([&] { tokenizer::load_tokenizer_weights(*wrong, dir / "frozen"); });
+  EXPECT_NE(e.find("set model.vision.pretrained to the base the run was trained on"),
+            std::string::npos)
+      << e;
 }
 
 TEST(Stage1, ConfigErrors) {
