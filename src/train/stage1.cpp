@@ -78,7 +78,7 @@ Stage1Recipe::Stage1Recipe(const Stage1Config& cfg, const c10::Device& device)
 }
 
 std::vector<OptimizerSpec> Stage1Recipe::optimizers() {
-  const TrainConfig& t = cfg_.train;
+  const Stage1TrainConfig& t = cfg_.train;
   OptimizerSpec model;
   model.name = "model";
   model.groups = decay_groups(io::module_state(*model_), t.weight_decay);

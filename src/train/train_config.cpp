@@ -60,13 +60,11 @@ void DataConfig::describe(config::Schema& s) {
   s.field("prefetch_batches", prefetch_batches, "batches decoded ahead");
   s.field("shuffle", shuffle, "shuffle every epoch (deterministic from the seed)");
   s.field("skip_bad_samples", skip_bad_samples, "skip (count, log) bad records instead of failing");
-  s.field("max_phrases", max_phrases, "concept phrases used per image");
 }
 
 void DataConfig::validate(const std::string& p) const {
   if (workers < 1) config::fail(config::join(p, "workers"), "must be >= 1");
   if (prefetch_batches < 1) config::fail(config::join(p, "prefetch_batches"), "must be >= 1");
-  if (max_phrases < 1) config::fail(config::join(p, "max_phrases"), "must be >= 1");
   for (size_t i = 0; i < eval.size(); ++i) {
     for (size_t j = 0; j < i; ++j) {
       if (eval[i].display_name() == eval[j].display_name()) {
@@ -75,39 +73,6 @@ void DataConfig::validate(const std::string& p) const {
                          "' (results are reported by name): set \"name\"");
       }
     }
-  }
-}
-
-void LossConfig::describe(config::Schema& s) {
-  s.field("reconstruction", reconstruction, "weight of the pixel reconstruction loss");
-  s.choice("reconstruction_kind", reconstruction_kind, {"l1", "l2"}, "pixel loss");
-  s.field("concept", concept, "weight of the multi-label concept contrastive loss");
-  s.choice("concept_form", concept_form, {"token", "pooled", "spread"},
-           "concept loss: token (each phrase picks its token by a soft maximum), pooled "
-           "(GroupViT, one pooled vector per image) or spread (released per-token form)");
-  s.field("concept_softness", concept_softness,
-          "token form: temperature of the soft maximum over an image's tokens");
-  s.field("caption", caption, "weight of the image-caption InfoNCE loss");
-  s.field("perceptual", perceptual, "weight of LPIPS (needs lpips_weights)");
-  s.field("lpips_weights", lpips_weights, "LPIPS-VGG16 safetensors file");
-  s.field("gan", gan, "weight of the PatchGAN generator loss (times the adaptive weight)");
-  s.field("disc_start", disc_start, "step at which the GAN loss switches on");
-  s.field("disc_lr_scale", disc_lr_scale, "discriminator learning rate / generator's");
-}
-
-void LossConfig::validate(const std::string& p) const {
-  for (double w : {reconstruction, concept, caption, perceptual, gan}) {
-    if (!(w >= 0)) config::fail(p, "loss weights must be >= 0");
-  }
-  if (!(concept_softness > 0)) config::fail(config::join(p, "concept_softness"), "must be > 0");
-  if (perceptual > 0 && lpips_weights.empty()) {
-    config::fail(config::join(p, "lpips_weights"), "needed when perceptual > 0");
-  }
-}
-
-void LossConfig::check_files(const std::string& p) const {
-  if (!lpips_weights.empty() && !std::filesystem::is_regular_file(lpips_weights)) {
-    config::fail(config::join(p, "lpips_weights"), "'" + lpips_weights + "' is not a file");
   }
 }
 
@@ -134,16 +99,11 @@ void TrainConfig::describe(config::Schema& s) {
           "exponential moving average of the trainable weights, e.g. 0.999 (0 = off); kept in "
           "checkpoints as ema.safetensors");
   s.field("ema_eval", ema_eval, "evaluate and draw sample sheets with the EMA weights");
-  s.choice("tower_gradient", tower_gradient, {"all", "alignment", "reconstruction"},
-           "what a trainable vision tower learns from: every loss, only the alignment losses "
-           "(concept, caption; a SigLIP-like encoder) or only the reconstruction side; the "
-           "merger and the other parts still learn from every loss");
   s.field("checkpoint_every", checkpoint_every, "steps between checkpoints");
   s.field("keep_last", keep_last, "checkpoints kept (0 = all)");
   s.field("eval_every", eval_every, "steps between evaluations (0 = before and after training)");
   s.field("eval_batches", eval_batches, "held-out batches per evaluation (0 = all)");
   s.field("sample_every", sample_every, "steps between PNG sheets (0 = off)");
-  s.section("loss", loss, "loss weights");
 }
 
 void TrainConfig::validate(const std::string& p) const {

@@ -16,6 +16,41 @@
 
 namespace setok::train {
 
+// `train.loss`: the weights of stage 1's loss terms (and their options).
+struct Stage1LossConfig : config::Section {
+  double reconstruction = 1.0;
+  std::string reconstruction_kind =
+      "l2";              // l1 | l2 (pixels head; the diffusion head uses its own loss)
+  double concept = 0.1;  // multi-label concept contrastive
+  std::string concept_form = "token";  // token | pooled | spread (losses/contrastive.h)
+  double concept_softness = 0.05;      // token form: temperature of the soft maximum
+  double caption = 0.0;                // image-caption InfoNCE on pooled tokens
+  double perceptual = 0.0;             // LPIPS (needs lpips_weights)
+  std::string lpips_weights;
+  double gan = 0.0;  // PatchGAN generator loss (adaptive weight times this)
+  int64_t disc_start = 2000;
+  double disc_lr_scale = 1.0;
+
+  void describe(config::Schema& s) override;
+  void validate(const std::string& path) const override;
+  void check_files(const std::string& path) const override;
+};
+
+// `train`: the engine's keys plus stage 1's.
+struct Stage1TrainConfig : TrainConfig {
+  std::string tower_gradient =
+      "all";  // all | alignment | reconstruction (a trainable tower's losses)
+  Stage1LossConfig loss;
+  void describe(config::Schema& s) override;
+};
+
+// `data`: the engine's keys plus stage 1's.
+struct Stage1DataConfig : DataConfig {
+  int64_t max_phrases = 8;  // concept phrases used per image (the first ones)
+  void describe(config::Schema& s) override;
+  void validate(const std::string& path) const override;
+};
+
 struct Stage1ModelConfig : config::Section {
   vision::VisionConfig vision;
   tokenizer::TokenizerConfig tokenizer;
@@ -34,8 +69,8 @@ struct Stage1Config : config::Section {
   config::RuntimeConfig runtime;
   config::LogConfig log;
   Stage1ModelConfig model;
-  DataConfig data;
-  TrainConfig train;
+  Stage1DataConfig data;
+  Stage1TrainConfig train;
   void describe(config::Schema& s) override {
     s.section("runtime", runtime, "device, threads, seed");
     s.section("log", log, "logging");

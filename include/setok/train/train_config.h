@@ -1,5 +1,6 @@
 #pragma once
-// Config sections `data` and `train` shared by the training stages.
+// Config sections `data` and `train` of the training engine, shared by the stages; each stage
+// extends them with its own keys (stage 1: train/stage1_config.h).
 #include <string>
 #include <vector>
 
@@ -31,29 +32,9 @@ struct DataConfig : config::Section {
   int64_t prefetch_batches = 4;
   bool shuffle = true;
   bool skip_bad_samples = false;
-  int64_t max_phrases = 8;  // concept phrases used per image (the first ones)
 
   void describe(config::Schema& s) override;
   void validate(const std::string& path) const override;
-};
-
-struct LossConfig : config::Section {
-  double reconstruction = 1.0;
-  std::string reconstruction_kind =
-      "l2";              // l1 | l2 (pixels head; the diffusion head uses its own loss)
-  double concept = 0.1;  // multi-label concept contrastive
-  std::string concept_form = "token";  // token | pooled | spread (losses/contrastive.h)
-  double concept_softness = 0.05;      // token form: temperature of the soft maximum
-  double caption = 0.0;                // image-caption InfoNCE on pooled tokens
-  double perceptual = 0.0;             // LPIPS (needs lpips_weights)
-  std::string lpips_weights;
-  double gan = 0.0;  // PatchGAN generator loss (adaptive weight times this)
-  int64_t disc_start = 2000;
-  double disc_lr_scale = 1.0;
-
-  void describe(config::Schema& s) override;
-  void validate(const std::string& path) const override;
-  void check_files(const std::string& path) const override;
 };
 
 struct TrainConfig : config::Section {
@@ -73,14 +54,12 @@ struct TrainConfig : config::Section {
   std::string precision = "fp32";         // fp32 | bf16 (autocast on CUDA)
   bool activation_checkpointing = false;  // recompute transformer blocks in backward
   double ema_decay = 0.0;                 // EMA of the trainable weights; 0 = off
-  std::string tower_gradient = "all";     // all | alignment | reconstruction (tower's losses)
   bool ema_eval = true;                   // evaluate (and write samples) with the EMA weights
   int64_t checkpoint_every = 500;
   int keep_last = 2;
   int64_t eval_every = 0;    // 0 = only before training and at the end
   int64_t eval_batches = 0;  // 0 = the whole held-out set
   int64_t sample_every = 0;  // PNG sheets (input | reconstruction | clusters); 0 = off
-  LossConfig loss;
 
   void describe(config::Schema& s) override;
   void validate(const std::string& path) const override;
