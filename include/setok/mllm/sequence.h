@@ -1,0 +1,64 @@
+#pragma once
+// Setokim sequences (DESIGN §5.10, docs/setokim.md): how a tokenized conversation with image
+// markers becomes the LLM's input, labels and image slots.
+//
+//   input image  (<image>, id -200, in a human turn)
+//       -> <im_start> + L_i image positions (the projected SeTok tokens) + <im_end>, no labels
+//   output image (the text "<target>" in an assistant reply)
+//       -> <im_start> + L_o slots + <im_end>, every one of them a text label: the slots are
+//          <target> tokens, so the LLM learns how many tokens an image needs and writes the
+//          count itself at generation
+//
+// Images are numbered in order of appearance (inputs and outputs alike), and `image_tokens[i]`
+// is image i's SeTok token count. Slot j of an image holds its token j (SeTok's order:
+// ascending cluster-centre index, i.e. raster order of the centres). Batches pad on the right;
+// truncation to `max_length` never cuts an image span: a sample whose images do not all fit is
+// dropped (the caller counts and logs it).
+#include <cstdint>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+#include "setok/llm/chat_template.h"
+
+namespace setok::mllm {
+
+struct SpecialIds {
+  int64_t im_start = 0, im_end = 0, target = 0, pad = 0;
+};
+
+struct Sequence {
+  std::vector<int64_t> input_ids;  // text ids; image positions hold `target` (slots) or `pad`
+  std::vector<int64_t> labels;     // llm::kIgnoreIndex where not trained
+  std::vector<int64_t> image;      // image index at image positions, -1 elsewhere (markers too)
+  std::vector<int64_t> slot;       // token index within that image, -1 elsewhere
+  std::vector<bool> output;        // true at an output image's slots
+  int64_t size() const { return static_cast<int64_t>(input_ids.size()); }
+};
+
+// Expands the image markers of one tokenized conversation. Throws setok::Error when the number
+// of markers differs from image_tokens.size(), a count is < 1, or a "<target>" marker sits in
+// an untrained (human) span.
+Sequence expand_images(const llm::TokenizedConversation& conversation,
+                       const std::vector<int64_t>& image_tokens, const SpecialIds& ids);
+
+// The longest prefix of `s` with at most max_length positions that cuts no image span, or
+// nothing (size 0) when the images alone do not fit.
+Sequence truncate(const Sequence& s, int64_t max_length);
+
+struct SequenceBatch {
+  at::Tensor input_ids;       // [B, T] int64, padded with `pad`
+  at::Tensor labels;          // [B, T] int64, padded with kIgnoreIndex
+  at::Tensor attention_mask;  // [B, T] int64, 1 = real
+  at::Tensor position_ids;    // [B, T] int64, 0.. per row (padding: continues, never attended)
+  at::Tensor image;           // [B, T] int64: index into the batch's images, -1 elsewhere
+  at::Tensor slot;            // [B, T] int64
+  at::Tensor output;          // [B, T] bool: output-image slots
+};
+
+// Right-pads a batch. `image_offset[b]` is the batch-wide index of sample b's first image (its
+// images' SeTok tokens are stacked in that order), so `image` addresses the batch's images.
+SequenceBatch collate_sequences(const std::vector<Sequence>& samples,
+                                const std::vector<int64_t>& image_offset, int64_t pad_id);
+
+}  // namespace setok::mllm

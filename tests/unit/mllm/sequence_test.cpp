@@ -1,0 +1,124 @@
+// Setokim sequences on hand-built conversations: ids, labels, attention mask, positions, image
+// slots; truncation; MAR masking of output slots.
+#include "setok/mllm/sequence.h"
+
+#include <gtest/gtest.h>
+
+#include <ATen/ATen.h>
+
+#include "errors.h"
+#include "setok/mllm/slot_masking.h"
+
+namespace setok::mllm {
+namespace {
+
+using llm::kIgnoreIndex;
+constexpr int64_t I = llm::kImageTokenId, X = kIgnoreIndex;
+const SpecialIds kIds{50, 51, 52, 0};  // <im_start>, <im_end>, <target>, pad
+
+llm::TokenizedConversation conversation(std::vector<int64_t> ids, std::vector<int64_t> labels) {
+  llm::TokenizedConversation c;
+  c.input_ids = std::move(ids);
+  c.labels = std::move(labels);
+  return c;
+}
+
+// "<s> q <image> a b <target></s>": an input image of 2 tokens, an output image of 3.
+at::Tensor longs(std::vector<int64_t> v) {
+  return at::tensor(v, at::kLong);
+}
+
+Sequence sample_a() {
+  return expand_images(conversation({1, 10, I, 11, 12, 52, 2}, {X, X, X, X, 12, 52, 2}), {2, 3},
+                       kIds);
+}
+
+TEST(SetokimSequence, ExpandsInputAndOutputImages) {
+  const Sequence s = sample_a();
+  EXPECT_EQ(s.input_ids,
+            (std::vector<int64_t>{1, 10, 50, 0, 0, 51, 11, 12, 50, 52, 52, 52, 51, 2}));
+  EXPECT_EQ(s.labels, (std::vector<int64_t>{X, X, X, X, X, X, X, 12, 50, 52, 52, 52, 51, 2}));
+  EXPECT_EQ(s.image, (std::vector<int64_t>{-1, -1, -1, 0, 0, -1, -1, -1, -1, 1, 1, 1, -1, -1}));
+  EXPECT_EQ(s.slot, (std::vector<int64_t>{-1, -1, -1, 0, 1, -1, -1, -1, -1, 0, 1, 2, -1, -1}));
+  EXPECT_EQ(s.output, (std::vector<bool>{0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0}));
+}
+
+TEST(SetokimSequence, BatchOfTwoSamplesWithDifferentTokenCounts) {
+  // Sample b: "<s> <image> c</s>" with an input image of 4 tokens.
+  const Sequence b = expand_images(conversation({1, I, 20, 2}, {X, X, 20, 2}), {4}, kIds);
+  EXPECT_EQ(b.input_ids, (std::vector<int64_t>{1, 50, 0, 0, 0, 0, 51, 20, 2}));
+  const SequenceBatch batch = collate_sequences({sample_a(), b}, {0, 2}, /*pad=*/0);
+  ASSERT_EQ(batch.input_ids.sizes(), (std::vector<int64_t>{2, 14}));
+  EXPECT_TRUE(at::equal(batch.input_ids[1], longs({1, 50, 0, 0, 0, 0, 51, 20, 2, 0, 0, 0, 0, 0})));
+  EXPECT_TRUE(at::equal(batch.labels[1], longs({X, X, X, X, X, X, X, 20, 2, X, X, X, X, X})));
+  EXPECT_TRUE(
+      at::equal(batch.attention_mask[1], longs({1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0})));
+  EXPECT_TRUE(at::equal(batch.attention_mask[0], at::ones({14}, at::kLong)));
+  EXPECT_TRUE(at::equal(batch.position_ids[1], at::arange(14, at::kLong)));
+  // Image indices address the batch's images: sample b's image is the third (offset 2).
+  EXPECT_TRUE(
+      at::equal(batch.image[1], longs({-1, -1, 2, 2, 2, 2, -1, -1, -1, -1, -1, -1, -1, -1})));
+  EXPECT_TRUE(
+      at::equal(batch.slot[1], longs({-1, -1, 0, 1, 2, 3, -1, -1, -1, -1, -1, -1, -1, -1})));
+  EXPECT_EQ(batch.output.sum().item<int64_t>(), 3);  // sample a's output slots only
+  EXPECT_TRUE(batch.output[0][9].item<bool>());
+}
+
+TEST(SetokimSequence, TruncationNeverCutsAnImage) {
+  const Sequence a = sample_a();  // 14 positions, the last image ends at position 13
+  EXPECT_EQ(truncate(a, 100).size(), 14);
+  const Sequence cut = truncate(a, 13);  // drops the final </s> only
+  EXPECT_EQ(cut.size(), 13);
+  EXPECT_EQ(cut.input_ids.back(), 51);
+  EXPECT_EQ(truncate(a, 12).size(), 0);  // would cut the output image: the sample cannot fit
+  EXPECT_EQ(truncate(a, 3).size(), 0);
+}
+
+TEST(SetokimSequence, BadMarkersAreErrors) {
+  EXPECT_NE(test::error_of([] {
+              expand_images(conversation({1, I, I, 2}, {X, X, X, 2}), {3}, kIds);
+            }).find("more image markers than images"),
+            std::string::npos);
+  EXPECT_NE(test::error_of([] {
+              expand_images(conversation({1, I, 2}, {X, X, 2}), {3, 4}, kIds);
+            }).find("2 image(s) but 1 marker(s)"),
+            std::string::npos);
+  EXPECT_NE(test::error_of([] {
+              expand_images(conversation({1, 52, 2}, {X, X, 2}), {3}, kIds);
+            }).find("outside an assistant reply"),
+            std::string::npos);
+  EXPECT_NE(test::error_of([] {
+              expand_images(conversation({1, I}, {X, X}), {0}, kIds);
+            }).find("has no token"),
+            std::string::npos);
+}
+
+TEST(SlotMasking, RatioIsTruncatedNormalAndMasksAreDeterministic) {
+  SlotMaskingOptions o;  // MAR: N(1, 0.25) truncated to [0.7, 1]
+  double sum = 0, lo = 1, hi = 0;
+  const int n = 4000;
+  for (int i = 0; i < n; ++i) {
+    const double r = draw_mask_ratio(o, 7, static_cast<uint64_t>(i), 0);
+    sum += r, lo = std::min(lo, r), hi = std::max(hi, r);
+  }
+  EXPECT_GE(lo, 0.7);
+  EXPECT_LE(hi, 1.0);
+  EXPECT_LT(lo, 0.72);  // the whole range is used
+  EXPECT_GT(hi, 0.98);
+  // The truncated normal's mean: 1 - 0.25 (phi(0) - phi(-1.2)) / (Phi(0) - Phi(-1.2)) = 0.867.
+  EXPECT_NEAR(sum / n, 0.867, 0.01);
+  for (int64_t L : {1, 5, 37}) {
+    const at::Tensor m = hidden_slots(L, o, 7, 3, 1);
+    const double r = draw_mask_ratio(o, 7, 3, 1);
+    EXPECT_EQ(m.sum().item<int64_t>(), static_cast<int64_t>(std::ceil(L * r))) << L;
+    EXPECT_TRUE(at::equal(m, hidden_slots(L, o, 7, 3, 1)));  // same sample, same mask
+  }
+  int differ = 0;
+  for (uint64_t s = 0; s < 20; ++s)
+    differ += !at::equal(hidden_slots(16, o, 7, s, 0), hidden_slots(16, o, 7, s + 100, 0));
+  EXPECT_GT(differ, 10);  // other samples, other masks
+  EXPECT_THROW(hidden_slots(0, o, 7, 0, 0), Error);
+}
+
+}  // namespace
+}  // namespace setok::mllm
