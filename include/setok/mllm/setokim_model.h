@@ -1,0 +1,82 @@
+#pragma once
+// The trained part of Setokim (DESIGN §5.10, docs/setokim.md): the LLaMA backbone, the two
+// projectors, the rows of the three special tokens and the MAR diffusion head. The SeTok
+// tokenizer and detokenizer around it (frozen, from a stage-1 checkpoint) are the recipe's.
+//
+// Vocabulary: the LLM keeps its base vocabulary V untouched; <im_start>, <im_end>, <target>
+// (ids V, V + 1, V + 2, llm::TextTokenizer's layout) have their own trainable input rows
+// (`special_embed`) and output rows (`special_head`), so a frozen base stays bitwise frozen and
+// the new rows are small to synchronise. Checkpoint names: llm.*, mm_in_projector.*,
+// mm_out_projector.*, special_embed, special_head, diffloss.* — stable, so a stage-2 result
+// seeds stage 3 (as the original `pretrain_mm_in_mlp_adapter` does).
+#include <optional>
+#include <string>
+
+#include <ATen/core/Generator.h>
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+
+#include "setok/diffusion/diffloss.h"
+#include "setok/llm/llama_model.h"
+#include "setok/mllm/projector.h"
+#include "setok/mllm/sequence.h"
+
+namespace setok::mllm {
+
+struct SetokimModelOptions {
+  llm::LlamaConfig llm;  // vocab_size = the base vocabulary V
+  c10::ScalarType llm_dtype = c10::kFloat;
+  int64_t token_dim = 0;  // SeTok token width
+  std::string in_projector = "mlp2x_gelu";
+  std::string out_projector = "mlp2x_gelu";
+  diffusion::DiffLossOptions diffloss;  // target / z widths are filled from the above
+};
+
+struct SetokimLosses {
+  at::Tensor text;       // mean cross-entropy over labelled next tokens (0 when none)
+  at::Tensor diffusion;  // DiffLoss over the hidden output slots (0 when none)
+  int64_t text_tokens = 0, hidden_slots = 0;
+  at::Tensor hidden;  // [B, T, H] final hidden states (for callers that need them)
+};
+
+class SetokimModelImpl : public torch::nn::Module {
+ public:
+  explicit SetokimModelImpl(const SetokimModelOptions& options);
+
+  // ids [B, T] over the base vocabulary and the three specials -> [B, T, H].
+  at::Tensor embed_ids(const at::Tensor& ids);
+  // The sequence's input embeddings [B, T, H]: text rows; at input-image positions and visible
+  // output slots, the projected SeTok token (`image_tokens` [N, L_max, D], indexed by the batch's
+  // image / slot indices); at hidden output slots, the <target> row. `hidden_slots` [B, T] bool.
+  at::Tensor embed(const SequenceBatch& batch, const at::Tensor& image_tokens,
+                   const at::Tensor& hidden_slots);
+  // hidden [..., H] -> logits [..., V + 3] (float32).
+  at::Tensor logits(const at::Tensor& hidden);
+  // Text cross-entropy on the labels (shifted by one) and the diffusion loss on hidden output
+  // slots: target = the slot's SeTok token, condition = mm_out_projector(hidden state there).
+  SetokimLosses forward(const SequenceBatch& batch, const at::Tensor& image_tokens,
+                        const at::Tensor& hidden_slots,
+                        std::optional<at::Generator> generator = std::nullopt);
+
+  // Sets the special rows to the mean of the LLM's rows (after loading pretrained weights).
+  void reset_special_rows();
+
+  int64_t base_vocab() const { return options_.llm.vocab_size; }
+  const SetokimModelOptions& options() const { return options_; }
+
+  llm::LlamaForCausalLM llm{nullptr};
+  Projector mm_in_projector{nullptr};
+  Projector mm_out_projector{nullptr};
+  at::Tensor special_embed;  // [3, H]: <im_start>, <im_end>, <target>
+  at::Tensor special_head;   // [3, H]
+  diffusion::DiffLoss diffloss{nullptr};
+
+ private:
+  // (b, t) of every position holding a token of an image, and that token's row.
+  at::Tensor image_rows(const SequenceBatch& batch, const at::Tensor& positions,
+                        const at::Tensor& image_tokens) const;
+  SetokimModelOptions options_;
+};
+TORCH_MODULE(SetokimModel);
+
+}  // namespace setok::mllm
