@@ -7,16 +7,21 @@
 
 namespace setok::mllm {
 
-SetokimModelImpl::SetokimModelImpl(const SetokimModelOptions& o) : options_(o) {
+SetokimModelImpl::SetokimModelImpl(const SetokimModelOptions& o, llm::LlamaForCausalLM given)
+    : options_(o) {
   if (o.token_dim < 1) throw Error("setokim: the SeTok token width must be positive");
-  llm = register_module("llm", llm::LlamaForCausalLM(o.llm, o.llm_dtype));
-  const int64_t H = o.llm.hidden_size;
+  if (given) {
+    options_.llm = given->config();
+    options_.llm_dtype = given->dtype();
+  }
+  llm = register_module("llm", given ? given : llm::LlamaForCausalLM(o.llm, o.llm_dtype));
+  const int64_t H = options_.llm.hidden_size;
   mm_in_projector = register_module("mm_in_projector", Projector(o.in_projector, o.token_dim, H));
   mm_out_projector = register_module("mm_out_projector", Projector(o.out_projector, H, H));
   special_embed = register_parameter("special_embed", at::zeros({3, H}));
   special_head = register_parameter("special_head", at::zeros({3, H}));
   reset_special_rows();
-  diffusion::DiffLossOptions d = o.diffloss;
+  diffusion::DiffLossOptions d = options_.diffloss;
   d.target_channels = o.token_dim;
   d.z_channels = H;
   diffloss = register_module("diffloss", diffusion::DiffLoss(d));

@@ -306,6 +306,7 @@ void Trainer::micro_steps(size_t k, const std::vector<data::Batch>& batches, Int
     // only this optimizer's were zeroed above and only they are used below.
     (r.loss / static_cast<double>(micro)).backward();
     for (const auto& [key, v] : r.metrics) interval.sums[key] += v / static_cast<double>(micro);
+    if (k == 0) interval.units += r.units >= 0 ? r.units : batches[static_cast<size_t>(m)].size;
   }
 }
 
@@ -392,12 +393,8 @@ io::Json Trainer::fit(bool resume) {
     for (int64_t a = 0; a < o_.train.grad_accum; ++a) batches.push_back(next_batch());
     optimizer_steps(batches, interval);
     int64_t step_samples = 0;
-    for (const auto& b : batches) {
-      step_samples += b.size;
-      const Throughput t = recipe_.throughput(b);
-      interval.unit = t.unit;
-      interval.units += t.count;
-    }
+    for (const auto& b : batches) step_samples += b.size;
+    interval.unit = recipe_.throughput_unit();
     last = std::move(batches.back());
     ++step_;
     samples_ += step_samples;

@@ -41,7 +41,10 @@ struct SetokimLosses {
 
 class SetokimModelImpl : public torch::nn::Module {
  public:
-  explicit SetokimModelImpl(const SetokimModelOptions& options);
+  // A random LLM from options.llm, or `llm` (e.g. loaded from an HF folder: options.llm and
+  // llm_dtype are then taken from it).
+  explicit SetokimModelImpl(const SetokimModelOptions& options,
+                            llm::LlamaForCausalLM llm = nullptr);
 
   // ids [B, T] over the base vocabulary and the three specials -> [B, T, H].
   at::Tensor embed_ids(const at::Tensor& ids);

@@ -33,6 +33,9 @@ namespace setok::train {
 struct StepResult {
   at::Tensor loss;                        // scalar to backpropagate (weighted sum of terms)
   std::map<std::string, double> metrics;  // per-step values, averaged over each log interval
+  // Throughput units this micro-batch processed (the first optimizer's pass counts); -1 = the
+  // batch's examples.
+  int64_t units = -1;
 };
 
 // Where a micro-step sits: the optimizer step, which of the recipe's optimizers the losses are
@@ -42,12 +45,6 @@ struct StepContext {
   size_t optimizer = 0;
   int64_t micro = 0;
   int64_t micro_batches = 1;
-};
-
-// What metrics.jsonl reports as throughput: "<unit>_per_s" with `count` units in a batch.
-struct Throughput {
-  std::string unit = "images";
-  int64_t count = 0;
 };
 
 class Recipe {
@@ -73,7 +70,8 @@ class Recipe {
   virtual data::Batch collate(std::vector<data::Example> examples) {
     return data::collate(std::move(examples));
   }
-  virtual Throughput throughput(const data::Batch& batch) const { return {"images", batch.size}; }
+  // metrics.jsonl reports "<unit>_per_s"; StepResult::units counts them.
+  virtual std::string throughput_unit() const { return "images"; }
   // Forward pass and losses of one micro-batch for one optimizer (the engine runs backward).
   virtual StepResult step(const data::Batch& batch, const StepContext& context) = 0;
   // Evaluation metrics (on held-out data); `step` for logging.

@@ -67,7 +67,7 @@ class ToyRecipe : public Recipe {
     ++collated;
     return data::collate(std::move(examples));
   }
-  Throughput throughput(const data::Batch& b) const override { return {"tokens", 4 * b.size}; }
+  std::string throughput_unit() const override { return "tokens"; }
   // As stage 1 does with its reconstructions: the discriminator's pass reuses the model pass's
   // output of the same micro-batch, detached.
   StepResult step(const data::Batch& batch, const StepContext& ctx) override {
@@ -75,7 +75,7 @@ class ToyRecipe : public Recipe {
       const at::Tensor h = model_->gen->forward(model_->base->forward(batch.tensors.at("x")));
       hidden_ = h.detach();
       const at::Tensor loss = disc_->forward(h).mean();
-      return {loss, {{"loss", loss.item<double>()}}};
+      return {loss, {{"loss", loss.item<double>()}}, 4 * batch.size};
     }
     const at::Tensor loss = disc_->forward(hidden_).pow(2).mean();
     return {loss, {{"loss_disc", loss.item<double>()}}};

@@ -1,0 +1,70 @@
+#pragma once
+// The root config of Setokim runs (stages 2 and 3: `setok_pretrain`, `setok_finetune`):
+//   { "runtime", "log",
+//     "model": { "setok_checkpoint", "vision", "tokenizer", "detokenizer", "llm", "projectors",
+//                "diffusion" },
+//     "data": { engine keys, "model_max_length", "cfg_dropout", "pair_tasks" },
+//     "train": { engine keys, "trainable", "tune_mm_in_adapter", "tune_mm_out_adapter",
+//                "mm_projector_lr", "init_from", "text_weight", "diffusion_weight" } }
+// The SeTok sections describe the stage-1 model whose weights `setok_checkpoint` holds (copy
+// them from the stage-1 config), so a config carries its whole architecture: a dry run needs
+// no files.
+#include <string>
+#include <vector>
+
+#include "setok/config/runtime_config.h"
+#include "setok/config/schema.h"
+#include "setok/detokenizer/detokenizer_config.h"
+#include "setok/llm/llm_config.h"
+#include "setok/mllm/setokim_config.h"
+#include "setok/tokenizer/tokenizer_config.h"
+#include "setok/train/train_config.h"
+#include "setok/vision/vision_config.h"
+
+namespace setok::train {
+
+struct SetokimModelSection : config::Section {
+  std::string setok_checkpoint;  // stage-1 run / step folder (empty: random SeTok, tests only)
+  vision::VisionConfig vision;
+  tokenizer::TokenizerConfig tokenizer;
+  detokenizer::DetokenizerConfig detokenizer;
+  llm::LlmConfig llm;
+  mllm::ProjectorsConfig projectors;
+  mllm::DiffusionHeadConfig diffusion;
+  void describe(config::Schema& s) override;
+  void check_files(const std::string& path) const override;
+};
+
+struct SetokimDataConfig : DataConfig {
+  int64_t model_max_length = 2048;  // longer samples are cut after their last image or skipped
+  double cfg_dropout = 0.1;         // generation samples lose their prompt with this probability
+  std::vector<std::string> pair_tasks = {"caption", "generation"};  // what a pair record teaches
+  void describe(config::Schema& s) override;
+  void validate(const std::string& path) const override;
+};
+
+struct SetokimTrainConfig : TrainConfig {
+  // projectors: mm projectors + special-token rows + diffusion head, LLM frozen (stage 2);
+  // full: everything but SeTok (tiny models); lora: LoRA adapters on the LLM + projectors + head
+  // (stage 3).
+  std::string trainable = "projectors";
+  bool tune_mm_in_adapter = true;
+  bool tune_mm_out_adapter = true;
+  double mm_projector_lr = 0.0;  // learning rate of the projectors and head; 0 = train.lr
+  std::string init_from;         // a stage-2 run / step folder whose trained weights start this run
+  double text_weight = 1.0;
+  double diffusion_weight = 1.0;
+  void describe(config::Schema& s) override;
+  void validate(const std::string& path) const override;
+};
+
+struct SetokimConfig : config::Section {
+  config::RuntimeConfig runtime;
+  config::LogConfig log;
+  SetokimModelSection model;
+  SetokimDataConfig data;
+  SetokimTrainConfig train;
+  void describe(config::Schema& s) override;
+};
+
+}  // namespace setok::train

@@ -1,0 +1,43 @@
+#include "setok/mllm/setokim_config.h"
+
+#include "setok/runtime/error.h"
+
+namespace setok::mllm {
+
+void ProjectorsConfig::describe(config::Schema& s) {
+  s.choice("in", in, {"linear", "mlp2x_gelu"}, "mm_in_projector: SeTok token -> LLM hidden");
+  s.choice("out", out, {"linear", "mlp2x_gelu"},
+           "mm_out_projector: LLM hidden -> the diffusion head's condition");
+}
+
+void DiffusionHeadConfig::describe(config::Schema& s) {
+  s.field("width", width, "DiffLoss MLP width (released: 1024)");
+  s.field("depth", depth, "DiffLoss residual blocks (released: 3)");
+  s.field("diffusion_batch_mul", diffusion_batch_mul, "(t, noise) draws per hidden slot");
+  s.field("num_sampling_steps", num_sampling_steps, "respacing used when sampling, e.g. \"100\"");
+  s.choice("noise_schedule", noise_schedule, {"cosine", "linear"}, "beta schedule");
+  s.field("mask_ratio_min", mask_ratio_min,
+          "MAR masking: the hidden fraction of an output image's slots is drawn from N(1, std) "
+          "truncated to [mask_ratio_min, 1]");
+  s.field("mask_ratio_std", mask_ratio_std, "MAR masking: the normal's standard deviation");
+}
+
+void DiffusionHeadConfig::validate(const std::string& p) const {
+  if (width < 1 || depth < 1) config::fail(p, "width and depth must be >= 1");
+  if (diffusion_batch_mul < 1) config::fail(config::join(p, "diffusion_batch_mul"), "must be >= 1");
+  if (!(mask_ratio_min > 0 && mask_ratio_min <= 1))
+    config::fail(config::join(p, "mask_ratio_min"), "must be in (0, 1]");
+  if (!(mask_ratio_std > 0)) config::fail(config::join(p, "mask_ratio_std"), "must be > 0");
+}
+
+diffusion::DiffLossOptions DiffusionHeadConfig::options() const {
+  diffusion::DiffLossOptions o;
+  o.width = width;
+  o.depth = depth;
+  o.diffusion_batch_mul = diffusion_batch_mul;
+  o.num_sampling_steps = num_sampling_steps;
+  o.noise_schedule = noise_schedule;
+  return o;
+}
+
+}  // namespace setok::mllm

@@ -1,0 +1,448 @@
+#include "setok/train/setokim_recipe.h"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <ATen/Context.h>
+#include <spdlog/spdlog.h>
+
+#include "setok/io/checkpoint.h"
+#include "setok/io/image.h"
+#include "setok/io/json.h"
+#include "setok/io/state_dict.h"
+#include "setok/io/tensor_store.h"
+#include "setok/llm/llama_loader.h"
+#include "setok/mllm/sequence.h"
+#include "setok/mllm/slot_masking.h"
+#include "setok/nn/lora.h"
+#include "setok/runtime/device.h"
+#include "setok/runtime/error.h"
+#include "setok/runtime/seed.h"
+
+namespace setok::train {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// The stage-1 weights of a part ("detokenizer") from a stage-1 run / step folder.
+void load_stage1_part(torch::nn::Module& part, const std::string& prefix, const fs::path& folder) {
+  const fs::path step = io::resolve_checkpoint(folder);
+  io::LoadOptions o;
+  o.name_map.prefix(prefix + ".", "").ignore("(?!" + prefix + "\\.).*");
+  io::load_trainable_state(part, io::TensorStore::open(step / "model.safetensors"), o);
+}
+
+// A generator for (run seed, stream, sample): decisions about one sample (prompt dropout) that
+// must not depend on the batch, rank or worker that handles it.
+double sample_uniform(std::string_view stream, uint64_t sample) {
+  std::mt19937_64 e(runtime::derive_seed(stream, sample));
+  return static_cast<double>(e() >> 11) * 0x1.0p-53;
+}
+
+}  // namespace
+
+SetokimImpl::SetokimImpl(const SetokimConfig& c) {
+  setok = register_module("setok", tokenizer::SetokTokenizer(c.model.vision, c.model.tokenizer));
+  detokenizer = register_module(
+      "detokenizer", detokenizer::SetokDetokenizer(c.model.detokenizer, setok->token_dim()));
+  if (!c.model.setok_checkpoint.empty()) {
+    tokenizer::load_tokenizer_weights(*setok, c.model.setok_checkpoint);
+    load_stage1_part(*detokenizer, "detokenizer", c.model.setok_checkpoint);
+  }
+  for (auto& p : setok->parameters()) p.requires_grad_(false);
+  for (auto& p : detokenizer->parameters()) p.requires_grad_(false);
+
+  const llm::LlmConfig& lc = c.model.llm;
+  const std::string tok_path = lc.tokenizer_path();
+  if (tok_path.empty()) throw Error("model.llm.tokenizer: Setokim needs the LLM's text tokenizer");
+  const llm::TextTokenizer text(tok_path);
+  mllm::SetokimModelOptions o;
+  o.token_dim = setok->token_dim();
+  o.in_projector = c.model.projectors.in;
+  o.out_projector = c.model.projectors.out;
+  o.diffloss = c.model.diffusion.options();
+  llm::LlamaForCausalLM base{nullptr};
+  if (!lc.pretrained.empty()) {
+    base = llm::load_llama(lc.pretrained, runtime::parse_dtype(lc.dtype));
+    if (base->vocab_size() != text.base_vocab_size()) {
+      throw Error("model.llm: the LLM has " + std::to_string(base->vocab_size()) +
+                  " vocabulary rows, its tokenizer " + std::to_string(text.base_vocab_size()) +
+                  " pieces; Setokim adds <im_start>, <im_end>, <target> as rows of its own");
+    }
+  } else {
+    o.llm = lc.architecture(text.base_vocab_size());
+    o.llm.vocab_size = text.base_vocab_size();
+    o.llm_dtype = runtime::parse_dtype(lc.dtype);
+  }
+  model = register_module("model", mllm::SetokimModel(o, base));
+  model->llm->model->set_gradient_checkpointing(lc.gradient_checkpointing);
+}
+
+int64_t SetokimRecipe::Datasets::size(const Source& s) const {
+  switch (s.kind) {
+    case data::DatasetKind::kPair:
+      return static_cast<int64_t>(pairs[s.dataset].size());
+    case data::DatasetKind::kInstruct:
+      return static_cast<int64_t>(instructs[s.dataset].size());
+    case data::DatasetKind::kEdit:
+      return static_cast<int64_t>(edits[s.dataset].size());
+  }
+  return 0;
+}
+
+SetokimRecipe::Datasets SetokimRecipe::load(const std::vector<DatasetEntry>& entries,
+                                            const char* section, bool train) {
+  Datasets d;
+  const bool skip = cfg_.data.skip_bad_samples;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const DatasetEntry& e = entries[i];
+    const std::string where = std::string("data.") + section + "." + std::to_string(i);
+    if (e.type == "pair") {
+      d.pairs.push_back(data::load_pair_dataset(e.path, e.image_root, skip));
+      for (const auto& task : cfg_.data.pair_tasks) {
+        d.sources.push_back({data::DatasetKind::kPair, d.pairs.size() - 1, task});
+        d.multiples.push_back(e.multiple);
+      }
+    } else if (e.type == "instruct") {
+      d.instructs.push_back(data::load_instruct_dataset(e.path, e.image_root, skip));
+      d.sources.push_back({data::DatasetKind::kInstruct, d.instructs.size() - 1, ""});
+      d.multiples.push_back(e.multiple);
+    } else if (e.type == "edit") {
+      d.edits.push_back(data::load_edit_dataset(e.path, e.image_root, skip));
+      d.sources.push_back({data::DatasetKind::kEdit, d.edits.size() - 1, ""});
+      d.multiples.push_back(e.multiple);
+    } else {
+      throw Error(where + ".type: Setokim reads pair, instruct and edit data, got '" + e.type +
+                  "'");
+    }
+    if (!train) eval_names_.push_back(e.display_name());
+  }
+  return d;
+}
+
+SetokimRecipe::SetokimRecipe(const SetokimConfig& cfg, const c10::Device& device)
+    : cfg_(cfg),
+      device_(device),
+      template_(llm::parse_chat_template(cfg.model.llm.chat_template)),
+      diffusion_gen_(runtime::make_cpu_generator("setokim.diffusion")) {
+  if (cfg.data.train.empty()) throw Error("data.train: Setokim needs at least one dataset");
+  setokim_ = Setokim(cfg);
+  text_ = std::make_shared<llm::TextTokenizer>(cfg.model.llm.tokenizer_path());
+  pre_ = cfg.model.vision.preprocess();
+  if (!cfg.train.init_from.empty()) init_from(cfg.train.init_from);
+  set_trainable();
+  setokim_->to(device);
+  train_ = load(cfg.data.train, "train", true);
+  eval_ = load(cfg.data.eval, "eval", false);
+  spdlog::info(
+      "setokim: {} trainable of {} parameters; template {}; {} training source(s)",
+      trainable_parameters(),
+      [&] {
+        int64_t n = 0;
+        for (const auto& p : setokim_->parameters()) n += p.numel();
+        return n;
+      }(),
+      cfg.model.llm.chat_template, train_.sources.size());
+}
+
+void SetokimRecipe::init_from(const fs::path& folder) {
+  const fs::path step = io::resolve_checkpoint(folder);
+  // Frozen SeTok parts must be those the stage-2 run was trained with.
+  const io::Json state = io::read_json(step / "trainer.json");
+  if (state.contains("base") && state["base"].contains("parts")) {
+    for (const char* part : {"setok", "detokenizer"}) {
+      if (!state["base"]["parts"].contains(part)) continue;
+      torch::nn::Module& m = std::string(part) == "setok"
+                                 ? static_cast<torch::nn::Module&>(*setokim_->setok)
+                                 : *setokim_->detokenizer;
+      const std::string have = io::frozen_fingerprint(m, std::string(part) + ".");
+      if (state["base"]["parts"][part] != have) {
+        throw Error("train.init_from: " + step.string() + " was trained with other " + part +
+                    " weights (fingerprint " + state["base"]["parts"][part].get<std::string>() +
+                    ", here " + have + "): set model.setok_checkpoint to its stage-1 run");
+      }
+    }
+  }
+  // Whatever trained there (projectors, special rows, head; the LLM when it trained) starts
+  // here; everything else keeps its value.
+  io::LoadOptions o;
+  o.strict = false;
+  const io::LoadReport r =
+      io::load_state(*setokim_, io::TensorStore::open(step / "model.safetensors"), o);
+  if (!r.unexpected.empty() || !r.mismatched.empty() || r.loaded.empty()) {
+    throw Error("train.init_from: " + (step / "model.safetensors").string() +
+                " does not fit this model:\n" + r.summary());
+  }
+  spdlog::info("init_from {}: {} tensors", step.string(), r.loaded.size());
+}
+
+void SetokimRecipe::set_trainable() {
+  const SetokimTrainConfig& t = cfg_.train;
+  mllm::SetokimModel& m = setokim_->model;
+  for (auto& p : m->parameters()) p.requires_grad_(true);
+  if (t.trainable != "full") {
+    for (auto& p : m->llm->parameters()) p.requires_grad_(false);
+  }
+  const llm::LoraConfig& lora = cfg_.model.llm.lora;
+  if (t.trainable == "lora" || lora.enabled || !lora.adapter.empty()) {
+    if (!lora.adapter.empty()) {
+      nn::load_lora(*m->llm, lora.adapter);
+    } else {
+      nn::apply_lora(*m->llm, lora.options());
+    }
+    for (auto& p : nn::lora_parameters(*m->llm)) p.requires_grad_(t.trainable == "lora");
+  }
+  if (!t.tune_mm_in_adapter) {
+    for (auto& p : m->mm_in_projector->parameters()) p.requires_grad_(false);
+  }
+  if (!t.tune_mm_out_adapter) {
+    for (auto& p : m->mm_out_projector->parameters()) p.requires_grad_(false);
+  }
+}
+
+int64_t SetokimRecipe::trainable_parameters() const {
+  int64_t n = 0;
+  for (const auto& p : setokim_->parameters()) n += p.requires_grad() ? p.numel() : 0;
+  return n;
+}
+
+std::vector<OptimizerSpec> SetokimRecipe::optimizers() {
+  const SetokimTrainConfig& t = cfg_.train;
+  // The projectors, special rows and head may learn at their own rate (stage 3's
+  // mm_projector_lr); the LLM's trainable weights (LoRA, or all of it) at train.lr.
+  std::vector<std::pair<std::string, at::Tensor>> llm_side, mm_side;
+  for (auto& [name, p] : io::module_state(*setokim_)) {
+    if (!p.requires_grad()) continue;
+    (name.rfind("model.llm.", 0) == 0 ? llm_side : mm_side).emplace_back(name, p);
+  }
+  OptimizerSpec spec;
+  spec.groups = decay_groups(llm_side, t.weight_decay);
+  const double scale = t.mm_projector_lr > 0 ? t.mm_projector_lr / t.lr : 1.0;
+  for (auto& g : decay_groups(mm_side, t.weight_decay, scale, "mm_")) spec.groups.push_back(g);
+  spec.adamw = {t.beta1, t.beta2, t.eps};
+  spec.schedule = {t.lr, t.min_lr, t.warmup_steps, t.steps, t.schedule};
+  spec.grad_clip = t.grad_clip;
+  return {spec};
+}
+
+std::string SetokimRecipe::base_source() const {
+  const auto& m = cfg_.model;
+  return "setok: " + (m.setok_checkpoint.empty() ? "random init" : m.setok_checkpoint) +
+         "; llm: " + (m.llm.pretrained.empty() ? "random init" : m.llm.pretrained) +
+         (cfg_.train.init_from.empty() ? "" : "; init_from: " + cfg_.train.init_from);
+}
+
+void SetokimRecipe::begin_epoch(int64_t epoch) {
+  epoch_ = epoch;
+  std::vector<int64_t> sizes;
+  for (const auto& s : train_.sources) sizes.push_back(train_.size(s));
+  items_ =
+      data::mixture_items(sizes, train_.multiples, static_cast<uint64_t>(cfg_.runtime.seed), epoch);
+}
+
+SetokimRecipe::Sample SetokimRecipe::sample(const Datasets& d, const Source& s, int64_t index,
+                                            uint64_t sample_id, bool train) const {
+  Sample out;
+  const auto i = static_cast<size_t>(index);
+  switch (s.kind) {
+    case data::DatasetKind::kPair: {
+      const auto& r = d.pairs[s.dataset].records[i];
+      out.images = {r.image};
+      if (s.task == "caption") {
+        out.turns = {{"human", "<image>\nDescribe the image."}, {"gpt", r.caption}};
+      } else {
+        // Classifier-free guidance: some generation samples lose their prompt.
+        const bool drop =
+            train && sample_uniform("setokim.cfg_dropout", sample_id) < cfg_.data.cfg_dropout;
+        out.turns = {{"human", drop ? "" : r.caption}, {"gpt", "<target>"}};
+      }
+      break;
+    }
+    case data::DatasetKind::kInstruct: {
+      const auto& r = d.instructs[s.dataset].records[i];
+      if (!r.image.empty()) out.images = {r.image};
+      for (const auto& turn : r.conversations) out.turns.push_back({turn.from, turn.value});
+      break;
+    }
+    case data::DatasetKind::kEdit: {
+      const auto& r = d.edits[s.dataset].records[i];
+      out.images = {r.source, r.target};
+      out.turns = {{"human", "<image>\n" + r.instruction}, {"gpt", "<target>"}};
+      break;
+    }
+  }
+  return out;
+}
+
+data::Example SetokimRecipe::example(const Datasets& d, const Source& s, int64_t index,
+                                     uint64_t sample_id, bool train) const {
+  const Sample smp = sample(d, s, index, sample_id, train);
+  data::Example e;
+  std::vector<at::Tensor> images;
+  for (const auto& path : smp.images) {
+    images.push_back(vision::preprocess_image(io::read_image(path), pre_, path.string()));
+  }
+  e.unstacked["images"] = images.empty() ? at::Tensor() : at::stack(images);  // [n, 3, S, S]
+  std::vector<std::string> turns;
+  for (const auto& t : smp.turns) {
+    turns.push_back(t.from);
+    turns.push_back(t.value);
+  }
+  e.texts["turns"] = std::move(turns);
+  e.ints["sample"] = static_cast<int64_t>(sample_id);
+  return e;
+}
+
+data::Example SetokimRecipe::fetch(int64_t item) {
+  const auto& it = items_.at(static_cast<size_t>(item));
+  const uint64_t sample_id =
+      static_cast<uint64_t>(epoch_) * 1000003ULL + static_cast<uint64_t>(item);
+  const Source& s = train_.sources[static_cast<size_t>(it.source)];
+  try {
+    return example(train_, s, it.index, sample_id, /*train=*/true);
+  } catch (const Error& e) {
+    throw Error("data.train source " + std::to_string(it.source) + " record " +
+                std::to_string(it.index) + ": " + e.what());
+  }
+}
+
+SetokimRecipe::Forward SetokimRecipe::forward(const data::Batch& batch, uint64_t mask_seed) {
+  // SeTok tokens of every image of the batch, frozen (eval mode: no dropout).
+  std::vector<at::Tensor> pixels;
+  std::vector<int64_t> first_image;  // per sample, its first image's index in the batch
+  for (const auto& imgs : batch.unstacked.at("images")) {
+    first_image.push_back(static_cast<int64_t>(pixels.size()));
+    if (!imgs.defined()) continue;
+    for (int64_t k = 0; k < imgs.size(0); ++k) pixels.push_back(imgs[k]);
+  }
+  Forward out;
+  at::Tensor tokens = at::zeros({1, 1, setokim_->setok->token_dim()}, at::kFloat);
+  std::vector<int64_t> counts;
+  if (!pixels.empty()) {
+    at::NoGradGuard no_grad;
+    setokim_->setok->eval();
+    const tokenizer::SetokTokens t = setokim_->setok->forward(at::stack(pixels).to(device_));
+    tokens = t.tokens.to(at::kFloat);  // [N, L_max, D]
+    const at::Tensor c = t.clusters.counts.to(at::kCPU);
+    counts.assign(c.data_ptr<int64_t>(), c.data_ptr<int64_t>() + c.numel());
+  }
+  out.images = static_cast<int64_t>(counts.size());
+  for (int64_t c : counts) out.tokens_per_image += static_cast<double>(c);
+  if (!counts.empty()) out.tokens_per_image /= static_cast<double>(counts.size());
+  // Sequences; samples whose images do not fit model_max_length are skipped (counted).
+  mllm::SpecialIds ids{text_->im_start_id(), text_->im_end_id(), text_->target_id(),
+                       text_->pad_id()};
+  std::vector<mllm::Sequence> kept;
+  std::vector<int64_t> offsets, samples;
+  const auto& all_turns = batch.texts.at("turns");
+  for (int64_t b = 0; b < batch.size; ++b) {
+    std::vector<llm::Message> turns;
+    const auto& flat = all_turns[static_cast<size_t>(b)];
+    for (size_t i = 0; i + 1 < flat.size(); i += 2) turns.push_back({flat[i], flat[i + 1]});
+    const int64_t first = first_image[static_cast<size_t>(b)];
+    const int64_t n = (b + 1 < batch.size ? first_image[static_cast<size_t>(b + 1)]
+                                          : static_cast<int64_t>(counts.size())) -
+                      first;
+    const std::vector<int64_t> image_tokens(counts.begin() + first, counts.begin() + first + n);
+    const llm::TokenizedConversation tc = llm::tokenize_conversation(
+        *text_, template_, turns, "sample " + std::to_string(batch.ints.at("sample")[b]));
+    mllm::Sequence s =
+        mllm::truncate(mllm::expand_images(tc, image_tokens, ids), cfg_.data.model_max_length);
+    if (s.size() == 0) {
+      ++out.skipped;
+      continue;
+    }
+    kept.push_back(std::move(s));
+    offsets.push_back(first);
+    samples.push_back(batch.ints.at("sample")[b]);
+  }
+  if (kept.empty()) {
+    out.losses.text = out.losses.diffusion =
+        setokim_->model->special_embed.sum() * 0.0;  // keeps the graph: a step that learns nothing
+    return out;
+  }
+  mllm::SequenceBatch seq = mllm::collate_sequences(kept, offsets, text_->pad_id());
+  // MAR masking of every output image, from (seed, sample, image of the sample).
+  at::Tensor hidden = at::zeros_like(seq.output);
+  const mllm::SlotMaskingOptions masking = cfg_.model.diffusion.masking();
+  for (size_t r = 0; r < kept.size(); ++r) {
+    const mllm::Sequence& s = kept[r];
+    for (size_t t = 0; t < s.input_ids.size(); ++t) {
+      if (!s.output[t] || s.slot[t] != 0) continue;  // once per output image, at its slot 0
+      const int64_t k = s.image[t];
+      const int64_t L = counts[static_cast<size_t>(offsets[r] + k)];
+      const at::Tensor mask = mllm::hidden_slots(
+          L, masking, mask_seed, static_cast<uint64_t>(samples[r]), static_cast<uint64_t>(k));
+      hidden[static_cast<int64_t>(r)].narrow(0, static_cast<int64_t>(t), L).copy_(mask);
+    }
+  }
+  auto to = [&](const at::Tensor& x) { return x.to(device_); };
+  seq = {to(seq.input_ids), to(seq.labels), to(seq.attention_mask), to(seq.position_ids),
+         to(seq.image),     to(seq.slot),   to(seq.output)};
+  out.losses = setokim_->model->forward(seq, tokens.to(device_), to(hidden), diffusion_gen_);
+  out.tokens = seq.attention_mask.sum().item<int64_t>();
+  return out;
+}
+
+StepResult SetokimRecipe::step(const data::Batch& batch, const StepContext& ctx) {
+  const Forward f = forward(batch, static_cast<uint64_t>(cfg_.runtime.seed));
+  const auto& t = cfg_.train;
+  const at::Tensor total = t.text_weight * f.losses.text + t.diffusion_weight * f.losses.diffusion;
+  std::map<std::string, double> m = {{"loss", total.item<double>()},
+                                     {"loss_text", f.losses.text.item<double>()},
+                                     {"loss_diffusion", f.losses.diffusion.item<double>()},
+                                     {"tokens_per_image", f.tokens_per_image},
+                                     {"skipped_samples", static_cast<double>(f.skipped)}};
+  (void)ctx;
+  return {total, m, f.tokens};
+}
+
+io::Json SetokimRecipe::evaluate(int64_t step) {
+  // Own random streams (DiffLoss noise, SeTok tie noise) and masking from a seed of its own:
+  // every evaluation sees the same draws and training is untouched.
+  runtime::GeneratorScope own_streams(
+      {setokim_->setok->noise_generator(), diffusion_gen_, at::detail::getDefaultCPUGenerator()},
+      "setokim.eval");
+  io::Json out = {{"step", step}};
+  const int64_t B = cfg_.train.batch_size;
+  size_t name = 0;
+  for (const Source& s : eval_.sources) {
+    double text = 0, diff = 0;
+    int64_t text_n = 0, diff_n = 0, skipped = 0;
+    const int64_t n = eval_.size(s);
+    const int64_t limit =
+        cfg_.train.eval_batches > 0 ? std::min<int64_t>(n, cfg_.train.eval_batches * B) : n;
+    for (int64_t start = 0; start < limit; start += B) {
+      std::vector<data::Example> ex;
+      for (int64_t i = start; i < std::min(limit, start + B); ++i)
+        ex.push_back(example(eval_, s, i, static_cast<uint64_t>(i), /*train=*/false));
+      const Forward f = forward(data::collate(std::move(ex)), 0x5E70C1ULL);
+      text += f.losses.text.item<double>() * static_cast<double>(f.losses.text_tokens);
+      text_n += f.losses.text_tokens;
+      diff += f.losses.diffusion.item<double>() * static_cast<double>(f.losses.hidden_slots);
+      diff_n += f.losses.hidden_slots;
+      skipped += f.skipped;
+    }
+    // One entry per dataset and task: "<name>" or "<name>/<task>" for pair data.
+    std::string key =
+        eval_names_.empty() ? "eval" : eval_names_[std::min(name, eval_names_.size() - 1)];
+    if (!s.task.empty()) key += "/" + s.task;
+    io::Json r = {{"samples", limit}, {"skipped_samples", skipped}};
+    if (text_n > 0) r["loss_text"] = text / static_cast<double>(text_n);
+    if (diff_n > 0) r["loss_diffusion"] = diff / static_cast<double>(diff_n);
+    out[key] = r;
+    if (s.kind != data::DatasetKind::kPair || s.task == cfg_.data.pair_tasks.back()) ++name;
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, at::Generator>> SetokimRecipe::generators() {
+  return {{"setokim.diffusion", diffusion_gen_},
+          {"setok.tie_noise", setokim_->setok->noise_generator()}};
+}
+
+}  // namespace setok::train
