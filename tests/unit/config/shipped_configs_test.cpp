@@ -5,15 +5,16 @@
 
 #include "errors.h"
 #include "setok/config/config.h"
-#include "setok/train/stage1_config.h"
 #include "setok/llm/llm_run_config.h"
+#include "setok/train/setokim_config.h"
+#include "setok/train/stage1_config.h"
 #include "setok/vision/siglip_config.h"
 
 namespace setok::config {
 namespace {
 
 // Every shipped config loads with the root config of its kind: setok_* are stage-1 runs,
-// llm_* LLM-only runs.
+// setokim_* stage-2 / stage-3 runs, llm_* LLM-only runs.
 TEST(ShippedConfigs, EveryConfigLoads) {
   const std::filesystem::path dir = SETOK_SOURCE_DIR "/configs";
   int loaded = 0;
@@ -22,6 +23,9 @@ TEST(ShippedConfigs, EveryConfigLoads) {
     if (item.path().extension() != ".json") continue;
     if (name.rfind("setok_", 0) == 0) {
       train::Stage1Config cfg;
+      EXPECT_NO_THROW(load(cfg, item.path())) << name;
+    } else if (name.rfind("setokim_", 0) == 0) {
+      train::SetokimConfig cfg;
       EXPECT_NO_THROW(load(cfg, item.path())) << name;
     } else if (name.rfind("llm_", 0) == 0) {
       llm::LlmRunConfig cfg;

@@ -5,6 +5,7 @@
 #include <ATen/Parallel.h>
 
 #include "errors.h"
+#include "scene_world.h"
 #include "setok/config/config.h"
 #include "setok/data/scene_dataset.h"
 #include "setok/io/fs.h"
@@ -22,24 +23,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// A generated world (48 scenes, 64 px) and its SentencePiece model, made once per process.
 const fs::path& world() {
-  static test::TempDir dir;
-  static bool made = false;
-  if (!made) {
-    data::SceneDatasetOptions o;
-    o.num = 48;
-    o.seed = 11;
-    o.heldout_fraction = 1.0 / 6;
-    o.threads = 1;
-    o.scene.image_size = 64;
-    data::write_scene_dataset(dir.path(), o);
-    text::SpmTrainOptions s;
-    s.vocab_size = 96;
-    text::train_sentencepiece(dir / "text.txt", dir / "spm", s);
-    made = true;
-  }
-  return dir.path();
+  return test::scene_world();
 }
 
 // configs/setok_tiny.json pointed at the generated world.
