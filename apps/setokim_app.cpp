@@ -8,6 +8,7 @@
 #include "common.h"
 #include "setok/config/config.h"
 #include "setok/runtime/app.h"
+#include "setok/runtime/seed.h"
 #include "setok/train/setokim_config.h"
 #include "setok/train/setokim_plan.h"
 #include "setok/train/setokim_recipe.h"
@@ -40,7 +41,7 @@ int run_setokim_app(int argc, char** argv, const std::string& name,
     if (dry_run) {
       // The architecture only: no file needs to exist.
       config::load(cfg, config_flags.config, config_flags.sets);
-      cfg.runtime.apply();
+      runtime::seed_all(static_cast<uint64_t>(cfg.runtime.seed));  // no device needed
       std::cout << train::plan_setokim(cfg).text();
       return 0;
     }
