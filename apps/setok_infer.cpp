@@ -3,6 +3,7 @@
 
 #include "chat.h"
 #include "common.h"
+#include "export.h"
 #include "inspect.h"
 #include "plot.h"
 #include "setok/runtime/app.h"
@@ -17,6 +18,7 @@ int main(int argc, char** argv) {
   auto tokenize = setok::apps::add_tokenize_command(app, common);
   auto chat = setok::apps::add_chat_command(app, common);
   auto plot = setok::apps::add_plot_command(app);
+  auto export_run = setok::apps::add_export_command(app, common);
   CLI11_PARSE(app, argc, argv);
   return setok::runtime::run_app("setok_infer", [&] {
     if (app.got_subcommand("inspect")) {
@@ -25,6 +27,7 @@ int main(int argc, char** argv) {
     }
     if (app.got_subcommand("chat")) return chat();
     if (app.got_subcommand("plot")) return plot();
+    if (app.got_subcommand("export")) return export_run();
     return tokenize();
   });
 }

@@ -82,6 +82,55 @@ SetokimImpl::SetokimImpl(const SetokimConfig& c) {
   model->llm->model->set_gradient_checkpointing(lc.gradient_checkpointing);
 }
 
+void load_init_from(Setokim& setokim, const fs::path& folder) {
+  // A stage-2 run or step folder, or an exported mm_projector.safetensors.
+  const bool file = fs::is_regular_file(folder);
+  const fs::path step = file ? folder.parent_path() : io::resolve_checkpoint(folder);
+  const fs::path weights = file ? folder : step / "model.safetensors";
+  // Frozen SeTok parts must be those the stage-2 run was trained with.
+  const io::Json state = fs::exists(step / "trainer.json") && !file
+                             ? io::read_json(step / "trainer.json")
+                             : io::Json();
+  if (!state.is_null() && state.contains("base") && state["base"].contains("parts")) {
+    for (const char* part : {"setok", "detokenizer"}) {
+      if (!state["base"]["parts"].contains(part)) continue;
+      torch::nn::Module& m = std::string(part) == "setok"
+                                 ? static_cast<torch::nn::Module&>(*setokim->setok)
+                                 : *setokim->detokenizer;
+      const std::string have = io::frozen_fingerprint(m, std::string(part) + ".");
+      if (state["base"]["parts"][part] != have) {
+        throw Error("train.init_from: " + step.string() + " was trained with other " + part +
+                    " weights (fingerprint " + state["base"]["parts"][part].get<std::string>() +
+                    ", here " + have + "): set model.setok_checkpoint to its stage-1 run");
+      }
+    }
+  }
+  // Whatever trained there (projectors, special rows, head; the LLM when it trained) starts
+  // here; everything else keeps its value.
+  io::LoadOptions o;
+  o.strict = false;
+  const io::LoadReport r = io::load_state(*setokim, io::TensorStore::open(weights), o);
+  if (!r.unexpected.empty() || !r.mismatched.empty() || r.loaded.empty()) {
+    throw Error("train.init_from: " + weights.string() + " does not fit this model:\n" +
+                r.summary());
+  }
+  spdlog::info("init_from {}: {} tensors", weights.string(), r.loaded.size());
+}
+
+Setokim build_setokim(const SetokimConfig& cfg) {
+  Setokim setokim(cfg);
+  if (!cfg.train.init_from.empty()) load_init_from(setokim, cfg.train.init_from);
+  const llm::LoraConfig& lora = cfg.model.llm.lora;
+  if (cfg.train.trainable == "lora" || lora.enabled || !lora.adapter.empty()) {
+    if (!lora.adapter.empty()) {
+      nn::load_lora(*setokim->model->llm, lora.adapter);
+    } else {
+      nn::apply_lora(*setokim->model->llm, lora.options());
+    }
+  }
+  return setokim;
+}
+
 int64_t SetokimRecipe::Datasets::size(const Source& s) const {
   switch (s.kind) {
     case data::DatasetKind::kPair:
@@ -130,10 +179,9 @@ SetokimRecipe::SetokimRecipe(const SetokimConfig& cfg, const c10::Device& device
       template_(llm::parse_chat_template(cfg.model.llm.chat_template)),
       diffusion_gen_(runtime::make_cpu_generator("setokim.diffusion")) {
   if (cfg.data.train.empty()) throw Error("data.train: Setokim needs at least one dataset");
-  setokim_ = Setokim(cfg);
+  setokim_ = build_setokim(cfg);
   text_ = std::make_shared<llm::TextTokenizer>(cfg.model.llm.tokenizer_path());
   pre_ = cfg.model.vision.preprocess();
-  if (!cfg.train.init_from.empty()) init_from(cfg.train.init_from);
   set_trainable();
   setokim_->to(device);
   train_ = load(cfg.data.train, "train", true);
@@ -149,37 +197,6 @@ SetokimRecipe::SetokimRecipe(const SetokimConfig& cfg, const c10::Device& device
       cfg.model.llm.chat_template, train_.sources.size());
 }
 
-void SetokimRecipe::init_from(const fs::path& folder) {
-  const fs::path step = io::resolve_checkpoint(folder);
-  // Frozen SeTok parts must be those the stage-2 run was trained with.
-  const io::Json state = io::read_json(step / "trainer.json");
-  if (state.contains("base") && state["base"].contains("parts")) {
-    for (const char* part : {"setok", "detokenizer"}) {
-      if (!state["base"]["parts"].contains(part)) continue;
-      torch::nn::Module& m = std::string(part) == "setok"
-                                 ? static_cast<torch::nn::Module&>(*setokim_->setok)
-                                 : *setokim_->detokenizer;
-      const std::string have = io::frozen_fingerprint(m, std::string(part) + ".");
-      if (state["base"]["parts"][part] != have) {
-        throw Error("train.init_from: " + step.string() + " was trained with other " + part +
-                    " weights (fingerprint " + state["base"]["parts"][part].get<std::string>() +
-                    ", here " + have + "): set model.setok_checkpoint to its stage-1 run");
-      }
-    }
-  }
-  // Whatever trained there (projectors, special rows, head; the LLM when it trained) starts
-  // here; everything else keeps its value.
-  io::LoadOptions o;
-  o.strict = false;
-  const io::LoadReport r =
-      io::load_state(*setokim_, io::TensorStore::open(step / "model.safetensors"), o);
-  if (!r.unexpected.empty() || !r.mismatched.empty() || r.loaded.empty()) {
-    throw Error("train.init_from: " + (step / "model.safetensors").string() +
-                " does not fit this model:\n" + r.summary());
-  }
-  spdlog::info("init_from {}: {} tensors", step.string(), r.loaded.size());
-}
-
 void SetokimRecipe::set_trainable() {
   const SetokimTrainConfig& t = cfg_.train;
   mllm::SetokimModel& m = setokim_->model;
@@ -187,15 +204,7 @@ void SetokimRecipe::set_trainable() {
   if (t.trainable != "full") {
     for (auto& p : m->llm->parameters()) p.requires_grad_(false);
   }
-  const llm::LoraConfig& lora = cfg_.model.llm.lora;
-  if (t.trainable == "lora" || lora.enabled || !lora.adapter.empty()) {
-    if (!lora.adapter.empty()) {
-      nn::load_lora(*m->llm, lora.adapter);
-    } else {
-      nn::apply_lora(*m->llm, lora.options());
-    }
-    for (auto& p : nn::lora_parameters(*m->llm)) p.requires_grad_(t.trainable == "lora");
-  }
+  for (auto& p : nn::lora_parameters(*m->llm)) p.requires_grad_(t.trainable == "lora");
   if (!t.tune_mm_in_adapter) {
     for (auto& p : m->mm_in_projector->parameters()) p.requires_grad_(false);
   }

@@ -36,6 +36,11 @@ class SetokimImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Setokim);
 
+// The module a Setokim config describes: SeTok from its stage-1 checkpoint, the LLM (pretrained
+// or random), the weights of train.init_from (a stage-2 run; SeTok fingerprints checked), and
+// the LoRA adapters (fresh, or model.llm.lora.adapter) when the run uses them.
+Setokim build_setokim(const SetokimConfig& config);
+
 class SetokimRecipe : public Recipe {
  public:
   SetokimRecipe(const SetokimConfig& config, const c10::Device& device);
@@ -89,7 +94,6 @@ class SetokimRecipe : public Recipe {
   };
   Forward forward(const data::Batch& batch, uint64_t mask_seed);
   void set_trainable();
-  void init_from(const std::filesystem::path& folder);
 
   SetokimConfig cfg_;
   c10::Device device_;

@@ -10,8 +10,11 @@
 #include "setok/config/config.h"
 #include "setok/io/image.h"
 #include "setok/io/json.h"
+#include "setok/io/state_dict.h"
 #include "setok/io/tensor_store.h"
+#include "setok/llm/llama_loader.h"
 #include "setok/nn/lora.h"
+#include "setok/train/setokim_export.h"
 #include "setok/train/setokim_plan.h"
 #include "setok/train/setokim_recipe.h"
 #include "temp_dir.h"
@@ -208,6 +211,56 @@ TEST(SetokimStage2, GoldenLossCurve) {
       EXPECT_NEAR(got[i], want[i], tol * std::abs(want[i]))
           << key << " at logged step " << 2 * (i + 1);
   }
+}
+
+// Export: the LLM with its LoRA adapters merged gives the logits of the model with adapters
+// (1e-5) and loads through the HF LLaMA loader; the PEFT adapter on the base reproduces them too;
+// the projectors-and-head file starts another run.
+TEST(SetokimExport, MergedLlmAdapterAndProjectors) {
+  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
+  test::TempDir dir;
+  run(tiny(dir / "s2", 2, "pretrain", {"train.trainable=full"}), false, 0);
+  const SetokimConfig fin =
+      tiny(dir / "s3", 2, "finetune", {"train.init_from=" + (dir / "s2").string()});
+  run(fin, false, 0);
+  fin.runtime.apply();
+  const SetokimExport e = export_setokim(fin, dir / "s3", dir / "export");
+  // The reference: the run's module with its adapters, rebuilt and loaded from the checkpoint.
+  fin.runtime.apply();
+  Setokim ref = build_setokim(fin);
+  io::LoadOptions lenient;  // the checkpoint holds what trained: the rest is the rebuilt base
+  lenient.strict = false;
+  io::load_state(*ref,
+                 io::TensorStore::open(dir / "s3" / "checkpoints" / "step_2" / "model.safetensors"),
+                 lenient);
+  ref->eval();
+  at::NoGradGuard g;
+  const at::Tensor ids =
+      at::tensor(std::vector<int64_t>{1, 5, 17, 33, 2, 9}, at::kLong).view({1, 6});
+  const at::Tensor want = ref->model->llm->forward(ids);
+  llm::LlamaForCausalLM merged = llm::load_llama(e.llm);
+  merged->eval();
+  EXPECT_TRUE(at::allclose(merged->forward(ids), want, 1e-5, 1e-5));
+  EXPECT_TRUE(fs::exists(e.llm / "tokenizer.model"));
+  // The adapter in PEFT layout on the stage-2 base gives the same.
+  SetokimConfig base_cfg = fin;
+  base_cfg.train.trainable = "projectors";
+  base_cfg.model.llm.lora.enabled = false;
+  fin.runtime.apply();
+  Setokim base = build_setokim(base_cfg);
+  nn::load_lora(*base->model->llm, e.adapter);
+  base->eval();
+  EXPECT_TRUE(at::allclose(base->model->llm->forward(ids), want, 1e-5, 1e-5));
+  // The projectors and head start a run as a stage-2 folder would.
+  SetokimConfig again = fin;
+  again.train.init_from = e.projectors.string();
+  fin.runtime.apply();
+  Setokim seeded = build_setokim(again);
+  const auto proj = io::TensorStore::open(e.projectors);
+  EXPECT_TRUE(proj.contains("model.mm_out_projector.2.weight"));
+  EXPECT_FALSE(proj.contains("model.llm.lm_head.weight"));
+  EXPECT_TRUE(at::equal(seeded->model->mm_out_projector->layers[2]->as<torch::nn::Linear>()->weight,
+                        proj.get("model.mm_out_projector.2.weight")));
 }
 
 // --dry-run's counts equal those of the built model, for every trainable set.
