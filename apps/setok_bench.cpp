@@ -4,15 +4,18 @@
 #include <CLI/CLI.hpp>
 
 #include "common.h"
-#include "setok/train/stage1_config.h"
+#include "setok/config/config.h"
 #include "setok/infer/diffloss_bench.h"
 #include "setok/infer/llm_bench.h"
+#include "setok/infer/mllm_bench.h"
 #include "setok/infer/tokenizer_bench.h"
 #include "setok/llm/llm_builder.h"
 #include "setok/llm/llm_run_config.h"
 #include "setok/runtime/app.h"
 #include "setok/runtime/device.h"
 #include "setok/runtime/seed.h"
+#include "setok/train/setokim_plan.h"
+#include "setok/train/stage1_config.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"setok_bench: measure setok components"};
@@ -73,7 +76,45 @@ int main(int argc, char** argv) {
   llm_cmd->add_option("--warmup", llm_options.warmup, "untimed repetitions first")
       ->capture_default_str();
   llm_cmd->add_flag("--json", llm_json, "machine-readable JSON on stdout");
+
+  setok::apps::ConfigFlags mllm_config_flags;
+  setok::infer::MllmBenchOptions mllm_options;
+  bool mllm_json = false;
+  CLI::App* mllm_cmd = app.add_subcommand(
+      "mllm",
+      "Setokim training steps, stage 2 (projectors + special rows + diffusion head over a frozen "
+      "LLM) and stage 3 (LoRA + the rest), on random weights shaped by --config (a setokim_* "
+      "config: configs/setokim_tiny_pretrain.json, configs/setokim_vicuna7b_finetune.json): "
+      "ms/step, tokens/s, peak memory");
+  setok::apps::add_config_flags(*mllm_cmd, mllm_config_flags, setok::train::SetokimConfig{},
+                                /*required=*/true);
+  mllm_cmd->add_option("--batch", mllm_options.batch, "samples")->capture_default_str();
+  mllm_cmd->add_option("--text", mllm_options.text, "text tokens per sample")
+      ->capture_default_str();
+  mllm_cmd->add_option("--slots", mllm_options.slots, "output-image slots per sample")
+      ->capture_default_str();
+  mllm_cmd->add_option("--iters", mllm_options.iters, "timed repetitions (median)")
+      ->capture_default_str();
+  mllm_cmd->add_option("--warmup", mllm_options.warmup, "untimed repetitions first")
+      ->capture_default_str();
+  mllm_cmd->add_flag("--json", mllm_json, "machine-readable JSON on stdout");
   CLI11_PARSE(app, argc, argv);
+  if (app.got_subcommand("mllm")) {
+    return setok::runtime::run_app("setok_bench", [&] {
+      setok::train::SetokimConfig cfg;
+      // Shapes only: no weights, tokenizer or data files are read.
+      setok::config::load(cfg, mllm_config_flags.config, mllm_config_flags.sets);
+      if (!mllm_config_flags.device.empty()) cfg.runtime.device = mllm_config_flags.device;
+      if (common.threads >= 0) cfg.runtime.threads = common.threads;
+      const c10::Device device = cfg.runtime.apply();
+      setok::mllm::SetokimModel model = setok::train::random_setokim_model(cfg);
+      mllm_options.bf16 = cfg.train.precision == "bf16" && device.is_cuda();
+      mllm_options.lora = cfg.model.llm.lora.options();
+      const auto r = setok::infer::bench_mllm(model, device, mllm_options);
+      std::cout << (mllm_json ? r.to_json().dump(2) + "\n" : r.to_text());
+      return 0;
+    });
+  }
   if (app.got_subcommand("llm")) {
     return setok::runtime::run_app("setok_bench", [&] {
       setok::llm::LlmRunConfig cfg;

@@ -113,6 +113,21 @@ SetokimPlan plan_setokim(const SetokimConfig& cfg_in) {
   return plan;
 }
 
+mllm::SetokimModel random_setokim_model(const SetokimConfig& cfg) {
+  mllm::SetokimModelOptions o;
+  o.llm = llm_architecture(cfg.model.llm);
+  if (o.llm.vocab_size <= 0) o.llm.vocab_size = 32000;
+  o.llm_dtype = runtime::parse_dtype(cfg.model.llm.dtype);
+  vision::VisionConfig v = cfg.model.vision;
+  v.pretrained.clear();
+  o.token_dim =
+      cfg.model.tokenizer.out_dim > 0 ? cfg.model.tokenizer.out_dim : v.architecture().hidden_size;
+  o.in_projector = cfg.model.projectors.in;
+  o.out_projector = cfg.model.projectors.out;
+  o.diffloss = cfg.model.diffusion.options();
+  return mllm::SetokimModel(o);
+}
+
 std::string SetokimPlan::text() const {
   std::string s;
   char line[160];

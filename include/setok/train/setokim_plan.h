@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include "setok/mllm/setokim_model.h"
 #include "setok/train/setokim_config.h"
 
 namespace setok::train {
@@ -31,5 +32,10 @@ int64_t llama_parameters(const llm::LlamaConfig& config);
 int64_t llama_lora_parameters(const llm::LlamaConfig& config, const nn::LoraOptions& options);
 
 SetokimPlan plan_setokim(const SetokimConfig& config);
+
+// The trained part of Setokim with random weights, shaped by the config alone (no weights,
+// tokenizer or data read): for benchmarks. The vocabulary is the configured vocab_size, else the
+// tokenizer's when it exists, else 32000.
+mllm::SetokimModel random_setokim_model(const SetokimConfig& config);
 
 }  // namespace setok::train
