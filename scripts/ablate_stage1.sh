@@ -10,7 +10,8 @@
 #   pooled       the concept loss in GroupViT's pooled form instead of the token form
 #   tower_all    the vision tower learns from every loss (the config routes only reconstruction
 #                into it)
-# Usage: scripts/ablate_stage1.sh [ARM ...] [-- extra setok_train args, e.g. --set train.steps=500]
+# Usage: scripts/ablate_stage1.sh [--table] [ARM ...] [-- extra setok_train args, e.g. --set train.steps=500]
+#   --table  only rebuild the table from the arms' saved summaries (runs/ablate_stage1/<arm>.summary)
 # About six demo runs of time on 2 CPU cores (see docs/benchmarks.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,8 +30,10 @@ ORDER=(full no_concept no_merger column_max pooled tower_all)
 
 SELECTED=()
 EXTRA=()
+TABLE_ONLY=0
 while [ $# -gt 0 ]; do
   if [ "$1" = "--" ]; then shift; EXTRA=("$@"); break; fi
+  if [ "$1" = "--table" ]; then TABLE_ONLY=1; shift; continue; fi
   if [ -z "${ARMS[$1]+x}" ]; then
     echo "ablate_stage1.sh: unknown arm '$1' (arms: ${ORDER[*]})" >&2
     exit 2
@@ -40,10 +43,11 @@ while [ $# -gt 0 ]; do
 done
 [ ${#SELECTED[@]} -eq 0 ] && SELECTED=("${ORDER[@]}")
 
-bash scripts/demo_data.sh
 mkdir -p "$OUT"
+[ "$TABLE_ONLY" -eq 0 ] && bash scripts/demo_data.sh
 
 for arm in "${SELECTED[@]}"; do
+  [ "$TABLE_ONLY" -eq 1 ] && break
   echo "== ablation arm: $arm ${ARMS[$arm]}"
   rm -rf "${OUT:?}/$arm"
   # shellcheck disable=SC2086  # the arm's overrides are a list of arguments

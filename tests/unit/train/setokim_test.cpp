@@ -174,6 +174,20 @@ TEST(SetokimStage3, StartsFromStage2AndTrainsLoraOverTheLlm) {
   EXPECT_GT(lora, 0);
   EXPECT_TRUE(last.contains("heldout_instruct"));
   EXPECT_TRUE(last["heldout_edit"].contains("loss_diffusion"));
+  // Stage 3 resumes exactly too (its LoRA adapters, projectors and optimizer state).
+  const auto cfg3 = [&](const char* name, int64_t steps) {
+    return tiny(dir / name, steps, "finetune", {"train.init_from=" + (dir / "s2").string()});
+  };
+  run(cfg3("s3_straight", 4), false, 0);
+  run(cfg3("s3_resumed", 4), false, 2);
+  run(cfg3("s3_resumed", 4), true, 0);
+  const auto a =
+      io::TensorStore::open(dir / "s3_straight" / "checkpoints" / "step_4" / "model.safetensors");
+  const auto b =
+      io::TensorStore::open(dir / "s3_resumed" / "checkpoints" / "step_4" / "model.safetensors");
+  ASSERT_EQ(a.names(), b.names());
+  for (const auto& name : a.names()) EXPECT_TRUE(at::equal(a.get(name), b.get(name))) << name;
+  EXPECT_EQ(loss_rows(dir / "s3_straight"), loss_rows(dir / "s3_resumed"));
 }
 
 // The tiny stage 2's first 20 steps against tests/golden/setokim_tiny_pretrain_loss.json (text
