@@ -66,4 +66,14 @@ c10::Device load_and_apply(config::Section& root, const ConfigFlags& flags,
   return runtime.apply();
 }
 
+void add_training_flags(CLI::App& app, TrainingFlags& flags) {
+  app.add_flag("--resume", flags.resume, "continue exactly from the run's latest checkpoint");
+  app.add_flag("--eval-only", flags.eval_only,
+               "evaluate the latest checkpoint (or the initial model) and exit");
+  app.add_option(
+         "--stop-after", flags.stop_after,
+         "stop (with a checkpoint) after this many steps of this invocation; --resume continues")
+      ->check(CLI::NonNegativeNumber);
+}
+
 }  // namespace setok::apps

@@ -37,6 +37,16 @@ struct ConfigFlags {
 void add_config_flags(CLI::App& cmd, ConfigFlags& flags, const config::Section& defaults,
                       bool required);
 
+// The flags of the training apps (setok_train, setok_pretrain, setok_finetune).
+struct TrainingFlags {
+  bool resume = false;
+  bool eval_only = false;
+  int64_t stop_after = 0;
+};
+
+// --resume, --eval-only, --stop-after N on `app`.
+void add_training_flags(CLI::App& app, TrainingFlags& flags);
+
 // Loads `root` from the flags (without --config: defaults plus the overrides) and checks the
 // files named by the sections in `used` (dotted paths; empty = every section); the
 // command-line --threads / --log-level win over the config. Applies the runtime (seed, threads,

@@ -6,10 +6,10 @@
 
 #include "common.h"
 #include "setok/config/config.h"
-#include "setok/train/stage1_config.h"
 #include "setok/io/json.h"
 #include "setok/runtime/app.h"
 #include "setok/train/stage1.h"
+#include "setok/train/stage1_config.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -20,15 +20,8 @@ int main(int argc, char** argv) {
   setok::apps::add_common_flags(app, common);
   setok::apps::ConfigFlags config_flags;
   setok::apps::add_config_flags(app, config_flags, setok::train::Stage1Config{}, /*required=*/true);
-  bool resume = false, eval_only = false;
-  app.add_flag("--resume", resume, "continue exactly from the run's latest checkpoint");
-  app.add_flag("--eval-only", eval_only,
-               "evaluate the latest checkpoint (or the initial model) and exit");
-  int64_t stop_after = 0;
-  app.add_option(
-         "--stop-after", stop_after,
-         "stop (with a checkpoint) after this many steps of this invocation; --resume continues")
-      ->check(CLI::NonNegativeNumber);
+  setok::apps::TrainingFlags training;
+  setok::apps::add_training_flags(app, training);
   CLI11_PARSE(app, argc, argv);
 
   return setok::runtime::run_app("setok_train", [&] {
@@ -48,12 +41,12 @@ int main(int argc, char** argv) {
     options.seed = static_cast<uint64_t>(cfg.runtime.seed);
     options.device = device;
     options.resolved_config = setok::config::to_json(cfg);
-    options.stop_after = stop_after;
+    options.stop_after = training.stop_after;
     setok::train::Trainer trainer(recipe, options);
-    if (eval_only) {
+    if (training.eval_only) {
       trainer.evaluate_only();
     } else {
-      trainer.fit(resume);
+      trainer.fit(training.resume);
     }
     const auto eval = setok::io::read_json(trainer.run_dir() / "eval.json");
     std::cout << "evaluation (" << (trainer.run_dir() / "eval.json").string()

@@ -22,18 +22,12 @@ int run_setokim_app(int argc, char** argv, const std::string& name,
   add_common_flags(app, common);
   ConfigFlags config_flags;
   add_config_flags(app, config_flags, train::SetokimConfig{}, /*required=*/true);
-  bool resume = false, eval_only = false, dry_run = false;
-  app.add_flag("--resume", resume, "continue exactly from the run's latest checkpoint");
-  app.add_flag("--eval-only", eval_only,
-               "evaluate the latest checkpoint (or the initial model) and exit");
+  TrainingFlags training;
+  add_training_flags(app, training);
+  bool dry_run = false;
   app.add_flag("--dry-run", dry_run,
                "print the parameters (total and trainable, per part) and the memory plan from "
                "the config alone, without loading weights, and exit");
-  int64_t stop_after = 0;
-  app.add_option(
-         "--stop-after", stop_after,
-         "stop (with a checkpoint) after this many steps of this invocation; --resume continues")
-      ->check(CLI::NonNegativeNumber);
   CLI11_PARSE(app, argc, argv);
 
   return runtime::run_app(name, [&] {
@@ -59,9 +53,13 @@ int run_setokim_app(int argc, char** argv, const std::string& name,
     options.seed = static_cast<uint64_t>(cfg.runtime.seed);
     options.device = device;
     options.resolved_config = config::to_json(cfg);
-    options.stop_after = stop_after;
+    options.stop_after = training.stop_after;
     train::Trainer trainer(recipe, options);
-    const io::Json last = eval_only ? trainer.evaluate_only() : trainer.fit(resume);
+    if (training.eval_only) {
+      trainer.evaluate_only();
+    } else {
+      trainer.fit(training.resume);
+    }
     const io::Json doc = io::read_json(trainer.run_dir() / "eval.json");
     std::cout << "evaluation (" << (trainer.run_dir() / "eval.json").string()
               << ", first -> last):\n";
@@ -74,7 +72,6 @@ int run_setokim_app(int argc, char** argv, const std::string& name,
                     a > 0 ? 100.0 * b / a : 0.0);
       }
     }
-    (void)last;
     return 0;
   });
 }

@@ -5,9 +5,9 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
-#include "setok/train/stage1_config.h"
 #include "setok/infer/tokenize.h"
 #include "setok/runtime/error.h"
+#include "setok/train/stage1_config.h"
 
 namespace setok::apps {
 
