@@ -7,13 +7,13 @@
 #include "setok/config/config.h"
 #include "setok/infer/diffloss_bench.h"
 #include "setok/infer/llm_bench.h"
-#include "setok/infer/mllm_bench.h"
 #include "setok/infer/tokenizer_bench.h"
 #include "setok/llm/llm_builder.h"
 #include "setok/llm/llm_run_config.h"
 #include "setok/runtime/app.h"
 #include "setok/runtime/device.h"
 #include "setok/runtime/seed.h"
+#include "setok/train/mllm_bench.h"
 #include "setok/train/setokim_plan.h"
 #include "setok/train/stage1_config.h"
 
@@ -78,7 +78,7 @@ int main(int argc, char** argv) {
   llm_cmd->add_flag("--json", llm_json, "machine-readable JSON on stdout");
 
   setok::apps::ConfigFlags mllm_config_flags;
-  setok::infer::MllmBenchOptions mllm_options;
+  setok::train::MllmBenchOptions mllm_options;
   bool mllm_json = false;
   CLI::App* mllm_cmd = app.add_subcommand(
       "mllm",
@@ -110,7 +110,7 @@ int main(int argc, char** argv) {
       setok::mllm::SetokimModel model = setok::train::random_setokim_model(cfg);
       mllm_options.bf16 = cfg.train.precision == "bf16" && device.is_cuda();
       mllm_options.lora = cfg.model.llm.lora.options();
-      const auto r = setok::infer::bench_mllm(model, device, mllm_options);
+      const auto r = setok::train::bench_mllm(model, device, mllm_options);
       std::cout << (mllm_json ? r.to_json().dump(2) + "\n" : r.to_text());
       return 0;
     });

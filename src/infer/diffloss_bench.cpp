@@ -4,9 +4,9 @@
 #include <fmt/format.h>
 
 #include "setok/diffusion/diffloss.h"
-#include "setok/infer/timing.h"
 #include "setok/runtime/error.h"
 #include "setok/runtime/seed.h"
+#include "setok/runtime/timing.h"
 
 namespace setok::infer {
 
@@ -30,7 +30,7 @@ DiffLossBenchResult bench_diffloss(const c10::Device& device, const DiffLossBenc
   const at::Tensor x = at::randn({o.tokens, o.target_channels}).to(device);
   auto gen = runtime::make_cpu_generator("bench.diffloss");
   auto timed = [&](const std::function<void()>& fn) {
-    return median_ms(device, o.warmup, o.iters, fn);
+    return runtime::median_ms(device, o.warmup, o.iters, fn);
   };
   DiffLossBenchResult r;
   r.device = device.str();

@@ -3,10 +3,10 @@
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 
-#include "setok/infer/timing.h"
 #include "setok/llm/kv_cache.h"
 #include "setok/runtime/device.h"
 #include "setok/runtime/error.h"
+#include "setok/runtime/timing.h"
 
 namespace setok::infer {
 
@@ -26,7 +26,7 @@ LlmBenchResult bench_llm(llm::LlamaForCausalLM& model, const c10::Device& device
 
   model->train();
   const at::Tensor tokens = ids(o.batch, o.seq);  // [B, T]
-  r.train_step_ms = median_ms(device, o.warmup, o.iters, [&] {
+  r.train_step_ms = runtime::median_ms(device, o.warmup, o.iters, [&] {
     model->zero_grad();
     const at::Tensor logits = model->forward(tokens.narrow(1, 0, o.seq - 1));  // [B, T-1, V]
     at::cross_entropy_loss(logits.reshape({-1, V}), tokens.narrow(1, 1, o.seq - 1).reshape({-1}))
@@ -39,11 +39,11 @@ LlmBenchResult bench_llm(llm::LlamaForCausalLM& model, const c10::Device& device
   const at::Tensor prompt = ids(o.batch, o.prompt);
   llm::KvCache cache = model->make_cache(o.prompt + o.new_tokens);
   at::Tensor next;
-  r.prefill_ms = median_ms(device, o.warmup, o.iters, [&] {
+  r.prefill_ms = runtime::median_ms(device, o.warmup, o.iters, [&] {
     cache.clear();
     next = model->forward(prompt, {}, {}, &cache).select(1, o.prompt - 1).argmax(-1);  // [B]
   });
-  r.decode_ms = median_ms(device, o.warmup, o.iters, [&] {
+  r.decode_ms = runtime::median_ms(device, o.warmup, o.iters, [&] {
     cache.truncate(o.prompt);
     at::Tensor token = next.view({o.batch, 1});
     for (int64_t s = 0; s < o.new_tokens; ++s) {

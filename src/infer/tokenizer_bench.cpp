@@ -3,9 +3,9 @@
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 
-#include "setok/infer/timing.h"
 #include "setok/runtime/error.h"
 #include "setok/runtime/seed.h"
+#include "setok/runtime/timing.h"
 
 namespace setok::infer {
 
@@ -59,14 +59,14 @@ TokenizerBenchResult bench_tokenizer(tokenizer::SetokTokenizerImpl& tok, const c
   const tokenizer::MergeMode saved = tok.merge_mode();
   at::Tensor features;
   const double tower_ms =
-      median_ms(device, o.warmup, o.iters, [&] { features = tok.encode(pixels); });
+      runtime::median_ms(device, o.warmup, o.iters, [&] { features = tok.encode(pixels); });
   for (auto mode : {tokenizer::MergeMode::kBatched, tokenizer::MergeMode::kLoop}) {
     tok.set_merge_mode(mode);
     tokenizer::SetokTokens out;
     ModeTiming& t = mode == tokenizer::MergeMode::kBatched ? r.batched : r.loop;
     t.batch = o.batch;
     t.tower_ms = tower_ms;
-    t.cluster_merge_ms = median_ms(device, o.warmup, o.iters, [&] {
+    t.cluster_merge_ms = runtime::median_ms(device, o.warmup, o.iters, [&] {
       out = tok.forward_features(features, vc.grid(), vc.grid());
     });
     r.mean_tokens = out.clusters.counts.to(at::kDouble).mean().item<double>();

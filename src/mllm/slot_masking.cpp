@@ -63,4 +63,15 @@ at::Tensor hidden_slots(int64_t slots, const SlotMaskingOptions& o, uint64_t see
   return mask;
 }
 
+at::Tensor slot_diffusion_seeds(int64_t slots, uint64_t seed, uint64_t sample, uint64_t image) {
+  const std::string stem = "mllm.slot_diffusion." + std::to_string(seed) + "." +
+                           std::to_string(sample) + "." + std::to_string(image) + ".";
+  at::Tensor out = at::empty({slots}, at::kLong);  // [L]
+  auto seeds = out.accessor<int64_t, 1>();
+  for (int64_t j = 0; j < slots; ++j) {
+    seeds[j] = static_cast<int64_t>(runtime::stable_hash(stem + std::to_string(j)));
+  }
+  return out;
+}
+
 }  // namespace setok::mllm

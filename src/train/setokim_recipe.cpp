@@ -174,10 +174,7 @@ SetokimRecipe::Datasets SetokimRecipe::load(const std::vector<DatasetEntry>& ent
 }
 
 SetokimRecipe::SetokimRecipe(const SetokimConfig& cfg, const c10::Device& device)
-    : cfg_(cfg),
-      device_(device),
-      template_(llm::parse_chat_template(cfg.model.llm.chat_template)),
-      diffusion_gen_(runtime::make_cpu_generator("setokim.diffusion")) {
+    : cfg_(cfg), device_(device), template_(llm::parse_chat_template(cfg.model.llm.chat_template)) {
   if (cfg.data.train.empty()) throw Error("data.train: Setokim needs at least one dataset");
   setokim_ = build_setokim(cfg);
   text_ = std::make_shared<llm::TextTokenizer>(cfg.model.llm.tokenizer_path());
@@ -375,8 +372,10 @@ SetokimRecipe::Forward SetokimRecipe::forward(const data::Batch& batch, uint64_t
     return out;
   }
   mllm::SequenceBatch seq = mllm::collate_sequences(kept, offsets, text_->pad_id());
-  // MAR masking of every output image, from (seed, sample, image of the sample).
+  // MAR masking of every output image, from (seed, sample, image of the sample); each slot's
+  // diffusion draws from (seed, sample, image, slot).
   at::Tensor hidden = at::zeros_like(seq.output);
+  at::Tensor slot_seeds = at::zeros(seq.output.sizes(), at::kLong);
   const mllm::SlotMaskingOptions masking = cfg_.model.diffusion.masking();
   for (size_t r = 0; r < kept.size(); ++r) {
     const mllm::Sequence& s = kept[r];
@@ -387,12 +386,17 @@ SetokimRecipe::Forward SetokimRecipe::forward(const data::Batch& batch, uint64_t
       const at::Tensor mask = mllm::hidden_slots(
           L, masking, mask_seed, static_cast<uint64_t>(samples[r]), static_cast<uint64_t>(k));
       hidden[static_cast<int64_t>(r)].narrow(0, static_cast<int64_t>(t), L).copy_(mask);
+      slot_seeds[static_cast<int64_t>(r)]
+          .narrow(0, static_cast<int64_t>(t), L)
+          .copy_(mllm::slot_diffusion_seeds(L, mask_seed, static_cast<uint64_t>(samples[r]),
+                                            static_cast<uint64_t>(k)));
     }
   }
   auto to = [&](const at::Tensor& x) { return x.to(device_); };
   seq = {to(seq.input_ids), to(seq.labels), to(seq.attention_mask), to(seq.position_ids),
          to(seq.image),     to(seq.slot),   to(seq.output)};
-  out.losses = setokim_->model->forward(seq, tokens.to(device_), to(hidden), diffusion_gen_);
+  out.losses =
+      setokim_->model->forward(seq, tokens.to(device_), to(hidden), std::nullopt, slot_seeds);
   out.tokens = seq.attention_mask.sum().item<int64_t>();
   return out;
 }
@@ -414,8 +418,7 @@ io::Json SetokimRecipe::evaluate(int64_t step) {
   // Own random streams (DiffLoss noise, SeTok tie noise) and masking from a seed of its own:
   // every evaluation sees the same draws and training is untouched.
   runtime::GeneratorScope own_streams(
-      {setokim_->setok->noise_generator(), diffusion_gen_, at::detail::getDefaultCPUGenerator()},
-      "setokim.eval");
+      {setokim_->setok->noise_generator(), at::detail::getDefaultCPUGenerator()}, "setokim.eval");
   io::Json out = {{"step", step}};
   const int64_t B = cfg_.train.batch_size;
   size_t name = 0;
@@ -450,8 +453,7 @@ io::Json SetokimRecipe::evaluate(int64_t step) {
 }
 
 std::vector<std::pair<std::string, at::Generator>> SetokimRecipe::generators() {
-  return {{"setokim.diffusion", diffusion_gen_},
-          {"setok.tie_noise", setokim_->setok->noise_generator()}};
+  return {{"setok.tie_noise", setokim_->setok->noise_generator()}};
 }
 
 }  // namespace setok::train

@@ -57,9 +57,13 @@ class SetokimModelImpl : public torch::nn::Module {
   at::Tensor logits(const at::Tensor& hidden);
   // Text cross-entropy on the labels (shifted by one) and the diffusion loss on hidden output
   // slots: target = the slot's SeTok token, condition = mm_out_projector(hidden state there).
+  // The diffusion draws (timesteps and noise, diffusion_batch_mul of each per slot) come from
+  // `slot_seeds` [B, T] int64 when given — one seed per slot, so a slot's draws do not depend on
+  // the batch it is in — else from `generator`.
   SetokimLosses forward(const SequenceBatch& batch, const at::Tensor& image_tokens,
                         const at::Tensor& hidden_slots,
-                        std::optional<at::Generator> generator = std::nullopt);
+                        std::optional<at::Generator> generator = std::nullopt,
+                        const at::Tensor& slot_seeds = {});
 
   // Sets the special rows to the mean of the LLM's rows (after loading pretrained weights).
   void reset_special_rows();
@@ -78,6 +82,9 @@ class SetokimModelImpl : public torch::nn::Module {
   // (b, t) of every position holding a token of an image, and that token's row.
   at::Tensor image_rows(const SequenceBatch& batch, const at::Tensor& positions,
                         const at::Tensor& image_tokens) const;
+  // DiffLoss over rows with (t, noise) drawn from each row's own seed.
+  at::Tensor seeded_diffusion(const at::Tensor& target, const at::Tensor& z,
+                              const at::Tensor& seeds);
   SetokimModelOptions options_;
 };
 TORCH_MODULE(SetokimModel);

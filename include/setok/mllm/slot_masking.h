@@ -24,4 +24,8 @@ double draw_mask_ratio(const SlotMaskingOptions& options, uint64_t seed, uint64_
 at::Tensor hidden_slots(int64_t slots, const SlotMaskingOptions& options, uint64_t seed,
                         uint64_t sample, uint64_t image);
 
+// int64 [L]: the seed of each slot's diffusion draws (timesteps and noise) for (seed, sample,
+// image), distinct per slot, so a slot's draws do not depend on the batch or rank it is in.
+at::Tensor slot_diffusion_seeds(int64_t slots, uint64_t seed, uint64_t sample, uint64_t image);
+
 }  // namespace setok::mllm

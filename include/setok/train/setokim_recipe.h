@@ -105,7 +105,6 @@ class SetokimRecipe : public Recipe {
   std::vector<std::string> eval_names_;
   std::vector<data::MixtureItem> items_;
   int64_t epoch_ = 0;
-  at::Generator diffusion_gen_;
 };
 
 }  // namespace setok::train

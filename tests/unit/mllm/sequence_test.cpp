@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <ATen/ATen.h>
 
 #include "errors.h"
@@ -118,6 +120,23 @@ TEST(SlotMasking, RatioIsTruncatedNormalAndMasksAreDeterministic) {
     differ += !at::equal(hidden_slots(16, o, 7, s, 0), hidden_slots(16, o, 7, s + 100, 0));
   EXPECT_GT(differ, 10);  // other samples, other masks
   EXPECT_THROW(hidden_slots(0, o, 7, 0, 0), Error);
+}
+
+TEST(SlotMasking, DiffusionSeedsAreDistinctPerSlotAndStablePerSample) {
+  // Every slot of every (seed, sample, image) gets its own seed: a slot sharing another's seed
+  // would share its timesteps and noise, and the diffusion loss would collapse onto one draw.
+  std::set<int64_t> seen;
+  for (uint64_t seed : {1, 2})
+    for (uint64_t sample : {0, 1, 1000003})
+      for (uint64_t image : {0, 1}) {
+        const at::Tensor s = slot_diffusion_seeds(64, seed, sample, image);  // [64]
+        ASSERT_EQ(s.sizes(), (at::IntArrayRef{64}));
+        EXPECT_TRUE(at::equal(s, slot_diffusion_seeds(64, seed, sample, image)));
+        // A shorter image's seeds are a prefix: a slot's seed does not depend on the count.
+        EXPECT_TRUE(at::equal(s.narrow(0, 0, 5), slot_diffusion_seeds(5, seed, sample, image)));
+        for (int64_t j = 0; j < 64; ++j) seen.insert(s[j].item<int64_t>());
+      }
+  EXPECT_EQ(seen.size(), 2u * 3u * 2u * 64u);
 }
 
 }  // namespace

@@ -100,6 +100,18 @@ TEST(SetokimModel, LossesMatchTheirDefinitions) {
   const at::Tensor target = at::stack({tokens[1][0], tokens[1][2]});
   EXPECT_NEAR(l.diffusion.item<double>(), m->diffloss->forward(target, z, {}, gen()).item<double>(),
               1e-5);
+  // Per-slot seeds drive each slot's (t, noise) draws: the same seeds give the same loss in any
+  // call, and exchanging the two slots' seeds changes it.
+  at::Tensor seeds = at::zeros(b.output.sizes(), at::kLong);
+  seeds[0][9] = 101;
+  seeds[0][11] = 202;
+  const double seeded = m->forward(b, tokens, hidden, std::nullopt, seeds).diffusion.item<double>();
+  EXPECT_EQ(seeded, m->forward(b, tokens, hidden, std::nullopt, seeds).diffusion.item<double>());
+  at::Tensor swapped_seeds = seeds.clone();
+  swapped_seeds[0][9] = 202;
+  swapped_seeds[0][11] = 101;
+  EXPECT_NE(m->forward(b, tokens, hidden, std::nullopt, swapped_seeds).diffusion.item<double>(),
+            seeded);  // the draws moved to the other slot
   // No hidden slot: no diffusion loss, no gradient into the head.
   const SetokimLosses none = m->forward(b, tokens, at::zeros_like(b.output), gen());
   EXPECT_EQ(none.hidden_slots, 0);

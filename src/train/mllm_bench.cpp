@@ -1,4 +1,4 @@
-#include "setok/infer/mllm_bench.h"
+#include "setok/train/mllm_bench.h"
 
 #include <fstream>
 #include <optional>
@@ -7,12 +7,12 @@
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 
-#include "setok/infer/timing.h"
 #include "setok/runtime/compat.h"
 #include "setok/runtime/error.h"
+#include "setok/runtime/timing.h"
 #include "setok/train/adamw.h"
 
-namespace setok::infer {
+namespace setok::train {
 
 int64_t peak_rss_bytes() {
   std::ifstream in("/proc/self/status");
@@ -81,7 +81,7 @@ MllmStageResult run_stage(mllm::SetokimModel& model, const std::string& stage, c
   }
   train::AdamW opt(train::decay_groups(trainable, 0.0), {});
   model->train();
-  r.step_ms = median_ms(device, o.warmup, o.iters, [&] {
+  r.step_ms = runtime::median_ms(device, o.warmup, o.iters, [&] {
     opt.zero_grad();
     std::optional<compat::AutocastGuard> guard;
     if (o.bf16) guard.emplace(device.type(), c10::kBFloat16);
@@ -146,4 +146,4 @@ std::string MllmBenchResult::to_text() const {
   return s;
 }
 
-}  // namespace setok::infer
+}  // namespace setok::train

@@ -14,7 +14,7 @@
 #include "setok/mllm/setokim_model.h"
 #include "setok/nn/lora.h"
 
-namespace setok::infer {
+namespace setok::train {
 
 struct MllmBenchOptions {
   int64_t batch = 4;
@@ -50,4 +50,4 @@ MllmBenchResult bench_mllm(mllm::SetokimModel& model, const c10::Device& device,
 // The process's peak resident set (VmHWM), in bytes; 0 where /proc is not there.
 int64_t peak_rss_bytes();
 
-}  // namespace setok::infer
+}  // namespace setok::train

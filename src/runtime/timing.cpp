@@ -1,4 +1,4 @@
-#include "setok/infer/timing.h"
+#include "setok/runtime/timing.h"
 
 #include <algorithm>
 #include <chrono>
@@ -7,7 +7,7 @@
 
 #include "setok/runtime/error.h"
 
-namespace setok::infer {
+namespace setok::runtime {
 
 double median_ms(const c10::Device& device, int64_t warmup, int64_t iters,
                  const std::function<void()>& fn) {
@@ -27,4 +27,4 @@ double median_ms(const c10::Device& device, int64_t warmup, int64_t iters,
   return ms[ms.size() / 2];
 }
 
-}  // namespace setok::infer
+}  // namespace setok::runtime

@@ -5,10 +5,10 @@
 
 #include <c10/core/Device.h>
 
-namespace setok::infer {
+namespace setok::runtime {
 
 // Milliseconds of `warmup + iters` calls of `fn`, the warm-up ones dropped; returns the median.
 double median_ms(const c10::Device& device, int64_t warmup, int64_t iters,
                  const std::function<void()>& fn);
 
-}  // namespace setok::infer
+}  // namespace setok::runtime
