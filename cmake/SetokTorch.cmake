@@ -10,6 +10,8 @@ add_compile_options(${_setok_torch_flags})
 
 if(TARGET torch_cuda OR TORCH_CUDA_LIBRARIES)
   set(SETOK_TORCH_FLAVOUR "CUDA")
+  # CUDA-only code (allocator statistics) lives in runtime/compat.cpp behind this define.
+  add_compile_definitions(SETOK_WITH_CUDA=1)
 else()
   set(SETOK_TORCH_FLAVOUR "CPU")
 endif()

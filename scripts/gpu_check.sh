@@ -58,4 +58,9 @@ bench tokenizer_tiny_cuda tokenizer --config configs/setok_tiny.json --device cu
 bench tokenizer_b16_cuda tokenizer --device cuda --batch 16
 # DiffLoss sampling at MAR's sizes.
 bench diffloss_cuda diffloss --device cuda
+# Setokim training steps, stage 2 and stage 3 (random weights; peak allocated memory per stage):
+# the tiny config, and the Vicuna-7B shape with its bf16 LLM under bf16 autocast.
+bench mllm_tiny_cuda mllm --config configs/setokim_tiny_pretrain.json --device cuda
+bench mllm_7b_cuda_bf16 mllm --config configs/setokim_vicuna7b_finetune.json --device cuda \
+  --batch 4 --text 448 --slots 64 --iters 3 --warmup 1
 step "done"

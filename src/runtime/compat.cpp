@@ -3,6 +3,9 @@
 #include <ATen/Context.h>
 
 #include <ATen/autocast_mode.h>
+#ifdef SETOK_WITH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#endif
 
 #include "setok/runtime/error.h"
 
@@ -15,6 +18,26 @@ std::string torch_version() {
 
 bool has_fused_sdpa() {
   return SETOK_TORCH_VERSION_AT_LEAST(2, 1);
+}
+
+// The allocator's free functions take an int (1.13) or a c10::DeviceIndex (2.x); StatArray index
+// 0 is the aggregate over pools in every version.
+int64_t cuda_peak_allocated_bytes(int device) {
+#ifdef SETOK_WITH_CUDA
+  namespace alloc = c10::cuda::CUDACachingAllocator;
+  return alloc::getDeviceStats(static_cast<c10::DeviceIndex>(device)).allocated_bytes[0].peak;
+#else
+  (void)device;
+  return -1;
+#endif
+}
+
+void reset_cuda_peak_memory(int device) {
+#ifdef SETOK_WITH_CUDA
+  c10::cuda::CUDACachingAllocator::resetPeakStats(static_cast<c10::DeviceIndex>(device));
+#else
+  (void)device;
+#endif
 }
 
 namespace {

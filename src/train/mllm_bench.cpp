@@ -81,6 +81,7 @@ MllmStageResult run_stage(mllm::SetokimModel& model, const std::string& stage, c
   }
   train::AdamW opt(train::decay_groups(trainable, 0.0), {});
   model->train();
+  if (device.is_cuda()) compat::reset_cuda_peak_memory(device.index() < 0 ? 0 : device.index());
   r.step_ms = runtime::median_ms(device, o.warmup, o.iters, [&] {
     opt.zero_grad();
     std::optional<compat::AutocastGuard> guard;
@@ -91,6 +92,11 @@ MllmStageResult run_stage(mllm::SetokimModel& model, const std::string& stage, c
     opt.step(1e-4);
   });
   r.tokens_per_s = static_cast<double>(s.batch.input_ids.numel()) / (r.step_ms / 1000.0);
+  if (device.is_cuda()) {
+    const int64_t peak =
+        compat::cuda_peak_allocated_bytes(device.index() < 0 ? 0 : device.index());
+    if (peak >= 0) r.peak_allocated_gib = static_cast<double>(peak) / (1 << 30);
+  }
   return r;
 }
 
@@ -122,10 +128,12 @@ MllmBenchResult bench_mllm(mllm::SetokimModel& model, const c10::Device& device,
 io::Json MllmBenchResult::to_json() const {
   io::Json stages_json = io::Json::array();
   for (const auto& st : stages) {
-    stages_json.push_back({{"stage", st.stage},
-                           {"trainable", st.trainable},
-                           {"step_ms", st.step_ms},
-                           {"tokens_per_s", st.tokens_per_s}});
+    io::Json stage = {{"stage", st.stage},
+                      {"trainable", st.trainable},
+                      {"step_ms", st.step_ms},
+                      {"tokens_per_s", st.tokens_per_s}};
+    if (st.peak_allocated_gib >= 0) stage["peak_allocated_gib"] = st.peak_allocated_gib;
+    stages_json.push_back(stage);
   }
   io::Json j = {{"device", device},         {"parameters", parameters}, {"batch", options.batch},
                 {"text", options.text},     {"slots", options.slots},   {"bf16", options.bf16},
@@ -139,8 +147,11 @@ std::string MllmBenchResult::to_text() const {
                               device, parameters, options.batch, options.text, options.slots,
                               options.bf16 ? ", bf16 autocast" : "");
   for (const auto& st : stages) {
-    s += fmt::format("  {}: {} trainable, {:.1f} ms/step, {:.0f} tokens/s\n", st.stage,
+    s += fmt::format("  {}: {} trainable, {:.1f} ms/step, {:.0f} tokens/s", st.stage,
                      st.trainable, st.step_ms, st.tokens_per_s);
+    if (st.peak_allocated_gib >= 0)
+      s += fmt::format(", peak allocated {:.2f} GiB", st.peak_allocated_gib);
+    s += "\n";
   }
   if (peak_rss_gib > 0) s += fmt::format("  peak resident memory {:.2f} GiB\n", peak_rss_gib);
   return s;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <random>
 
 #include <ATen/ATen.h>
@@ -450,6 +451,22 @@ io::Json SetokimRecipe::evaluate(int64_t step) {
     if (s.kind != data::DatasetKind::kPair || s.task == cfg_.data.pair_tasks.back()) ++name;
   }
   return out;
+}
+
+std::string SetokimRecipe::summary(const io::Json& first, const io::Json& last) {
+  std::string s;
+  for (const auto& [set, metrics] : last.items()) {
+    if (!metrics.is_object() || !first.contains(set)) continue;
+    for (const char* key : {"loss_text", "loss_diffusion"}) {
+      if (!metrics.contains(key) || !first[set].contains(key)) continue;
+      const double a = first[set][key].get<double>(), b = metrics[key].get<double>();
+      char buf[256];
+      std::snprintf(buf, sizeof buf, "%-28s %-15s %.4f -> %.4f (%.0f%% of the first)\n",
+                    set.c_str(), key, a, b, a > 0 ? 100.0 * b / a : 0.0);
+      s += buf;
+    }
+  }
+  return s;
 }
 
 std::vector<std::pair<std::string, at::Generator>> SetokimRecipe::generators() {

@@ -4,6 +4,7 @@
 // other file needs a version #if.
 #include <torch/version.h>
 
+#include <cstdint>
 #include <string>
 
 #include <c10/core/DeviceType.h>
@@ -36,6 +37,12 @@ void clear_autocast_cache();
 // on = "high" float32 matmul precision plus cuDNN TF32; off = full float32. Call only for CUDA
 // runs (on some versions the precision setting also reaches CPU kernels).
 void set_tf32(bool on);
+
+// Memory of the CUDA caching allocator on `device` (an index): the peak bytes allocated to
+// tensors since the last reset, and the reset. A build without CUDA (SETOK_WITH_CUDA unset,
+// e.g. Debian's CPU LibTorch) has no allocator statistics: the peak is -1 and reset a no-op.
+int64_t cuda_peak_allocated_bytes(int device);
+void reset_cuda_peak_memory(int device);
 
 // RAII full-float32 region: TF32 matmuls off (float32 matmul precision "highest") while it
 // lives, the previous setting restored on exit. For computations whose float32 result matters

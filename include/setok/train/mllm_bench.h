@@ -4,7 +4,8 @@
 // projectors + head), on random weights and synthetic sequences: each sample holds `text` text
 // tokens and one output image of `slots` SeTok tokens (about 85 % hidden, as MAR's masking
 // draws), so the step runs the LLM, the text loss, the diffusion head, backward and AdamW. bf16
-// autocast on CUDA. Peak memory: the process's peak resident set on the CPU.
+// autocast on CUDA. Peak memory: the process's peak resident set on the CPU; on CUDA, the caching
+// allocator's peak allocated bytes during each stage's steps (a CUDA build of LibTorch).
 #include <string>
 #include <vector>
 
@@ -31,6 +32,7 @@ struct MllmStageResult {
   int64_t trainable = 0;
   double step_ms = 0;  // forward + backward + AdamW (median)
   double tokens_per_s = 0;
+  double peak_allocated_gib = -1;  // CUDA: allocator peak over this stage's steps; -1 = unknown
 };
 
 struct MllmBenchResult {

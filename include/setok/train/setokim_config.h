@@ -18,6 +18,7 @@
 #include "setok/llm/llm_config.h"
 #include "setok/mllm/setokim_config.h"
 #include "setok/tokenizer/tokenizer_config.h"
+#include "setok/train/run_config.h"
 #include "setok/train/train_config.h"
 #include "setok/vision/vision_config.h"
 
@@ -58,12 +59,7 @@ struct SetokimTrainConfig : TrainConfig {
   void validate(const std::string& path) const override;
 };
 
-struct SetokimConfig : config::Section {
-  config::RuntimeConfig runtime;
-  config::LogConfig log;
-  SetokimModelSection model;
-  SetokimDataConfig data;
-  SetokimTrainConfig train;
+struct SetokimConfig : StageConfig<SetokimModelSection, SetokimDataConfig, SetokimTrainConfig> {
   void describe(config::Schema& s) override;
 };
 

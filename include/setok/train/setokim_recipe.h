@@ -55,6 +55,8 @@ class SetokimRecipe : public Recipe {
   StepResult step(const data::Batch& batch, const StepContext& context) override;
   io::Json evaluate(int64_t step) override;
   std::vector<std::pair<std::string, at::Generator>> generators() override;
+  // One line per evaluation set and loss term (text, diffusion): first -> last.
+  static std::string summary(const io::Json& first, const io::Json& last);
 
   Setokim& setokim() { return setokim_; }
   const llm::TextTokenizer& text_tokenizer() const { return *text_; }

@@ -10,6 +10,7 @@
 #include "setok/detokenizer/detokenizer_config.h"
 #include "setok/tokenizer/tokenizer_config.h"
 #include "setok/train/stage1_model.h"
+#include "setok/train/run_config.h"
 #include "setok/train/train_config.h"
 #include "setok/vision/text_config.h"
 #include "setok/vision/vision_config.h"
@@ -65,12 +66,7 @@ struct Stage1ModelConfig : config::Section {
   Stage1ModelOptions options() const { return {vision, tokenizer, detokenizer, text}; }
 };
 
-struct Stage1Config : config::Section {
-  config::RuntimeConfig runtime;
-  config::LogConfig log;
-  Stage1ModelConfig model;
-  Stage1DataConfig data;
-  Stage1TrainConfig train;
+struct Stage1Config : StageConfig<Stage1ModelConfig, Stage1DataConfig, Stage1TrainConfig> {
   void describe(config::Schema& s) override {
     s.section("runtime", runtime, "device, threads, seed");
     s.section("log", log, "logging");

@@ -165,8 +165,9 @@ TEST(SetokimStage3, StartsFromStage2AndTrainsLoraOverTheLlm) {
   for (const auto& [name, w] : before) {
     if (name.find("lora_") != std::string::npos) {
       ++lora;
-      if (name.find("lora_B") != std::string::npos)
+      if (name.find("lora_B") != std::string::npos) {
         EXPECT_FALSE(at::equal(w, after.at(name))) << name << " did not train";
+      }
     } else if (starts(name, "model.llm.")) {
       EXPECT_TRUE(at::equal(w, after.at(name))) << name << " is frozen under LoRA but changed";
     }
