@@ -93,8 +93,7 @@ MllmStageResult run_stage(mllm::SetokimModel& model, const std::string& stage, c
   });
   r.tokens_per_s = static_cast<double>(s.batch.input_ids.numel()) / (r.step_ms / 1000.0);
   if (device.is_cuda()) {
-    const int64_t peak =
-        compat::cuda_peak_allocated_bytes(device.index() < 0 ? 0 : device.index());
+    const int64_t peak = compat::cuda_peak_allocated_bytes(device.index() < 0 ? 0 : device.index());
     if (peak >= 0) r.peak_allocated_gib = static_cast<double>(peak) / (1 << 30);
   }
   return r;
@@ -147,8 +146,8 @@ std::string MllmBenchResult::to_text() const {
                               device, parameters, options.batch, options.text, options.slots,
                               options.bf16 ? ", bf16 autocast" : "");
   for (const auto& st : stages) {
-    s += fmt::format("  {}: {} trainable, {:.1f} ms/step, {:.0f} tokens/s", st.stage,
-                     st.trainable, st.step_ms, st.tokens_per_s);
+    s += fmt::format("  {}: {} trainable, {:.1f} ms/step, {:.0f} tokens/s", st.stage, st.trainable,
+                     st.step_ms, st.tokens_per_s);
     if (st.peak_allocated_gib >= 0)
       s += fmt::format(", peak allocated {:.2f} GiB", st.peak_allocated_gib);
     s += "\n";

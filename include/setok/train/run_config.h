@@ -15,9 +15,7 @@ struct RunConfig : config::Section {
   virtual DataConfig& data_section() = 0;
   virtual TrainConfig& train_section() = 0;
   const DataConfig& data_section() const { return const_cast<RunConfig*>(this)->data_section(); }
-  const TrainConfig& train_section() const {
-    return const_cast<RunConfig*>(this)->train_section();
-  }
+  const TrainConfig& train_section() const { return const_cast<RunConfig*>(this)->train_section(); }
 };
 
 // A stage's root config: its model section and its extensions of the engine's data / train

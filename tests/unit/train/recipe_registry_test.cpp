@@ -77,8 +77,8 @@ TEST(RecipeRegistry, RegisterFindDuplicateAndIncompleteEntries) {
 
 TEST(RecipeRegistry, WrongConfigRootIsAnError) {
   Stage1Config stage1;
-  const std::string e = error_of(
-      [&] { find_recipe("setokim").make_recipe(stage1, c10::Device(c10::kCPU)); });
+  const std::string e =
+      error_of([&] { find_recipe("setokim").make_recipe(stage1, c10::Device(c10::kCPU)); });
   EXPECT_NE(e.find("not this recipe's config root"), std::string::npos) << e;
 }
 
@@ -113,8 +113,7 @@ TEST(RecipeRegistry, SetokimSummaryComparesEachSetsLosses) {
   const std::string s = find_recipe("setokim").summary(first, last);
   EXPECT_NE(s.find("pairs/caption"), std::string::npos) << s;
   EXPECT_NE(s.find("4.0000 -> 1.0000 (25% of the first)"), std::string::npos) << s;
-  EXPECT_NE(s.find("loss_diffusion  1.0000 -> 0.5000 (50% of the first)"), std::string::npos)
-      << s;
+  EXPECT_NE(s.find("loss_diffusion  1.0000 -> 0.5000 (50% of the first)"), std::string::npos) << s;
   EXPECT_EQ(std::count(s.begin(), s.end(), '\n'), 3);  // caption text, generation text + diff
 }
 
