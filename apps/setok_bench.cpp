@@ -5,6 +5,7 @@
 
 #include "common.h"
 #include "setok/config/config.h"
+#include "setok/infer/data_bench.h"
 #include "setok/infer/diffloss_bench.h"
 #include "setok/infer/llm_bench.h"
 #include "setok/infer/tokenizer_bench.h"
@@ -98,7 +99,32 @@ int main(int argc, char** argv) {
   mllm_cmd->add_option("--warmup", mllm_options.warmup, "untimed repetitions first")
       ->capture_default_str();
   mllm_cmd->add_flag("--json", mllm_json, "machine-readable JSON on stdout");
+  setok::infer::DataBenchOptions data_options;
+  std::string data_scratch;
+  bool data_json = false;
+  CLI::App* data_cmd = app.add_subcommand(
+      "data",
+      "Loading a publisher-layout dataset: writes a VQAv2-layout questions + annotations pair "
+      "(ten answers per question) and times reading it into conversations");
+  data_cmd->add_option("--records", data_options.records, "questions")->capture_default_str();
+  data_cmd->add_option("--iters", data_options.iters, "timed repetitions (median)")
+      ->capture_default_str();
+  data_cmd->add_option("--warmup", data_options.warmup, "untimed repetitions first")
+      ->capture_default_str();
+  data_cmd->add_option("--scratch", data_scratch,
+                       "folder for the generated files (default: a fresh one under /tmp, "
+                       "removed afterwards)");
+  data_cmd->add_flag("--json", data_json, "machine-readable JSON on stdout");
   CLI11_PARSE(app, argc, argv);
+  if (app.got_subcommand("data")) {
+    return setok::runtime::run_app("setok_bench", [&] {
+      setok::apps::apply_common_flags(common);
+      data_options.scratch = data_scratch;
+      const auto r = setok::infer::bench_vqa_reading(data_options);
+      std::cout << (data_json ? r.to_json().dump(2) + "\n" : r.to_text());
+      return 0;
+    });
+  }
   if (app.got_subcommand("mllm")) {
     return setok::runtime::run_app("setok_bench", [&] {
       setok::train::SetokimConfig cfg;

@@ -57,22 +57,27 @@ inline fs::path resolve(const fs::path& root, const std::string& p) {
 // Parses records[i] (objects) of `array` into `ds` through `parse` (Fields, image root) ->
 // Record; `what` names an entry in messages ("record", "annotation"). A bad entry throws, or
 // with skip_bad is counted and logged.
+// Parses one entry (index i, named `where` in messages) into `ds`; see parse_records.
+template <class Record, class Parse>
+void parse_entry(Dataset<Record>& ds, const Json& entry, size_t i, const std::string& where,
+                 const char* what, bool skip_bad, Parse&& parse) {
+  try {
+    if (!entry.is_object()) throw Error(where + ": expected an object, got " + entry.type_name());
+    ds.records.push_back(parse(Fields{entry, where}, ds.image_root));
+    ds.record_index.push_back(static_cast<int64_t>(i));
+  } catch (const Error& e) {
+    if (!skip_bad) throw;
+    ++ds.skipped;
+    spdlog::warn("skipping bad {} ({} skipped so far): {}", what, ds.skipped, e.what());
+  }
+}
+
 template <class Record, class Parse>
 void parse_records(Dataset<Record>& ds, const Json& array, const std::string& label,
                    const char* what, bool skip_bad, Parse&& parse) {
-  for (size_t i = 0; i < array.size(); ++i) {
-    const std::string where = label + ": " + what + " " + std::to_string(i);
-    try {
-      if (!array[i].is_object())
-        throw Error(where + ": expected an object, got " + array[i].type_name());
-      ds.records.push_back(parse(Fields{array[i], where}, ds.image_root));
-      ds.record_index.push_back(static_cast<int64_t>(i));
-    } catch (const Error& e) {
-      if (!skip_bad) throw;
-      ++ds.skipped;
-      spdlog::warn("skipping bad {} ({} skipped so far): {}", what, ds.skipped, e.what());
-    }
-  }
+  for (size_t i = 0; i < array.size(); ++i)
+    parse_entry(ds, array[i], i, label + ": " + what + " " + std::to_string(i), what, skip_bad,
+                parse);
 }
 
 // Reads a JSON array of records through `parse` (Fields, image root) -> Record.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <random>
 
 #include <ATen/ATen.h>
@@ -10,6 +11,7 @@
 #include <ATen/Context.h>
 #include <spdlog/spdlog.h>
 
+#include "setok/data/vqa_readers.h"
 #include "setok/io/checkpoint.h"
 #include "setok/io/image.h"
 #include "setok/io/json.h"
@@ -144,6 +146,21 @@ int64_t SetokimRecipe::Datasets::size(const Source& s) const {
   return 0;
 }
 
+namespace {
+
+// Conversations: LLaVA's, and the VQA corpora as one-round ones; nullopt for other types.
+std::optional<data::InstructDataset> instruct_dataset(const DatasetEntry& e, bool skip) {
+  if (e.type == "instruct") return data::load_instruct_dataset(e.path, e.image_root, skip);
+  const auto style = [&] { return data::parse_answer_style(e.answer_style); };
+  if (e.type == "vqav2" || e.type == "okvqa")
+    return data::load_vqav2(e.path, e.annotations, e.image_root, style(), skip);
+  if (e.type == "aokvqa") return data::load_aokvqa(e.path, e.image_root, style(), skip);
+  if (e.type == "gqa") return data::load_gqa(e.path, e.image_root, style(), skip);
+  return std::nullopt;
+}
+
+}  // namespace
+
 SetokimRecipe::Datasets SetokimRecipe::load(const std::vector<DatasetEntry>& entries,
                                             const char* section, bool train) {
   Datasets d;
@@ -157,8 +174,8 @@ SetokimRecipe::Datasets SetokimRecipe::load(const std::vector<DatasetEntry>& ent
         d.sources.push_back({data::DatasetKind::kPair, d.pairs.size() - 1, task});
         d.multiples.push_back(e.multiple);
       }
-    } else if (e.type == "instruct") {
-      d.instructs.push_back(data::load_instruct_dataset(e.path, e.image_root, skip));
+    } else if (auto conversations = instruct_dataset(e, skip)) {
+      d.instructs.push_back(std::move(*conversations));
       d.sources.push_back({data::DatasetKind::kInstruct, d.instructs.size() - 1, ""});
       d.multiples.push_back(e.multiple);
     } else if (e.type == "edit") {
@@ -166,8 +183,10 @@ SetokimRecipe::Datasets SetokimRecipe::load(const std::vector<DatasetEntry>& ent
       d.sources.push_back({data::DatasetKind::kEdit, d.edits.size() - 1, ""});
       d.multiples.push_back(e.multiple);
     } else {
-      throw Error(where + ".type: Setokim reads pair, instruct and edit data, got '" + e.type +
-                  "'");
+      throw Error(where +
+                  ".type: Setokim reads pair, instruct, edit, vqav2, okvqa, aokvqa and gqa "
+                  "data, got '" +
+                  e.type + "'");
     }
     if (!train) eval_names_.push_back(e.display_name());
   }

@@ -7,14 +7,23 @@
 namespace setok::train {
 
 void DatasetEntry::describe(config::Schema& s) {
-  s.choice("type", type, {"pair", "instruct", "edit", "imagenet", "coco_panoptic"},
-           "record format (imagenet and coco_panoptic: the publishers' layouts, docs/data.md)");
+  s.choice(
+      "type", type,
+      {"pair", "instruct", "edit", "imagenet", "coco_panoptic", "vqav2", "okvqa", "aokvqa", "gqa"},
+      "record format (imagenet, coco_panoptic, vqav2, okvqa, aokvqa, gqa: the publishers' "
+      "layouts, docs/data.md)");
   s.field("name", name, "name the set is reported under (empty = the file's stem)");
-  s.field("path", path, "JSON file (coco_panoptic: panoptic_{split}2017.json)");
+  s.field("path", path,
+          "JSON file (coco_panoptic: panoptic_{split}2017.json; vqav2 / okvqa: the questions)");
   s.field("image_root", image_root,
           "folder image paths are relative to (empty = the JSON's folder)");
   s.field("multiple", multiple, "times per epoch (fractions take a per-epoch subset)");
-  s.field("annotations", annotations, "coco_panoptic: captions_{split}2017.json (optional)");
+  s.field("annotations", annotations,
+          "coco_panoptic: captions_{split}2017.json (optional); vqav2 / okvqa: the annotations "
+          "(answers)");
+  s.choice("answer_style", answer_style, {"short", "plain", "multiple_choice"},
+           "vqav2 / okvqa / aokvqa / gqa: how questions are posed (short: LLaVA's single word or "
+           "phrase prompt; multiple_choice: A-OKVQA's lettered choices)");
   s.field("masks", masks,
           "coco_panoptic: folder of the panoptic PNGs (empty = the JSON's path without .json)");
   s.field("classes", classes,
@@ -24,8 +33,15 @@ void DatasetEntry::describe(config::Schema& s) {
 void DatasetEntry::validate(const std::string& p) const {
   if (path.empty()) config::fail(config::join(p, "path"), "must name a JSON file");
   if (!(multiple >= 0)) config::fail(config::join(p, "multiple"), "must be >= 0");
-  if (!annotations.empty() && type != "coco_panoptic")
-    config::fail(config::join(p, "annotations"), "only coco_panoptic reads a second file");
+  const bool vqa_pair = type == "vqav2" || type == "okvqa";
+  if (!annotations.empty() && type != "coco_panoptic" && !vqa_pair)
+    config::fail(config::join(p, "annotations"),
+                 "only coco_panoptic, vqav2 and okvqa read a second file");
+  if (annotations.empty() && vqa_pair)
+    config::fail(config::join(p, "annotations"),
+                 type + " needs its annotations file (the answers) beside the questions in path");
+  if (answer_style == "multiple_choice" && type != "aokvqa")
+    config::fail(config::join(p, "answer_style"), "multiple_choice is A-OKVQA's (type aokvqa)");
   if (!masks.empty() && type != "coco_panoptic")
     config::fail(config::join(p, "masks"), "only coco_panoptic has a mask folder");
   if (!classes.empty() && type != "imagenet")

@@ -9,14 +9,15 @@
 namespace setok::train {
 
 struct DatasetEntry : config::Section {
-  std::string type = "pair";  // pair | instruct | edit | imagenet | coco_panoptic
+  std::string type = "pair";  // pair | instruct | edit | imagenet | coco_panoptic | vqav2 | ...
   std::string name;           // reported under this name (empty = the file's stem)
   std::string path;           // JSON file (coco_panoptic: the panoptic annotations)
   std::string image_root;     // folder image paths are relative to (empty = the JSON's folder)
   double multiple = 1.0;      // times per epoch (fractions take a per-epoch subset)
-  std::string annotations;    // coco_panoptic: the captions JSON (optional)
-  std::string masks;          // coco_panoptic: the panoptic PNG folder (empty = COCO's layout)
-  std::string classes;        // imagenet: class list (LOC_synset_mapping.txt or one per line)
+  std::string annotations;    // coco_panoptic: the captions JSON (optional); vqav2/okvqa: answers
+  std::string answer_style = "short";  // VQA types: short | plain | multiple_choice (aokvqa)
+  std::string masks;    // coco_panoptic: the panoptic PNG folder (empty = COCO's layout)
+  std::string classes;  // imagenet: class list (LOC_synset_mapping.txt or one per line)
 
   void describe(config::Schema& s) override;
   void validate(const std::string& path) const override;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
+#include <fmt/format.h>
 
 #include "errors.h"
 #include "scene_world.h"
@@ -226,6 +227,60 @@ TEST(SetokimStage2, GoldenLossCurve) {
       EXPECT_NEAR(got[i], want[i], tol * std::abs(want[i]))
           << key << " at logged step " << 2 * (i + 1);
   }
+}
+
+// The VQA corpora train as conversations: a GQA-layout file and a VQAv2-layout pair over the
+// scenes' images (copied under the publishers' file names) run through stage 3 and evaluate
+// under their names; the data entry's VQA keys are checked when the config loads.
+TEST(SetokimData, VqaLayoutsTrainAsConversations) {
+  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
+  test::TempDir dir;
+  const fs::path w = test::scene_world();
+  const io::Json scenes = io::read_json(w / "heldout" / "instruct.json");
+  fs::create_directories(dir / "images");
+  io::Json gqa = io::Json::object();
+  io::Json questions = io::Json::array(), annotations = io::Json::array();
+  for (int i = 0; i < 4; ++i) {
+    const io::Json& scene = scenes[static_cast<size_t>(i)];
+    const std::string question = scene["conversations"][0]["value"].get<std::string>().substr(8);
+    const std::string answer = scene["conversations"][1]["value"];
+    fs::copy_file(w / scene["image"].get<std::string>(),
+                  dir / "images" / (std::to_string(i) + ".jpg"));
+    fs::copy_file(w / scene["image"].get<std::string>(),
+                  dir / "images" / fmt::format("COCO_val2014_{:012d}.jpg", i));
+    gqa["q" + std::to_string(i)] = {
+        {"imageId", std::to_string(i)}, {"question", question}, {"answer", answer}};
+    questions.push_back({{"image_id", i}, {"question", question}, {"question_id", 100 + i}});
+    annotations.push_back({{"question_id", 100 + i},
+                           {"multiple_choice_answer", answer},
+                           {"answers", {{{"answer", answer}}}}});
+  }
+  io::write_json(dir / "gqa.json", gqa);
+  io::write_json(dir / "q.json", {{"data_subtype", "val2014"}, {"questions", questions}});
+  io::write_json(dir / "a.json", {{"annotations", annotations}});
+  const std::string images = (dir / "images").string();
+  const SetokimConfig cfg = tiny(
+      dir / "run", 2, "finetune",
+      {"data.train.0.type=gqa", "data.train.0.path=" + (dir / "gqa.json").string(),
+       "data.train.0.image_root=" + images, "data.eval.0.type=vqav2",
+       "data.eval.0.name=heldout_vqav2", "data.eval.0.path=" + (dir / "q.json").string(),
+       "data.eval.0.annotations=" + (dir / "a.json").string(), "data.eval.0.image_root=" + images});
+  const io::Json last = run(cfg, false, 0);
+  ASSERT_TRUE(last.contains("heldout_vqav2")) << last.dump();
+  EXPECT_EQ(last["heldout_vqav2"]["samples"], 4);
+  EXPECT_GT(last["heldout_vqav2"]["loss_text"].get<double>(), 0.0);
+  // The entry's VQA keys belong to their readers.
+  SetokimConfig bad;
+  const fs::path tiny_cfg = SETOK_SOURCE_DIR "/configs/setokim_tiny_finetune.json";
+  EXPECT_NE(test::error_of([&] {
+              config::load(bad, tiny_cfg, {"data.train.0.type=vqav2"});
+            }).find("data.train.0.annotations: vqav2 needs its annotations file"),
+            std::string::npos);
+  EXPECT_NE(test::error_of([&] {
+              config::load(bad, tiny_cfg,
+                           {"data.train.0.type=gqa", "data.train.0.answer_style=multiple_choice"});
+            }).find("data.train.0.answer_style: multiple_choice is A-OKVQA's"),
+            std::string::npos);
 }
 
 // Export: the LLM with its LoRA adapters merged gives the logits of the model with adapters

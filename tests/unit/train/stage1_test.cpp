@@ -400,7 +400,7 @@ TEST(Stage1, ConfigErrors) {
   const fs::path tiny = SETOK_SOURCE_DIR "/configs/setok_tiny.json";
   EXPECT_NE(test::error_of([&] {
               config::load(cfg4, tiny, {"data.train.0.annotations=a.json"});
-            }).find("data.train.0.annotations: only coco_panoptic reads a second file"),
+            }).find("data.train.0.annotations: only coco_panoptic, vqav2 and okvqa read a second file"),
             std::string::npos);
   EXPECT_NE(test::error_of([&] {
               config::load(cfg4, tiny, {"data.eval.0.classes=c.txt"});

@@ -1,0 +1,199 @@
+#include "setok/data/vqa_readers.h"
+
+#include <map>
+#include <unordered_map>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "record_fields.h"
+#include "setok/io/json.h"
+#include "setok/runtime/error.h"
+
+namespace setok::data {
+
+namespace fs = std::filesystem;
+using detail::Fields;
+using detail::parse_entry;
+using detail::parse_records;
+using io::Json;
+
+namespace {
+
+constexpr const char* kShortPrompt = "Answer the question using a single word or phrase.";
+constexpr const char* kChoicePrompt =
+    "Answer with the option's letter from the given choices directly.";
+
+InstructRecord question_record(std::string id, fs::path image, const std::string& question,
+                               const std::string& prompt, std::string answer) {
+  InstructRecord r;
+  r.id = std::move(id);
+  r.image = std::move(image);
+  std::string human = "<image>\n" + question;
+  if (!prompt.empty()) human += "\n" + prompt;
+  r.conversations = {{"human", std::move(human)}, {"gpt", std::move(answer)}};
+  return r;
+}
+
+// An integer or string id as text ("458752000", "22MexNkBPpdZGX6sxbxVBH").
+std::string id_text(const Fields& f, const char* key) {
+  const Json* v = f.get(key, true);
+  if (v->is_number_integer()) return std::to_string(v->get<int64_t>());
+  if (v->is_string()) return v->get<std::string>();
+  throw Error(f.where + ": \"" + key + "\" must be an integer or a string");
+}
+
+int64_t integer(const Fields& f, const char* key) {
+  const Json* v = f.get(key, true);
+  if (!v->is_number_integer()) throw Error(f.where + ": \"" + key + "\" must be an integer");
+  return v->get<int64_t>();
+}
+
+// The most frequent string, the first of a tie.
+std::string most_frequent(const std::vector<std::string>& answers, const std::string& where) {
+  if (answers.empty()) throw Error(where + ": no answers");
+  std::map<std::string, int> count;
+  for (const auto& a : answers) ++count[a];
+  std::string best = answers.front();
+  for (const auto& a : answers)
+    if (count[a] > count[best]) best = a;
+  return best;
+}
+
+const Json& top_level(const Json& root, const char* key, const fs::path& file) {
+  if (!root.is_object() || !root.contains(key) || !root[key].is_array())
+    throw Error(file.string() + ": expected an object with a \"" + key + "\" array");
+  return root[key];
+}
+
+std::string style_prompt(AnswerStyle style) {
+  return style == AnswerStyle::kShort ? kShortPrompt : "";
+}
+
+}  // namespace
+
+AnswerStyle parse_answer_style(const std::string& name) {
+  if (name == "short") return AnswerStyle::kShort;
+  if (name == "plain") return AnswerStyle::kPlain;
+  if (name == "multiple_choice") return AnswerStyle::kMultipleChoice;
+  throw Error("answer style must be short, plain or multiple_choice, got '" + name + "'");
+}
+
+InstructDataset load_vqav2(const fs::path& questions, const fs::path& annotations,
+                           const fs::path& image_root, AnswerStyle style, bool skip_bad) {
+  if (style == AnswerStyle::kMultipleChoice)
+    throw Error(questions.string() + ": VQAv2 / OK-VQA have no choices (answer style " +
+                "multiple_choice is A-OKVQA's)");
+  InstructDataset ds;
+  ds.file = questions;
+  ds.image_root = image_root.empty() ? questions.parent_path() : image_root;
+  // Answers by question id, from the annotations file.
+  std::unordered_map<int64_t, std::string> answer_of;
+  {
+    const Json root = io::read_json(annotations);
+    const Json& list = top_level(root, "annotations", annotations);
+    for (size_t i = 0; i < list.size(); ++i) {
+      const Fields f{list[i], annotations.string() + ": annotation " + std::to_string(i)};
+      try {
+        if (!list[i].is_object()) throw Error(f.where + ": expected an object");
+        std::string answer = f.string("multiple_choice_answer", false);
+        if (answer.empty()) {
+          const Json* answers = f.get("answers", true);
+          if (!answers->is_array()) throw Error(f.where + ": \"answers\" must be an array");
+          std::vector<std::string> texts;
+          for (size_t k = 0; k < answers->size(); ++k) {
+            const Fields a{(*answers)[k], f.where + ": answers." + std::to_string(k)};
+            if (!a.j.is_object()) throw Error(a.where + ": expected an object");
+            texts.push_back(a.string("answer"));
+          }
+          answer = most_frequent(texts, f.where);
+        }
+        answer_of[integer(f, "question_id")] = std::move(answer);
+      } catch (const Error& e) {
+        if (!skip_bad) throw;
+        // The question then has no answer and is counted as a skip below.
+        spdlog::warn("skipping bad annotation: {}", e.what());
+      }
+    }
+  }
+  const Json root = io::read_json(questions);
+  const Json& list = top_level(root, "questions", questions);
+  const std::string subtype = root.contains("data_subtype") && root["data_subtype"].is_string()
+                                  ? root["data_subtype"].get<std::string>()
+                                  : "";
+  if (subtype.empty())
+    throw Error(questions.string() +
+                ": needs \"data_subtype\" (e.g. \"train2014\") to name images");
+  const std::string prompt = style_prompt(style);
+  parse_records(ds, list, questions.string(), "question", skip_bad,
+                [&](const Fields& f, const fs::path& root_dir) {
+                  const int64_t qid = integer(f, "question_id");
+                  const auto it = answer_of.find(qid);
+                  if (it == answer_of.end())
+                    throw Error(f.where + ": question_id " + std::to_string(qid) +
+                                " has no annotation in " + annotations.string());
+                  const std::string image =
+                      fmt::format("COCO_{}_{:012d}.jpg", subtype, integer(f, "image_id"));
+                  return question_record(std::to_string(qid), root_dir / image,
+                                         f.string("question"), prompt, it->second);
+                });
+  return ds;
+}
+
+InstructDataset load_aokvqa(const fs::path& file, const fs::path& image_root, AnswerStyle style,
+                            bool skip_bad) {
+  InstructDataset ds;
+  ds.file = file;
+  ds.image_root = image_root.empty() ? file.parent_path() : image_root;
+  const Json root = io::read_json(file);
+  if (!root.is_array()) throw Error(file.string() + ": an A-OKVQA file is a JSON array");
+  parse_records(
+      ds, root, file.string(), "record", skip_bad, [&](const Fields& f, const fs::path& root_dir) {
+        const std::string image = fmt::format("{:012d}.jpg", integer(f, "image_id"));
+        const std::string question = f.string("question");
+        if (style != AnswerStyle::kMultipleChoice) {
+          return question_record(
+              id_text(f, "question_id"), root_dir / image, question, style_prompt(style),
+              most_frequent(f.strings("direct_answers"), f.where + ": \"direct_answers\""));
+        }
+        const std::vector<std::string> choices = f.strings("choices");
+        const int64_t correct = integer(f, "correct_choice_idx");
+        if (choices.empty() || choices.size() > 26 || correct < 0 ||
+            correct >= static_cast<int64_t>(choices.size()))
+          throw Error(f.where + ": \"correct_choice_idx\" " + std::to_string(correct) +
+                      " does not index the " + std::to_string(choices.size()) + " choices");
+        std::string posed = question;
+        for (size_t c = 0; c < choices.size(); ++c)
+          posed += fmt::format("\n{}. {}", static_cast<char>('A' + c), choices[c]);
+        return question_record(id_text(f, "question_id"), root_dir / image, posed, kChoicePrompt,
+                               std::string(1, static_cast<char>('A' + correct)));
+      });
+  return ds;
+}
+
+InstructDataset load_gqa(const fs::path& file, const fs::path& image_root, AnswerStyle style,
+                         bool skip_bad) {
+  if (style == AnswerStyle::kMultipleChoice)
+    throw Error(file.string() + ": GQA has no choices (answer style multiple_choice is " +
+                "A-OKVQA's)");
+  InstructDataset ds;
+  ds.file = file;
+  ds.image_root = image_root.empty() ? file.parent_path() : image_root;
+  const Json root = io::read_json(file);
+  if (!root.is_object())
+    throw Error(file.string() + ": a GQA questions file is a JSON object keyed by question id");
+  const std::string prompt = style_prompt(style);
+  size_t i = 0;
+  for (const auto& [qid, q] : root.items()) {
+    const std::string where =
+        file.string() + ": question " + std::to_string(i) + " (id " + qid + ")";
+    parse_entry(ds, q, i++, where, "question", skip_bad,
+                [&](const Fields& f, const fs::path& root_dir) {
+                  return question_record(qid, root_dir / (id_text(f, "imageId") + ".jpg"),
+                                         f.string("question"), prompt, f.string("answer"));
+                });
+  }
+  return ds;
+}
+
+}  // namespace setok::data
