@@ -19,10 +19,10 @@ namespace fs = std::filesystem;
 
 const std::map<std::string, int>& tiers() {
   static const std::map<std::string, int> t = {
-      {"runtime", 0},     {"io", 0},        {"config", 1}, {"text", 1},   {"draw", 1},
-      {"nn", 2},          {"data", 2},      {"losses", 2}, {"vision", 3}, {"tokenizer", 3},
-      {"detokenizer", 3}, {"diffusion", 3}, {"llm", 3},    {"mllm", 4},   {"dist", 4},
-      {"train", 5},       {"infer", 5}};
+      {"runtime", 0},   {"io", 0},          {"config", 1},    {"text", 1},   {"draw", 1},
+      {"scores", 1},    {"nn", 2},          {"data", 2},      {"losses", 2}, {"vision", 3},
+      {"tokenizer", 3}, {"detokenizer", 3}, {"diffusion", 3}, {"llm", 3},    {"mllm", 4},
+      {"dist", 4},      {"train", 5},       {"infer", 5}};
   return t;
 }
 

@@ -1,0 +1,63 @@
+// setok_eval: the standard scores people quote, from prediction files (docs/evaluation.md).
+#include <iostream>
+#include <set>
+
+#include <CLI/CLI.hpp>
+
+#include "common.h"
+#include "setok/io/json.h"
+#include "setok/runtime/app.h"
+#include "setok/runtime/error.h"
+#include "setok/scores/vqa_accuracy.h"
+
+namespace {
+
+// The annotated question ids must be the questions file's (a mismatched split is caught here).
+void check_questions(const std::string& questions, const setok::io::Json& annotations) {
+  const setok::io::Json q = setok::io::read_json(questions);
+  if (!q.is_object() || !q.contains("questions") || !q["questions"].is_array())
+    throw setok::Error(questions + ": expected an object with a \"questions\" array");
+  std::set<std::string> ids;
+  for (const auto& item : q["questions"])
+    if (item.is_object() && item.contains("question_id")) ids.insert(item["question_id"].dump());
+  for (const auto& a : annotations["annotations"]) {
+    const std::string id = a.contains("question_id") ? a["question_id"].dump() : "?";
+    if (!ids.count(id))
+      throw setok::Error(questions + ": has no question " + id +
+                         " of the annotations (a different split?)");
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"setok_eval: standard benchmark scores from prediction files"};
+  app.require_subcommand(1);
+  setok::apps::CommonFlags common;
+  setok::apps::add_common_flags(app, common);
+
+  std::string questions, annotations, predictions;
+  CLI::App* vqa = app.add_subcommand(
+      "vqa",
+      "VQAv2 / OK-VQA accuracy as the official evaluation computes it (vqaEval.py: answer "
+      "normalisation, min(#matching humans / 3, 1) over leave-one-out subsets); prints "
+      "{\"accuracy\" (0-100), \"per_answer_type\", \"per_question_type\", \"questions\"}");
+  vqa->add_option("--annotations", annotations, "the annotations file (human answers)")->required();
+  vqa->add_option("--predictions", predictions,
+                  "results.jsonl of setok_infer vqa ({\"question_id\" | \"id\", \"answer\"} per "
+                  "line) or the challenge's results JSON array")
+      ->required();
+  vqa->add_option("--questions", questions,
+                  "the questions file, to check that the annotations are its split (optional)");
+  CLI11_PARSE(app, argc, argv);
+
+  return setok::runtime::run_app("setok_eval", [&] {
+    setok::apps::apply_common_flags(common);
+    const setok::io::Json ann = setok::io::read_json(annotations);
+    const auto preds = setok::scores::read_vqa_predictions(predictions);
+    const setok::scores::VqaScore score = setok::scores::score_vqa(ann, preds, annotations);
+    if (!questions.empty()) check_questions(questions, ann);
+    std::cout << score.to_json().dump(2) << "\n";
+    return 0;
+  });
+}

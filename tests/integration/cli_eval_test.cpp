@@ -1,0 +1,50 @@
+// Runs the real setok_eval binary, as a user would.
+#include <gtest/gtest.h>
+
+#include "run_cli.h"
+#include "setok/io/fs.h"
+#include "setok/io/json.h"
+#include "temp_dir.h"
+
+namespace setok::test {
+namespace {
+
+CliRun run_eval(const std::string& args) {
+  return run_command(std::string(SETOK_EVAL_BIN) + " " + args);
+}
+
+TEST(CliEval, VqaAccuracyFromResultsJsonl) {
+  TempDir dir;
+  io::Json answers = io::Json::array();
+  for (int i = 0; i < 10; ++i) answers.push_back({{"answer", i < 2 ? "red" : "blue"}});
+  io::write_json(dir / "ann.json",
+                 {{"annotations",
+                   {{{"question_id", 7}, {"answers", answers}, {"answer_type", "other"}},
+                    {{"question_id", 8}, {"answers", answers}, {"answer_type", "other"}}}}});
+  io::write_json(dir / "q.json", {{"questions", {{{"question_id", 7}}, {{"question_id", 8}}}}});
+  io::write_file_atomic(dir / "results.jsonl",
+                        "{\"question_id\": 7, \"answer\": \"Red.\"}\n"
+                        "{\"question_id\": 8, \"answer\": \"the blue\"}\n");
+  const std::string files = "--annotations " + (dir / "ann.json").string() + " --predictions " +
+                            (dir / "results.jsonl").string();
+  const CliRun r = run_eval("vqa " + files + " --questions " + (dir / "q.json").string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  const io::Json j = io::Json::parse(r.out);
+  // red: 0.6 (2 of 10 humans, leave-one-out), blue: 1.0 -> 80.
+  EXPECT_DOUBLE_EQ(j["accuracy"].get<double>(), 80.0);
+  EXPECT_DOUBLE_EQ(j["per_answer_type"]["other"].get<double>(), 80.0);
+  EXPECT_EQ(j["questions"], 2);
+  // A questions file of another split, a missing file: one clear line, exit code 1.
+  io::write_json(dir / "other.json", {{"questions", {{{"question_id", 7}}}}});
+  CliRun bad = run_eval("vqa " + files + " --questions " + (dir / "other.json").string());
+  EXPECT_EQ(bad.code, 1) << bad.out;
+  EXPECT_NE(bad.out.find("has no question 8 of the annotations"), std::string::npos) << bad.out;
+  bad = run_eval("vqa --annotations " + (dir / "missing.json").string() + " --predictions " +
+                 (dir / "results.jsonl").string());
+  EXPECT_EQ(bad.code, 1) << bad.out;
+  EXPECT_EQ(bad.out.rfind("setok_eval: error: ", 0), 0u) << bad.out;
+  EXPECT_NE(bad.out.find("missing.json"), std::string::npos) << bad.out;
+}
+
+}  // namespace
+}  // namespace setok::test
