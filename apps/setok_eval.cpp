@@ -8,6 +8,8 @@
 #include "setok/io/json.h"
 #include "setok/runtime/app.h"
 #include "setok/runtime/error.h"
+#include "setok/scores/predictions.h"
+#include "setok/scores/qa_accuracy.h"
 #include "setok/scores/vqa_accuracy.h"
 
 namespace {
@@ -49,12 +51,48 @@ int main(int argc, char** argv) {
       ->required();
   vqa->add_option("--questions", questions,
                   "the questions file, to check that the annotations are its split (optional)");
+
+  std::string gqa_questions, gqa_predictions;
+  CLI::App* gqa = app.add_subcommand(
+      "gqa",
+      "GQA accuracy as its eval.py computes it (exact match over the balanced questions; open / "
+      "binary and per structural / semantic type)");
+  gqa->add_option("--questions", gqa_questions, "{split}_balanced_questions.json")->required();
+  gqa->add_option("--predictions", gqa_predictions,
+                  "results.jsonl, or GQA's predictions array ({\"questionId\", \"prediction\"})")
+      ->required();
+
+  std::string aokvqa_data, aokvqa_predictions;
+  bool multiple_choice = false;
+  CLI::App* aokvqa = app.add_subcommand(
+      "aokvqa",
+      "A-OKVQA accuracy as its eval_predictions.py computes it (direct answer: min(#matching "
+      "direct answers / 3, 1) without the difficult questions; --multiple-choice: the correct "
+      "choice, by text or letter)");
+  aokvqa->add_option("--data", aokvqa_data, "aokvqa_v1p0_{split}.json")->required();
+  aokvqa->add_option("--predictions", aokvqa_predictions, "results.jsonl or a results array")
+      ->required();
+  aokvqa->add_flag("--multiple-choice", multiple_choice, "score the multiple-choice setting");
   CLI11_PARSE(app, argc, argv);
 
   return setok::runtime::run_app("setok_eval", [&] {
     setok::apps::apply_common_flags(common);
+    if (app.got_subcommand("gqa")) {
+      const auto score =
+          setok::scores::score_gqa(setok::io::read_json(gqa_questions),
+                                   setok::scores::read_predictions(gqa_predictions), gqa_questions);
+      std::cout << score.to_json().dump(2) << "\n";
+      return 0;
+    }
+    if (app.got_subcommand("aokvqa")) {
+      const auto score = setok::scores::score_aokvqa(
+          setok::io::read_json(aokvqa_data), setok::scores::read_predictions(aokvqa_predictions),
+          multiple_choice, aokvqa_data);
+      std::cout << score.to_json().dump(2) << "\n";
+      return 0;
+    }
     const setok::io::Json ann = setok::io::read_json(annotations);
-    const auto preds = setok::scores::read_vqa_predictions(predictions);
+    const auto preds = setok::scores::read_predictions(predictions);
     const setok::scores::VqaScore score = setok::scores::score_vqa(ann, preds, annotations);
     if (!questions.empty()) check_questions(questions, ann);
     std::cout << score.to_json().dump(2) << "\n";

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <set>
 #include <unordered_map>
 
@@ -311,33 +310,6 @@ VqaScore score_vqa(const io::Json& annotations,
   for (const auto& [type, accs] : by_answer) s.per_answer_type[type] = mean(accs);
   for (const auto& [type, accs] : by_question) s.per_question_type[type] = mean(accs);
   return s;
-}
-
-std::map<std::string, std::string> read_vqa_predictions(const std::string& path) {
-  const bool lines = std::filesystem::path(path).extension() == ".jsonl";
-  std::vector<io::Json> rows;
-  if (lines) {
-    rows = io::read_jsonl(path);
-  } else {
-    const io::Json all = io::read_json(path);
-    if (!all.is_array())
-      throw Error(path +
-                  ": expected a JSON array of {\"question_id\", \"answer\"} (or a .jsonl file)");
-    rows.assign(all.begin(), all.end());
-  }
-  std::map<std::string, std::string> out;
-  for (size_t i = 0; i < rows.size(); ++i) {
-    const io::Json& r = rows[i];
-    const std::string where =
-        path + (lines ? ": line " + std::to_string(i + 1) : ": entry " + std::to_string(i));
-    const char* key = r.is_object() && r.contains("question_id") ? "question_id" : "id";
-    if (!r.is_object() || !r.contains(key) || !r.contains("answer") || !r["answer"].is_string())
-      throw Error(where + ": needs \"question_id\" (or \"id\") and an \"answer\" string");
-    const std::string qid = r[key].is_string() ? r[key].get<std::string>() : r[key].dump();
-    if (!out.emplace(qid, r["answer"].get<std::string>()).second)
-      throw Error(where + ": question " + qid + " is predicted twice");
-  }
-  return out;
 }
 
 }  // namespace setok::scores

@@ -46,5 +46,40 @@ TEST(CliEval, VqaAccuracyFromResultsJsonl) {
   EXPECT_NE(bad.out.find("missing.json"), std::string::npos) << bad.out;
 }
 
+TEST(CliEval, GqaAndAokvqa) {
+  TempDir dir;
+  io::write_json(dir / "gqa.json", {{"7",
+                                     {{"answer", "yes"},
+                                      {"isBalanced", true},
+                                      {"types", {{"structural", "verify"}, {"semantic", "attr"}}}}},
+                                    {"8",
+                                     {{"answer", "cup"},
+                                      {"isBalanced", true},
+                                      {"types", {{"structural", "query"}, {"semantic", "obj"}}}}}});
+  io::write_json(dir / "gqa_pred.json", {{{"questionId", "7"}, {"prediction", "yes"}},
+                                         {{"questionId", "8"}, {"prediction", "mug"}}});
+  CliRun r = run_eval("gqa --questions " + (dir / "gqa.json").string() + " --predictions " +
+                      (dir / "gqa_pred.json").string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  io::Json j = io::Json::parse(r.out);
+  EXPECT_DOUBLE_EQ(j["accuracy"].get<double>(), 50.0);
+  EXPECT_DOUBLE_EQ(j["binary"].get<double>(), 100.0);
+  EXPECT_DOUBLE_EQ(j["open"].get<double>(), 0.0);
+  io::write_json(dir / "aok.json", {{{"question_id", "q"},
+                                     {"choices", {"red", "blue"}},
+                                     {"correct_choice_idx", 1},
+                                     {"direct_answers", {"blue", "blue", "blue"}},
+                                     {"difficult_direct_answer", false}}});
+  io::write_file_atomic(dir / "aok.jsonl", "{\"question_id\": \"q\", \"answer\": \"B\"}\n");
+  r = run_eval("aokvqa --multiple-choice --data " + (dir / "aok.json").string() +
+               " --predictions " + (dir / "aok.jsonl").string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_DOUBLE_EQ(io::Json::parse(r.out)["accuracy"].get<double>(), 100.0);
+  r = run_eval("aokvqa --data " + (dir / "aok.json").string() + " --predictions " +
+               (dir / "aok.jsonl").string());
+  ASSERT_EQ(r.code, 0) << r.out;  // direct answer "B" -> "b": no match
+  EXPECT_DOUBLE_EQ(io::Json::parse(r.out)["accuracy"].get<double>(), 0.0);
+}
+
 }  // namespace
 }  // namespace setok::test

@@ -45,9 +45,4 @@ struct VqaScore {
 VqaScore score_vqa(const io::Json& annotations,
                    const std::map<std::string, std::string>& predictions, const std::string& label);
 
-// Predictions from `setok_infer vqa`'s results.jsonl ({"question_id" | "id", "answer"} per line)
-// or the challenge's results JSON (an array of {"question_id", "answer"}); ids as text. Errors
-// name the file and line / entry; a repeated id is an error.
-std::map<std::string, std::string> read_vqa_predictions(const std::string& path);
-
 }  // namespace setok::scores

@@ -4,8 +4,6 @@
 #include <gtest/gtest.h>
 
 #include "errors.h"
-#include "setok/io/fs.h"
-#include "temp_dir.h"
 
 namespace setok::scores {
 namespace {
@@ -95,30 +93,6 @@ TEST(VqaScore, OverallAndPerTypeRoundedLikeTheOfficialScript) {
   EXPECT_NE(error_of([&] {
               score_vqa(io::Json::array(), {}, "a.json");
             }).find("a.json: expected an object with an \"annotations\" array"),
-            std::string::npos);
-}
-
-TEST(VqaScore, PredictionsFromJsonlOrTheChallengeArray) {
-  test::TempDir dir;
-  io::write_file_atomic(dir / "results.jsonl",
-                        "{\"question_id\": 1, \"answer\": \"red\"}\n{\"id\": \"2\", \"answer\": "
-                        "\"yes\"}\n");
-  const auto p = read_vqa_predictions((dir / "results.jsonl").string());
-  EXPECT_EQ(p.at("1"), "red");
-  EXPECT_EQ(p.at("2"), "yes");
-  io::write_json(dir / "results.json", {{{"question_id", 5}, {"answer", "no"}}});
-  EXPECT_EQ(read_vqa_predictions((dir / "results.json").string()).at("5"), "no");
-  io::write_file_atomic(dir / "dup.jsonl",
-                        "{\"id\": 1, \"answer\": \"a\"}\n{\"id\": 1, \"answer\": \"b\"}\n");
-  std::string e = error_of([&] { read_vqa_predictions((dir / "dup.jsonl").string()); });
-  EXPECT_NE(e.find("dup.jsonl: line 2: question 1 is predicted twice"), std::string::npos) << e;
-  io::write_file_atomic(dir / "bad.jsonl", "{\"id\": 1}\n");
-  e = error_of([&] { read_vqa_predictions((dir / "bad.jsonl").string()); });
-  EXPECT_NE(e.find("bad.jsonl: line 1: needs \"question_id\""), std::string::npos) << e;
-  io::write_json(dir / "obj.json", {{"answer", "x"}});
-  EXPECT_NE(error_of([&] {
-              read_vqa_predictions((dir / "obj.json").string());
-            }).find("expected a JSON array"),
             std::string::npos);
 }
 
