@@ -1,16 +1,17 @@
-// setok_data: synthetic data and tokenizer models.
+// setok_data: synthetic data, tokenizer models and dataset conversion.
 #include <iostream>
 
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
 #include "common.h"
+#include "setok/data/convert.h"
 #include "setok/data/scene_dataset.h"
 #include "setok/runtime/app.h"
 #include "setok/text/sentencepiece.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"setok_data: generate synthetic scenes and train tokenizer models"};
+  CLI::App app{"setok_data: generate synthetic scenes, train tokenizer models, convert datasets"};
   app.require_subcommand(1);
   setok::apps::CommonFlags common;
   setok::apps::add_common_flags(app, common);
@@ -48,6 +49,36 @@ int main(int argc, char** argv) {
   spm_cmd->add_flag("--byte-fallback", spm.byte_fallback,
                     "LLaMA's setting: unseen characters (and newlines) become byte pieces "
                     "instead of <unk> (needs --vocab-size > 259)");
+  setok::data::ConvertOptions convert;
+  std::vector<std::string> convert_inputs;
+  std::string convert_root, convert_out, answer_style = "short";
+  CLI::App* convert_cmd = app.add_subcommand(
+      "convert",
+      "A dataset in its publisher's layout (or ours) to our pair / instruct / edit JSON, read by "
+      "the same reader training uses; prints the records read, written and skipped "
+      "(docs/data.md)");
+  convert_cmd
+      ->add_option("--type", convert.type,
+                   "pair, instruct, edit, imagenet, coco_panoptic, vqav2, okvqa, aokvqa "
+                   "or gqa (the data entry's type)")
+      ->required();
+  convert_cmd
+      ->add_option("--input", convert_inputs,
+                   "the input file(s); vqav2 / okvqa: questions then annotations; "
+                   "imagenet: data.json [class list]; coco_panoptic: panoptic JSON "
+                   "[captions JSON]")
+      ->required();
+  convert_cmd->add_option("--image-root", convert_root,
+                          "folder image paths are relative to (default: the input's folder); "
+                          "the converted file's paths stay relative to it");
+  convert_cmd->add_option("--out", convert_out, "the JSON file to write")->required();
+  convert_cmd
+      ->add_option("--answer-style", answer_style,
+                   "VQA types: short, plain or multiple_choice (aokvqa)")
+      ->check(CLI::IsMember({"short", "plain", "multiple_choice"}))
+      ->capture_default_str();
+  convert_cmd->add_flag("--skip-bad", convert.skip_bad,
+                        "skip (and count) malformed records instead of stopping at the first");
   CLI11_PARSE(app, argc, argv);
 
   return setok::runtime::run_app("setok_data", [&] {
@@ -58,6 +89,16 @@ int main(int argc, char** argv) {
       const auto s = setok::data::write_scene_dataset(out, scenes);
       spdlog::info("wrote {} train + {} held-out scenes ({:.2f} objects per image) to {}", s.train,
                    s.heldout, s.mean_objects, out);
+      return 0;
+    }
+    if (app.got_subcommand("convert")) {
+      convert.inputs.assign(convert_inputs.begin(), convert_inputs.end());
+      convert.image_root = convert_root;
+      convert.out = convert_out;
+      convert.answer_style = setok::data::parse_answer_style(answer_style);
+      const auto r = setok::data::convert_dataset(convert);
+      std::cout << "converted " << convert.type << " -> " << r.kind << " " << convert_out << ": "
+                << r.read << " read, " << r.written << " written, " << r.skipped << " skipped\n";
       return 0;
     }
     const auto model = setok::text::train_sentencepiece(input, spm_out, spm);

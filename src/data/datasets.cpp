@@ -45,6 +45,17 @@ PairDataset load_pair_dataset(const fs::path& file, const fs::path& image_root, 
                             r.phrases = f.strings("phrases");
                             const std::string mask = f.string("mask", false);
                             if (!mask.empty()) r.mask = resolve(root, mask);
+                            if (const Json* seg = f.get("mask_segments", false)) {
+                              // A panoptic PNG's segment ids, one per phrase (setok_data
+                              // convert writes them for coco_panoptic).
+                              if (!seg->is_array())
+                                throw Error(f.where + ": \"mask_segments\" must be an array");
+                              for (const auto& id : *seg) {
+                                if (!id.is_number_integer())
+                                  throw Error(f.where + ": \"mask_segments\" must hold integers");
+                                r.mask_segments.push_back(id.get<int64_t>());
+                              }
+                            }
                             if (const Json* n = f.get("num_objects", false)) {
                               if (!n->is_number_integer())
                                 throw Error(f.where + ": \"num_objects\" must be an integer");

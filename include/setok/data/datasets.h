@@ -3,7 +3,8 @@
 // are relative to the dataset's image root.
 //   pair:     {"image": "a.jpg", "caption": "...", "phrases": ["red circle", ...]}
 //             (also CC3M's {"key": "000001", "caption": "..."} -> key.jpg); optional "mask"
-//             (instance-id PNG) and "num_objects", as the synthetic scenes write them
+//             (instance-id PNG) and "num_objects", as the synthetic scenes write them, and
+//             "mask_segments" (the mask is a COCO panoptic PNG; segment ids per phrase)
 //   instruct: LLaVA's {"id", "image", "conversations": [{"from": "human"|"gpt", "value"}]}
 //   edit:     {"source": "a.png", "target": "b.png", "instruction": "..."}
 // Unknown fields are ignored (datasets carry extras); known ones are type-checked. A record of the
