@@ -362,6 +362,11 @@ TEST(SetokimPlan, Vicuna7bConfigsWithoutWeights) {
   arch.vocab_size = 32000;
   EXPECT_EQ(llama_parameters(arch), 6738415616);
   EXPECT_EQ(llama_lora_parameters(arch, fin.model.llm.lora.options()), 319815680);
+  // Stage 3's mixture is the original finetune.sh's, through the publishers' layouts.
+  std::vector<std::string> types;
+  for (const auto& e : fin.data.train) types.push_back(e.type);
+  EXPECT_EQ(types, (std::vector<std::string>{"instruct", "instruct", "vqav2", "okvqa", "aokvqa",
+                                             "gqa"}));
 }
 
 }  // namespace
