@@ -1,5 +1,6 @@
 #include "setok/data/convert.h"
 
+#include "setok/data/edit_readers.h"
 #include "setok/data/stage1_readers.h"
 #include "setok/io/fs.h"
 #include "setok/runtime/error.h"
@@ -84,7 +85,7 @@ ConvertResult convert_dataset(const ConvertOptions& o) {
   const fs::path& root = o.image_root;
   const bool skip = o.skip_bad;
   const std::string& t = o.type;
-  if (t == "pair" || t == "instruct" || t == "edit" || t == "aokvqa" || t == "gqa")
+  if (t == "pair" || t == "instruct" || t == "aokvqa" || t == "gqa")
     expect_inputs(o, 1, 1, "one file");
   if (t == "pair") {
     const auto ds = load_pair_dataset(nth(o, 0), root, skip);
@@ -94,8 +95,10 @@ ConvertResult convert_dataset(const ConvertOptions& o) {
     const auto ds = load_instruct_dataset(nth(o, 0), root, skip);
     return finish(ds, instruct_records_json(ds), "instruct", o.out);
   }
-  if (t == "edit") {
-    const auto ds = load_edit_dataset(nth(o, 0), root, skip);
+  if (t == "edit" || t == "instructpix2pix") {
+    expect_inputs(o, 1, 1, t == "edit" ? "one file" : "seeds.json");
+    const auto ds = t == "edit" ? load_edit_dataset(nth(o, 0), root, skip)
+                                : load_instructpix2pix(nth(o, 0), root, skip);
     return finish(ds, edit_records_json(ds), "edit", o.out);
   }
   if (t == "imagenet" || t == "coco_panoptic") {
@@ -117,7 +120,8 @@ ConvertResult convert_dataset(const ConvertOptions& o) {
     return finish(ds, instruct_records_json(ds), "instruct", o.out);
   }
   throw Error("convert: unknown --type '" + t +
-              "' (pair, instruct, edit, imagenet, coco_panoptic, vqav2, okvqa, aokvqa, gqa)");
+              "' (pair, instruct, edit, imagenet, coco_panoptic, vqav2, okvqa, aokvqa, gqa, "
+              "instructpix2pix)");
 }
 
 }  // namespace setok::data

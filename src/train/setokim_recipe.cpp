@@ -11,6 +11,7 @@
 #include <ATen/Context.h>
 #include <spdlog/spdlog.h>
 
+#include "setok/data/edit_readers.h"
 #include "setok/data/vqa_readers.h"
 #include "setok/io/checkpoint.h"
 #include "setok/io/image.h"
@@ -178,14 +179,15 @@ SetokimRecipe::Datasets SetokimRecipe::load(const std::vector<DatasetEntry>& ent
       d.instructs.push_back(std::move(*conversations));
       d.sources.push_back({data::DatasetKind::kInstruct, d.instructs.size() - 1, ""});
       d.multiples.push_back(e.multiple);
-    } else if (e.type == "edit") {
-      d.edits.push_back(data::load_edit_dataset(e.path, e.image_root, skip));
+    } else if (e.type == "edit" || e.type == "instructpix2pix") {
+      d.edits.push_back(e.type == "edit" ? data::load_edit_dataset(e.path, e.image_root, skip)
+                                         : data::load_instructpix2pix(e.path, e.image_root, skip));
       d.sources.push_back({data::DatasetKind::kEdit, d.edits.size() - 1, ""});
       d.multiples.push_back(e.multiple);
     } else {
       throw Error(where +
-                  ".type: Setokim reads pair, instruct, edit, vqav2, okvqa, aokvqa and gqa "
-                  "data, got '" +
+                  ".type: Setokim reads pair, instruct, edit, vqav2, okvqa, aokvqa, gqa "
+                  "and instructpix2pix data, got '" +
                   e.type + "'");
     }
     if (!train) eval_names_.push_back(e.display_name());

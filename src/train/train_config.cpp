@@ -7,14 +7,15 @@
 namespace setok::train {
 
 void DatasetEntry::describe(config::Schema& s) {
-  s.choice(
-      "type", type,
-      {"pair", "instruct", "edit", "imagenet", "coco_panoptic", "vqav2", "okvqa", "aokvqa", "gqa"},
-      "record format (imagenet, coco_panoptic, vqav2, okvqa, aokvqa, gqa: the publishers' "
-      "layouts, docs/data.md)");
+  s.choice("type", type,
+           {"pair", "instruct", "edit", "imagenet", "coco_panoptic", "vqav2", "okvqa", "aokvqa",
+            "gqa", "instructpix2pix"},
+           "record format (imagenet, coco_panoptic, vqav2, okvqa, aokvqa, gqa, instructpix2pix: "
+           "the publishers' layouts, docs/data.md)");
   s.field("name", name, "name the set is reported under (empty = the file's stem)");
   s.field("path", path,
-          "JSON file (coco_panoptic: panoptic_{split}2017.json; vqav2 / okvqa: the questions)");
+          "JSON file (coco_panoptic: panoptic_{split}2017.json; vqav2 / okvqa: the questions; "
+          "instructpix2pix: seeds.json)");
   s.field("image_root", image_root,
           "folder image paths are relative to (empty = the JSON's folder)");
   s.field("multiple", multiple, "times per epoch (fractions take a per-epoch subset)");
