@@ -59,8 +59,8 @@ int main(int argc, char** argv) {
       "(docs/data.md)");
   convert_cmd
       ->add_option("--type", convert.type,
-                   "pair, instruct, edit, imagenet, coco_panoptic, vqav2, okvqa, aokvqa, gqa "
-                   "or instructpix2pix (the data entry's type)")
+                   "pair, instruct, edit, imagenet, coco_panoptic, coco_captions, vqav2, okvqa, "
+                   "aokvqa, gqa or instructpix2pix (the data entry's type)")
       ->required();
   convert_cmd
       ->add_option("--input", convert_inputs,

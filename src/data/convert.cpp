@@ -1,5 +1,6 @@
 #include "setok/data/convert.h"
 
+#include "setok/data/coco_captions.h"
 #include "setok/data/edit_readers.h"
 #include "setok/data/stage1_readers.h"
 #include "setok/io/fs.h"
@@ -85,10 +86,11 @@ ConvertResult convert_dataset(const ConvertOptions& o) {
   const fs::path& root = o.image_root;
   const bool skip = o.skip_bad;
   const std::string& t = o.type;
-  if (t == "pair" || t == "instruct" || t == "aokvqa" || t == "gqa")
+  if (t == "pair" || t == "coco_captions" || t == "instruct" || t == "aokvqa" || t == "gqa")
     expect_inputs(o, 1, 1, "one file");
-  if (t == "pair") {
-    const auto ds = load_pair_dataset(nth(o, 0), root, skip);
+  if (t == "pair" || t == "coco_captions") {
+    const auto ds = t == "pair" ? load_pair_dataset(nth(o, 0), root, skip)
+                                : load_coco_captions(nth(o, 0), root, skip);
     return finish(ds, pair_records_json(ds), "pair", o.out);
   }
   if (t == "instruct") {
@@ -120,8 +122,8 @@ ConvertResult convert_dataset(const ConvertOptions& o) {
     return finish(ds, instruct_records_json(ds), "instruct", o.out);
   }
   throw Error("convert: unknown --type '" + t +
-              "' (pair, instruct, edit, imagenet, coco_panoptic, vqav2, okvqa, aokvqa, gqa, "
-              "instructpix2pix)");
+              "' (pair, instruct, edit, imagenet, coco_panoptic, coco_captions, vqav2, okvqa, "
+              "aokvqa, gqa, instructpix2pix)");
 }
 
 }  // namespace setok::data

@@ -11,6 +11,7 @@
 #include <ATen/Context.h>
 #include <spdlog/spdlog.h>
 
+#include "setok/data/coco_captions.h"
 #include "setok/data/edit_readers.h"
 #include "setok/data/vqa_readers.h"
 #include "setok/io/checkpoint.h"
@@ -169,8 +170,9 @@ SetokimRecipe::Datasets SetokimRecipe::load(const std::vector<DatasetEntry>& ent
   for (size_t i = 0; i < entries.size(); ++i) {
     const DatasetEntry& e = entries[i];
     const std::string where = std::string("data.") + section + "." + std::to_string(i);
-    if (e.type == "pair") {
-      d.pairs.push_back(data::load_pair_dataset(e.path, e.image_root, skip));
+    if (e.type == "pair" || e.type == "coco_captions") {
+      d.pairs.push_back(e.type == "pair" ? data::load_pair_dataset(e.path, e.image_root, skip)
+                                         : data::load_coco_captions(e.path, e.image_root, skip));
       for (const auto& task : cfg_.data.pair_tasks) {
         d.sources.push_back({data::DatasetKind::kPair, d.pairs.size() - 1, task});
         d.multiples.push_back(e.multiple);
@@ -186,8 +188,8 @@ SetokimRecipe::Datasets SetokimRecipe::load(const std::vector<DatasetEntry>& ent
       d.multiples.push_back(e.multiple);
     } else {
       throw Error(where +
-                  ".type: Setokim reads pair, instruct, edit, vqav2, okvqa, aokvqa, gqa "
-                  "and instructpix2pix data, got '" +
+                  ".type: Setokim reads pair, coco_captions, instruct, edit, vqav2, okvqa, "
+                  "aokvqa, gqa and instructpix2pix data, got '" +
                   e.type + "'");
     }
     if (!train) eval_names_.push_back(e.display_name());

@@ -9,9 +9,9 @@ namespace setok::train {
 void DatasetEntry::describe(config::Schema& s) {
   s.choice("type", type,
            {"pair", "instruct", "edit", "imagenet", "coco_panoptic", "vqav2", "okvqa", "aokvqa",
-            "gqa", "instructpix2pix"},
-           "record format (imagenet, coco_panoptic, vqav2, okvqa, aokvqa, gqa, instructpix2pix: "
-           "the publishers' layouts, docs/data.md)");
+            "gqa", "instructpix2pix", "coco_captions"},
+           "record format (imagenet, coco_panoptic, coco_captions, vqav2, okvqa, aokvqa, gqa, "
+           "instructpix2pix: the publishers' layouts, docs/data.md)");
   s.field("name", name, "name the set is reported under (empty = the file's stem)");
   s.field("path", path,
           "JSON file (coco_panoptic: panoptic_{split}2017.json; vqav2 / okvqa: the questions; "

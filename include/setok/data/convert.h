@@ -16,7 +16,7 @@ namespace setok::data {
 
 struct ConvertOptions {
   // pair | instruct | edit (ours, rewritten) | imagenet | coco_panoptic | vqav2 | okvqa |
-  // aokvqa | gqa | instructpix2pix
+  // aokvqa | gqa | instructpix2pix | coco_captions
   std::string type;
   // The input file(s): one, except vqav2 / okvqa (questions, annotations), imagenet (data.json
   // [, class list]) and coco_panoptic (panoptic JSON [, captions JSON]).

@@ -1,0 +1,64 @@
+#include "setok/data/coco_captions.h"
+
+#include <unordered_map>
+
+#include "record_fields.h"
+#include "setok/io/json.h"
+#include "setok/runtime/error.h"
+
+namespace setok::data {
+
+namespace fs = std::filesystem;
+using detail::Fields;
+using io::Json;
+
+namespace {
+
+std::string trimmed(const std::string& s) {
+  const char* space = " \t\n\r\v\f";
+  const size_t b = s.find_first_not_of(space);
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(space) - b + 1);
+}
+
+int64_t id_of(const Fields& f, const char* key) {
+  const Json* v = f.get(key, true);
+  if (!v->is_number_integer()) throw Error(f.where + ": \"" + key + "\" must be an integer");
+  return v->get<int64_t>();
+}
+
+}  // namespace
+
+PairDataset load_coco_captions(const fs::path& captions_json, const fs::path& image_root,
+                               bool skip_bad) {
+  PairDataset ds;
+  ds.file = captions_json;
+  ds.image_root = image_root.empty() ? captions_json.parent_path() : image_root;
+  const Json root = io::read_json(captions_json);
+  const std::string label = captions_json.string();
+  for (const char* key : {"images", "annotations"})
+    if (!root.is_object() || !root.contains(key) || !root[key].is_array())
+      throw Error(label + ": a COCO captions file needs the array \"" + std::string(key) + "\"");
+  std::unordered_map<int64_t, std::string> file_of;
+  for (size_t i = 0; i < root["images"].size(); ++i) {
+    const Fields f{root["images"][i], label + ": images " + std::to_string(i)};
+    if (!f.j.is_object()) throw Error(f.where + ": expected an object");
+    file_of[id_of(f, "id")] = f.string("file_name");
+  }
+  detail::parse_records(
+      ds, root["annotations"], label, "annotation", skip_bad,
+      [&](const Fields& f, const fs::path& dir) {
+        const int64_t id = id_of(f, "image_id");
+        const auto it = file_of.find(id);
+        if (it == file_of.end())
+          throw Error(f.where + ": image_id " + std::to_string(id) + " is not in \"images\"");
+        PairRecord r;
+        r.image = detail::resolve(dir, it->second);
+        r.caption = trimmed(f.string("caption"));
+        if (r.caption.empty()) throw Error(f.where + ": empty caption");
+        return r;
+      });
+  return ds;
+}
+
+}  // namespace setok::data
