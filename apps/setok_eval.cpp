@@ -76,26 +76,24 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   return setok::runtime::run_app("setok_eval", [&] {
+    namespace scores = setok::scores;
     setok::apps::apply_common_flags(common);
+    setok::io::Json result;
     if (app.got_subcommand("gqa")) {
-      const auto score =
-          setok::scores::score_gqa(setok::io::read_json(gqa_questions),
-                                   setok::scores::read_predictions(gqa_predictions), gqa_questions);
-      std::cout << score.to_json().dump(2) << "\n";
-      return 0;
+      result = scores::score_gqa(setok::io::read_json(gqa_questions),
+                                 scores::read_predictions(gqa_predictions), gqa_questions)
+                   .to_json();
+    } else if (app.got_subcommand("aokvqa")) {
+      result = scores::score_aokvqa(setok::io::read_json(aokvqa_data),
+                                    scores::read_predictions(aokvqa_predictions), multiple_choice,
+                                    aokvqa_data)
+                   .to_json();
+    } else {
+      const setok::io::Json ann = setok::io::read_json(annotations);
+      result = scores::score_vqa(ann, scores::read_predictions(predictions), annotations).to_json();
+      if (!questions.empty()) check_questions(questions, ann);
     }
-    if (app.got_subcommand("aokvqa")) {
-      const auto score = setok::scores::score_aokvqa(
-          setok::io::read_json(aokvqa_data), setok::scores::read_predictions(aokvqa_predictions),
-          multiple_choice, aokvqa_data);
-      std::cout << score.to_json().dump(2) << "\n";
-      return 0;
-    }
-    const setok::io::Json ann = setok::io::read_json(annotations);
-    const auto preds = setok::scores::read_predictions(predictions);
-    const setok::scores::VqaScore score = setok::scores::score_vqa(ann, preds, annotations);
-    if (!questions.empty()) check_questions(questions, ann);
-    std::cout << score.to_json().dump(2) << "\n";
+    std::cout << result.dump(2) << "\n";
     return 0;
   });
 }

@@ -21,12 +21,6 @@ std::string trimmed(const std::string& s) {
   return s.substr(b, s.find_last_not_of(space) - b + 1);
 }
 
-int64_t id_of(const Fields& f, const char* key) {
-  const Json* v = f.get(key, true);
-  if (!v->is_number_integer()) throw Error(f.where + ": \"" + key + "\" must be an integer");
-  return v->get<int64_t>();
-}
-
 }  // namespace
 
 PairDataset load_coco_captions(const fs::path& captions_json, const fs::path& image_root,
@@ -43,12 +37,12 @@ PairDataset load_coco_captions(const fs::path& captions_json, const fs::path& im
   for (size_t i = 0; i < root["images"].size(); ++i) {
     const Fields f{root["images"][i], label + ": images " + std::to_string(i)};
     if (!f.j.is_object()) throw Error(f.where + ": expected an object");
-    file_of[id_of(f, "id")] = f.string("file_name");
+    file_of[f.integer("id")] = f.string("file_name");
   }
   detail::parse_records(
       ds, root["annotations"], label, "annotation", skip_bad,
       [&](const Fields& f, const fs::path& dir) {
-        const int64_t id = id_of(f, "image_id");
+        const int64_t id = f.integer("image_id");
         const auto it = file_of.find(id);
         if (it == file_of.end())
           throw Error(f.where + ": image_id " + std::to_string(id) + " is not in \"images\"");

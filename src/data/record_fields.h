@@ -36,6 +36,11 @@ struct Fields {
       throw Error(where + ": \"" + key + "\" must be a string, got " + v->type_name());
     return v->get<std::string>();
   }
+  int64_t integer(const char* key) const {
+    const Json* v = get(key, true);
+    if (!v->is_number_integer()) throw Error(where + ": \"" + key + "\" must be an integer");
+    return v->get<int64_t>();
+  }
   std::vector<std::string> strings(const char* key) const {
     std::vector<std::string> out;
     const Json* v = get(key, false);

@@ -70,12 +70,6 @@ std::string class_name(const Fields& f, const ClassNames& classes, bool have_cla
   return s;
 }
 
-int64_t integer(const Fields& f, const char* key) {
-  const Json* v = f.get(key, true);
-  if (!v->is_number_integer()) throw Error(f.where + ": \"" + key + "\" must be an integer");
-  return v->get<int64_t>();
-}
-
 }  // namespace
 
 PairDataset load_imagenet(const fs::path& data_json, const fs::path& image_root,
@@ -109,11 +103,11 @@ PairDataset load_coco_panoptic(const fs::path& panoptic_json, const fs::path& ca
   std::map<int64_t, std::string> category, image_file;
   for (size_t i = 0; i < pan["categories"].size(); ++i) {
     const Fields f{pan["categories"][i], label + ": categories " + std::to_string(i)};
-    category[integer(f, "id")] = f.string("name");
+    category[f.integer("id")] = f.string("name");
   }
   for (size_t i = 0; i < pan["images"].size(); ++i) {
     const Fields f{pan["images"][i], label + ": images " + std::to_string(i)};
-    image_file[integer(f, "id")] = f.string("file_name");
+    image_file[f.integer("id")] = f.string("file_name");
   }
   std::map<int64_t, std::string> caption;  // first caption of each image, in file order
   if (!captions_json.empty()) {
@@ -123,7 +117,7 @@ PairDataset load_coco_panoptic(const fs::path& panoptic_json, const fs::path& ca
     for (size_t i = 0; i < cap["annotations"].size(); ++i) {
       const Fields f{cap["annotations"][i],
                      captions_json.string() + ": annotations " + std::to_string(i)};
-      caption.emplace(integer(f, "image_id"), f.string("caption"));
+      caption.emplace(f.integer("image_id"), f.string("caption"));
     }
   }
   int64_t empty = 0;
@@ -131,7 +125,7 @@ PairDataset load_coco_panoptic(const fs::path& panoptic_json, const fs::path& ca
       ds, pan["annotations"], label, "annotation", skip_bad,
       [&](const Fields& f, const fs::path& root) {
         PairRecord r;
-        const int64_t id = integer(f, "image_id");
+        const int64_t id = f.integer("image_id");
         const auto img = image_file.find(id);
         if (img == image_file.end())
           throw Error(f.where + ": image_id " + std::to_string(id) + " is not in \"images\"");
@@ -141,12 +135,12 @@ PairDataset load_coco_panoptic(const fs::path& panoptic_json, const fs::path& ca
         if (!segs->is_array()) throw Error(f.where + ": \"segments_info\" must be an array");
         for (size_t s = 0; s < segs->size(); ++s) {
           const Fields seg{(*segs)[s], f.where + ": segments_info " + std::to_string(s)};
-          const int64_t cat = integer(seg, "category_id");
+          const int64_t cat = seg.integer("category_id");
           const auto name = category.find(cat);
           if (name == category.end())
             throw Error(seg.where + ": category_id " + std::to_string(cat) + " is not defined");
           r.phrases.push_back(name->second);
-          r.mask_segments.push_back(integer(seg, "id"));
+          r.mask_segments.push_back(seg.integer("id"));
         }
         r.num_objects = static_cast<int64_t>(r.phrases.size());
         const auto c = caption.find(id);

@@ -43,12 +43,6 @@ std::string id_text(const Fields& f, const char* key) {
   throw Error(f.where + ": \"" + key + "\" must be an integer or a string");
 }
 
-int64_t integer(const Fields& f, const char* key) {
-  const Json* v = f.get(key, true);
-  if (!v->is_number_integer()) throw Error(f.where + ": \"" + key + "\" must be an integer");
-  return v->get<int64_t>();
-}
-
 // The most frequent string, the first of a tie.
 std::string most_frequent(const std::vector<std::string>& answers, const std::string& where) {
   if (answers.empty()) throw Error(where + ": no answers");
@@ -108,7 +102,7 @@ InstructDataset load_vqav2(const fs::path& questions, const fs::path& annotation
           }
           answer = most_frequent(texts, f.where);
         }
-        answer_of[integer(f, "question_id")] = std::move(answer);
+        answer_of[f.integer("question_id")] = std::move(answer);
       } catch (const Error& e) {
         if (!skip_bad) throw;
         // The question then has no answer and is counted as a skip below.
@@ -127,13 +121,13 @@ InstructDataset load_vqav2(const fs::path& questions, const fs::path& annotation
   const std::string prompt = style_prompt(style);
   parse_records(ds, list, questions.string(), "question", skip_bad,
                 [&](const Fields& f, const fs::path& root_dir) {
-                  const int64_t qid = integer(f, "question_id");
+                  const int64_t qid = f.integer("question_id");
                   const auto it = answer_of.find(qid);
                   if (it == answer_of.end())
                     throw Error(f.where + ": question_id " + std::to_string(qid) +
                                 " has no annotation in " + annotations.string());
                   const std::string image =
-                      fmt::format("COCO_{}_{:012d}.jpg", subtype, integer(f, "image_id"));
+                      fmt::format("COCO_{}_{:012d}.jpg", subtype, f.integer("image_id"));
                   return question_record(std::to_string(qid), root_dir / image,
                                          f.string("question"), prompt, it->second);
                 });
@@ -149,7 +143,7 @@ InstructDataset load_aokvqa(const fs::path& file, const fs::path& image_root, An
   if (!root.is_array()) throw Error(file.string() + ": an A-OKVQA file is a JSON array");
   parse_records(
       ds, root, file.string(), "record", skip_bad, [&](const Fields& f, const fs::path& root_dir) {
-        const std::string image = fmt::format("{:012d}.jpg", integer(f, "image_id"));
+        const std::string image = fmt::format("{:012d}.jpg", f.integer("image_id"));
         const std::string question = f.string("question");
         if (style != AnswerStyle::kMultipleChoice) {
           return question_record(
@@ -157,7 +151,7 @@ InstructDataset load_aokvqa(const fs::path& file, const fs::path& image_root, An
               most_frequent(f.strings("direct_answers"), f.where + ": \"direct_answers\""));
         }
         const std::vector<std::string> choices = f.strings("choices");
-        const int64_t correct = integer(f, "correct_choice_idx");
+        const int64_t correct = f.integer("correct_choice_idx");
         if (choices.empty() || choices.size() > 26 || correct < 0 ||
             correct >= static_cast<int64_t>(choices.size()))
           throw Error(f.where + ": \"correct_choice_idx\" " + std::to_string(correct) +
