@@ -8,6 +8,7 @@
 #include "setok/io/json.h"
 #include "setok/runtime/app.h"
 #include "setok/runtime/error.h"
+#include "setok/scores/image_quality.h"
 #include "setok/scores/predictions.h"
 #include "setok/scores/qa_accuracy.h"
 #include "setok/scores/vqa_accuracy.h"
@@ -73,13 +74,22 @@ int main(int argc, char** argv) {
   aokvqa->add_option("--predictions", aokvqa_predictions, "results.jsonl or a results array")
       ->required();
   aokvqa->add_flag("--multiple-choice", multiple_choice, "score the multiple-choice setting");
+  std::string image_predictions, image_references;
+  CLI::App* image = app.add_subcommand(
+      "image",
+      "Reconstruction PSNR (dB) and SSIM (Wang et al. 2004: 11x11 Gaussian window, sigma 1.5) of "
+      "each reference image against the prediction of the same file name; prints the means");
+  image->add_option("--predictions", image_predictions, "folder of predicted images")->required();
+  image->add_option("--references", image_references, "folder of reference images")->required();
   CLI11_PARSE(app, argc, argv);
 
   return setok::runtime::run_app("setok_eval", [&] {
     namespace scores = setok::scores;
     setok::apps::apply_common_flags(common);
     setok::io::Json result;
-    if (app.got_subcommand("gqa")) {
+    if (app.got_subcommand("image")) {
+      result = scores::score_images(image_predictions, image_references).to_json();
+    } else if (app.got_subcommand("gqa")) {
       result = scores::score_gqa(setok::io::read_json(gqa_questions),
                                  scores::read_predictions(gqa_predictions), gqa_questions)
                    .to_json();
