@@ -1,37 +1,15 @@
 // setok_eval: the standard scores people quote, from prediction files (docs/evaluation.md).
 #include <iostream>
-#include <set>
 
 #include <CLI/CLI.hpp>
 
 #include "common.h"
 #include "setok/io/json.h"
 #include "setok/runtime/app.h"
-#include "setok/runtime/error.h"
 #include "setok/scores/image_quality.h"
 #include "setok/scores/predictions.h"
 #include "setok/scores/qa_accuracy.h"
 #include "setok/scores/vqa_accuracy.h"
-
-namespace {
-
-// The annotated question ids must be the questions file's (a mismatched split is caught here).
-void check_questions(const std::string& questions, const setok::io::Json& annotations) {
-  const setok::io::Json q = setok::io::read_json(questions);
-  if (!q.is_object() || !q.contains("questions") || !q["questions"].is_array())
-    throw setok::Error(questions + ": expected an object with a \"questions\" array");
-  std::set<std::string> ids;
-  for (const auto& item : q["questions"])
-    if (item.is_object() && item.contains("question_id")) ids.insert(item["question_id"].dump());
-  for (const auto& a : annotations["annotations"]) {
-    const std::string id = a.contains("question_id") ? a["question_id"].dump() : "?";
-    if (!ids.count(id))
-      throw setok::Error(questions + ": has no question " + id +
-                         " of the annotations (a different split?)");
-  }
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"setok_eval: standard benchmark scores from prediction files"};
@@ -101,7 +79,8 @@ int main(int argc, char** argv) {
     } else {
       const setok::io::Json ann = setok::io::read_json(annotations);
       result = scores::score_vqa(ann, scores::read_predictions(predictions), annotations).to_json();
-      if (!questions.empty()) check_questions(questions, ann);
+      if (!questions.empty())
+        scores::check_vqa_split(setok::io::read_json(questions), ann, questions);
     }
     std::cout << result.dump(2) << "\n";
     return 0;

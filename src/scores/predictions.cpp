@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "json_access.h"
 #include "setok/io/json.h"
 #include "setok/runtime/error.h"
 
@@ -33,7 +34,7 @@ std::map<std::string, std::string> read_predictions(const std::string& path) {
       throw Error(where +
                   ": needs \"question_id\" (or \"id\", \"questionId\") and an \"answer\" (or "
                   "\"prediction\") string");
-    const std::string qid = r[key].is_string() ? r[key].get<std::string>() : r[key].dump();
+    const std::string qid = detail::id_text(r[key], where);
     if (!out.emplace(qid, r[value].get<std::string>()).second)
       throw Error(where + ": question " + qid + " is predicted twice");
   }

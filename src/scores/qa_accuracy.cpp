@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "json_access.h"
 #include "setok/runtime/error.h"
 
 namespace setok::scores {
@@ -29,17 +30,9 @@ const std::string& prediction_for(const std::map<std::string, std::string>& pred
   return it->second;
 }
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](char c) {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-  });
-  return s;
-}
-
 std::string text_of(const io::Json& j, const char* key, const std::string& where) {
-  if (!j.contains(key) || !j[key].is_string())
-    throw Error(where + ": \"" + key + "\" must be a string");
-  return j[key].get<std::string>();
+  if (!j.contains(key)) throw Error(where + ": missing \"" + key + "\"");
+  return detail::text_or(j, key, "", where);
 }
 
 }  // namespace
@@ -59,19 +52,20 @@ QaScore score_gqa(const io::Json& questions, const std::map<std::string, std::st
   for (const auto& [qid, q] : questions.items()) {
     const std::string where = label + ": question " + qid;
     if (!q.is_object()) throw Error(where + ": expected an object");
-    if (!q.value("isBalanced", true)) continue;  // scored over the balanced questions only
+    if (!detail::flag_or(q, "isBalanced", true, where))
+      continue;  // scored over the balanced questions only
     const std::string& pred = prediction_for(predictions, qid, label, static_cast<size_t>(all.n));
     const double score = pred == text_of(q, "answer", where) ? 1.0 : 0.0;
     all.add(score);
     if (q.contains("types") && q["types"].is_object()) {
       const io::Json& t = q["types"];
-      if (t.contains("structural") && t["structural"].is_string()) {
-        const std::string s = t["structural"].get<std::string>();
-        parts[s == "query" ? "open" : "binary"].add(score);
-        parts["structural/" + s].add(score);
+      const std::string structural = detail::text_or(t, "structural", "", where + ": types");
+      if (!structural.empty()) {
+        parts[structural == "query" ? "open" : "binary"].add(score);
+        parts["structural/" + structural].add(score);
       }
-      if (t.contains("semantic") && t["semantic"].is_string())
-        parts["semantic/" + t["semantic"].get<std::string>()].add(score);
+      const std::string semantic = detail::text_or(t, "semantic", "", where + ": types");
+      if (!semantic.empty()) parts["semantic/" + semantic].add(score);
     }
   }
   QaScore s;
@@ -90,15 +84,18 @@ QaScore score_aokvqa(const io::Json& data, const std::map<std::string, std::stri
     const std::string where = label + ": record " + std::to_string(i);
     if (!q.is_object() || !q.contains("question_id"))
       throw Error(where + ": needs \"question_id\"");
-    const std::string qid = q["question_id"].is_string() ? q["question_id"].get<std::string>()
-                                                         : q["question_id"].dump();
-    if (!multiple_choice && q.value("difficult_direct_answer", false)) continue;
+    const std::string qid = detail::id_text(q["question_id"], where);
+    if (!multiple_choice && detail::flag_or(q, "difficult_direct_answer", false, where)) continue;
     const std::string& pred = prediction_for(predictions, qid, label, static_cast<size_t>(all.n));
     if (multiple_choice) {
       if (!q.contains("choices") || !q["choices"].is_array() || !q.contains("correct_choice_idx") ||
           !q["correct_choice_idx"].is_number_integer())
         throw Error(where + ": needs \"choices\" and \"correct_choice_idx\"");
-      const auto choices = q["choices"].get<std::vector<std::string>>();
+      std::vector<std::string> choices;
+      for (const auto& c : q["choices"]) {
+        if (!c.is_string()) throw Error(where + ": \"choices\" must hold strings");
+        choices.push_back(c.get<std::string>());
+      }
       const int64_t correct = q["correct_choice_idx"].get<int64_t>();
       if (correct < 0 || correct >= static_cast<int64_t>(choices.size()))
         throw Error(where + ": \"correct_choice_idx\" out of range");
@@ -112,7 +109,7 @@ QaScore score_aokvqa(const io::Json& data, const std::map<std::string, std::stri
     } else {
       if (!q.contains("direct_answers") || !q["direct_answers"].is_array())
         throw Error(where + ": needs \"direct_answers\"");
-      const std::string p = lower(pred);
+      const std::string p = detail::ascii_lower(pred);
       int matches = 0;
       for (const auto& d : q["direct_answers"])
         if (d.is_string() && d.get<std::string>() == p) ++matches;

@@ -5,6 +5,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "json_access.h"
 #include "setok/runtime/error.h"
 
 namespace setok::scores {
@@ -207,10 +208,7 @@ std::string vqa_process_punctuation(const std::string& in) {
 }
 
 std::string vqa_process_digit_article(const std::string& in) {
-  std::string lower = in;
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](char c) {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-  });
+  const std::string lower = detail::ascii_lower(in);
   std::vector<std::string> words;
   for (size_t i = 0; i < lower.size();) {
     while (i < lower.size() && is_space(lower[i])) ++i;
@@ -266,6 +264,7 @@ VqaScore score_vqa(const io::Json& annotations,
       !annotations["annotations"].is_array())
     throw Error(label + ": expected an object with an \"annotations\" array");
   const io::Json& list = annotations["annotations"];
+  if (list.empty()) throw Error(label + ": no annotations");
   std::map<std::string, std::vector<double>> by_answer, by_question;
   std::set<std::string> seen;
   double total = 0;
@@ -275,8 +274,7 @@ VqaScore score_vqa(const io::Json& annotations,
     if (!a.is_object() || !a.contains("question_id") || !a.contains("answers") ||
         !a["answers"].is_array())
       throw Error(where + ": needs \"question_id\" and an \"answers\" array");
-    const io::Json& qid_json = a["question_id"];
-    const std::string qid = qid_json.is_string() ? qid_json.get<std::string>() : qid_json.dump();
+    const std::string qid = detail::id_text(a["question_id"], where);
     const auto pred = predictions.find(qid);
     if (pred == predictions.end())
       throw Error(where + ": question " + qid + " has no prediction (" +
@@ -291,14 +289,13 @@ VqaScore score_vqa(const io::Json& annotations,
     const double acc = vqa_accuracy(pred->second, answers);
     total += acc;
     seen.insert(qid);
-    by_answer[a.value("answer_type", std::string("unknown"))].push_back(acc);
-    by_question[a.value("question_type", std::string("unknown"))].push_back(acc);
+    by_answer[detail::text_or(a, "answer_type", "unknown", where)].push_back(acc);
+    by_question[detail::text_or(a, "question_type", "unknown", where)].push_back(acc);
   }
   for (const auto& [qid, answer] : predictions)
     if (!seen.count(qid))
       throw Error(label + ": the predictions hold question " + qid +
                   ", which has no annotation (results must cover exactly the annotated set)");
-  if (list.empty()) throw Error(label + ": no annotations");
   VqaScore s;
   s.questions = static_cast<int64_t>(list.size());
   s.accuracy = round2(100.0 * total / static_cast<double>(list.size()));
@@ -310,6 +307,26 @@ VqaScore score_vqa(const io::Json& annotations,
   for (const auto& [type, accs] : by_answer) s.per_answer_type[type] = mean(accs);
   for (const auto& [type, accs] : by_question) s.per_question_type[type] = mean(accs);
   return s;
+}
+
+void check_vqa_split(const io::Json& questions, const io::Json& annotations,
+                     const std::string& label) {
+  if (!questions.is_object() || !questions.contains("questions") ||
+      !questions["questions"].is_array())
+    throw Error(label + ": expected an object with a \"questions\" array");
+  std::set<std::string> ids;
+  for (size_t i = 0; i < questions["questions"].size(); ++i) {
+    const io::Json& q = questions["questions"][i];
+    const std::string where = label + ": question " + std::to_string(i);
+    if (!q.is_object() || !q.contains("question_id"))
+      throw Error(where + ": needs \"question_id\"");
+    ids.insert(detail::id_text(q["question_id"], where));
+  }
+  for (const auto& a : annotations["annotations"]) {
+    const std::string id = detail::id_text(a["question_id"], label);
+    if (!ids.count(id))
+      throw Error(label + ": has no question " + id + " of the annotations (a different split?)");
+  }
 }
 
 }  // namespace setok::scores

@@ -45,4 +45,9 @@ struct VqaScore {
 VqaScore score_vqa(const io::Json& annotations,
                    const std::map<std::string, std::string>& predictions, const std::string& label);
 
+// The annotations (already scored by score_vqa) must all be questions of `questions` (a VQA
+// questions file's contents, named `label` in errors): a mismatched split is an error.
+void check_vqa_split(const io::Json& questions, const io::Json& annotations,
+                     const std::string& label);
+
 }  // namespace setok::scores

@@ -73,5 +73,26 @@ TEST(AokvqaAccuracy, DirectAnswersAndMultipleChoice) {
   EXPECT_NE(e.find("question b has no prediction"), std::string::npos) << e;
 }
 
+TEST(QaAccuracy, FieldsOfTheWrongTypeNameTheRecord) {
+  io::Json aok = {aokvqa_question("a", {"x"}, 0)};
+  aok[0]["difficult_direct_answer"] = "no";
+  std::string e = error_of([&] { score_aokvqa(aok, {{"a", "x"}}, false, "v.json"); });
+  EXPECT_NE(e.find("v.json: record 0: \"difficult_direct_answer\" must be true or false"),
+            std::string::npos)
+      << e;
+  aok[0]["difficult_direct_answer"] = false;
+  aok[0]["choices"] = {"a", 3};
+  e = error_of([&] { score_aokvqa(aok, {{"a", "A"}}, true, "v.json"); });
+  EXPECT_NE(e.find("v.json: record 0: \"choices\" must hold strings"), std::string::npos) << e;
+  aok[0]["question_id"] = 1.5;
+  e = error_of([&] { score_aokvqa(aok, {{"a", "A"}}, true, "v.json"); });
+  EXPECT_NE(e.find("a question id must be a string or an integer"), std::string::npos) << e;
+  io::Json gqa = {{"1", gqa_question("yes", "verify", "attr")}};
+  gqa["1"]["isBalanced"] = "yes";
+  e = error_of([&] { score_gqa(gqa, {{"1", "yes"}}, "q.json"); });
+  EXPECT_NE(e.find("q.json: question 1: \"isBalanced\" must be true or false"), std::string::npos)
+      << e;
+}
+
 }  // namespace
 }  // namespace setok::scores

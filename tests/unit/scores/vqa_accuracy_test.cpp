@@ -90,6 +90,17 @@ TEST(VqaScore, OverallAndPerTypeRoundedLikeTheOfficialScript) {
     score_vqa(ann, {{"1", "red"}, {"2", "yes"}, {"3", "x"}, {"9", "y"}}, "a.json");
   });
   EXPECT_NE(e.find("question 9, which has no annotation"), std::string::npos) << e;
+  io::Json typed = ann;
+  typed["annotations"][0]["answer_type"] = 3;
+  e = error_of([&] { score_vqa(typed, {{"1", "red"}, {"2", "yes"}, {"3", "x"}}, "a.json"); });
+  EXPECT_NE(e.find("a.json: annotation 0: \"answer_type\" must be a string"), std::string::npos)
+      << e;
+  // The annotations must be the questions file's split.
+  EXPECT_NO_THROW(check_vqa_split(
+      {{"questions", {{{"question_id", 1}}, {{"question_id", 2}}, {{"question_id", 3}}}}}, ann,
+      "q.json"));
+  e = error_of([&] { check_vqa_split({{"questions", {{{"question_id", 1}}}}}, ann, "q.json"); });
+  EXPECT_NE(e.find("q.json: has no question 2 of the annotations"), std::string::npos) << e;
   EXPECT_NE(error_of([&] {
               score_vqa(io::Json::array(), {}, "a.json");
             }).find("a.json: expected an object with an \"annotations\" array"),
