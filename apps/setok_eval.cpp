@@ -6,6 +6,7 @@
 #include "common.h"
 #include "setok/io/json.h"
 #include "setok/runtime/app.h"
+#include "setok/scores/caption_scores.h"
 #include "setok/scores/image_quality.h"
 #include "setok/scores/predictions.h"
 #include "setok/scores/qa_accuracy.h"
@@ -59,13 +60,32 @@ int main(int argc, char** argv) {
       "each reference image against the prediction of the same file name; prints the means");
   image->add_option("--predictions", image_predictions, "folder of predicted images")->required();
   image->add_option("--references", image_references, "folder of reference images")->required();
+  std::string caption_annotations, caption_predictions;
+  CLI::App* caption = app.add_subcommand(
+      "caption",
+      "COCO captioning BLEU-1..4 and CIDEr-D as coco-caption computes them (PTB tokenisation, "
+      "document frequencies from the references of the scored images; coco-caption's scale, "
+      "papers quote x 100); prints {\"bleu_1\" .. \"bleu_4\", \"cider_d\", \"images\", "
+      "\"annotated_images\"}");
+  caption->add_option("--annotations", caption_annotations, "captions_{split}2014.json / 2017")
+      ->required();
+  caption
+      ->add_option("--predictions", caption_predictions,
+                   "COCO results JSON ([{\"image_id\", \"caption\"}]) or a .jsonl of the "
+                   "same objects; the predicted images are scored")
+      ->required();
   CLI11_PARSE(app, argc, argv);
 
   return setok::runtime::run_app("setok_eval", [&] {
     namespace scores = setok::scores;
     setok::apps::apply_common_flags(common);
     setok::io::Json result;
-    if (app.got_subcommand("image")) {
+    if (app.got_subcommand("caption")) {
+      result = scores::score_captions(setok::io::read_json(caption_annotations),
+                                      scores::read_caption_predictions(caption_predictions),
+                                      caption_annotations)
+                   .to_json();
+    } else if (app.got_subcommand("image")) {
       result = scores::score_images(image_predictions, image_references).to_json();
     } else if (app.got_subcommand("gqa")) {
       result = scores::score_gqa(setok::io::read_json(gqa_questions),

@@ -9,11 +9,12 @@
 
 namespace setok::scores::detail {
 
-// A question id as text: a string as it is, an integer in decimal.
-inline std::string id_text(const io::Json& id, const std::string& where) {
+// An id as text: a string as it is, an integer in decimal; `what` names it in errors.
+inline std::string id_text(const io::Json& id, const std::string& where,
+                           const char* what = "a question id") {
   if (id.is_string()) return id.get<std::string>();
   if (id.is_number_integer()) return std::to_string(id.get<int64_t>());
-  throw Error(where + ": a question id must be a string or an integer, got " + id.type_name());
+  throw Error(where + ": " + what + " must be a string or an integer, got " + id.type_name());
 }
 
 // obj[key] as a string; `fallback` when absent or null.

@@ -81,5 +81,27 @@ TEST(CliEval, GqaAndAokvqa) {
   EXPECT_DOUBLE_EQ(io::Json::parse(r.out)["accuracy"].get<double>(), 0.0);
 }
 
+TEST(CliEval, CaptionBleuAndCider) {
+  TempDir dir;
+  io::write_json(
+      dir / "captions.json",
+      {{"annotations",
+        {{{"image_id", 1}, {"caption", "A dog."}}, {{"image_id", 2}, {"caption", "A bird."}}}}});
+  io::write_json(dir / "results.json", {{{"image_id", 1}, {"caption", "a dog"}},
+                                        {{"image_id", 2}, {"caption", "a cat"}}});
+  const CliRun r = run_eval("caption --annotations " + (dir / "captions.json").string() +
+                            " --predictions " + (dir / "results.json").string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  const io::Json j = io::Json::parse(r.out);
+  EXPECT_NEAR(j["cider_d"].get<double>(), 2.5, 1e-12);  // see unit/scores/caption_scores_test
+  EXPECT_NEAR(j["bleu_1"].get<double>(), 0.75, 1e-9);
+  EXPECT_EQ(j["images"], 2);
+  io::write_json(dir / "stray.json", {{{"image_id", 5}, {"caption", "a dog"}}});
+  const CliRun bad = run_eval("caption --annotations " + (dir / "captions.json").string() +
+                              " --predictions " + (dir / "stray.json").string());
+  EXPECT_EQ(bad.code, 1) << bad.out;
+  EXPECT_NE(bad.out.find("predicted image 5 has no captions"), std::string::npos) << bad.out;
+}
+
 }  // namespace
 }  // namespace setok::test

@@ -1,5 +1,5 @@
 #pragma once
-// Prediction files for the scores: question id (as text) -> predicted answer.
+// Prediction files for the scores: id (as text) -> predicted text.
 #include <map>
 #include <string>
 
@@ -10,5 +10,9 @@ namespace setok::scores {
 // ({"questionId", "prediction"}). Integer ids become their decimal text. Errors name the file
 // and line / entry; a repeated id is an error.
 std::map<std::string, std::string> read_predictions(const std::string& path);
+
+// Captions: COCO's results format (a JSON array of {"image_id", "caption"}) or a .jsonl file of
+// the same objects ({"id"} and {"answer"} are accepted too); image id -> caption, as above.
+std::map<std::string, std::string> read_caption_predictions(const std::string& path);
 
 }  // namespace setok::scores
