@@ -6,6 +6,7 @@
 
 #include "common.h"
 #include "setok/data/convert.h"
+#include "setok/data/readers.h"
 #include "setok/data/scene_dataset.h"
 #include "setok/runtime/app.h"
 #include "setok/text/sentencepiece.h"
@@ -58,9 +59,9 @@ int main(int argc, char** argv) {
       "the same reader training uses; prints the records read, written and skipped "
       "(docs/data.md)");
   convert_cmd
-      ->add_option("--type", convert.type,
-                   "pair, instruct, edit, imagenet, coco_panoptic, coco_captions, vqav2, okvqa, "
-                   "aokvqa, gqa or instructpix2pix (the data entry's type)")
+      ->add_option(
+          "--type", convert.type,
+          "the data entry's type: " + setok::data::dataset_types_text() + " (docs/data.md)")
       ->required();
   convert_cmd
       ->add_option("--input", convert_inputs,
@@ -76,6 +77,11 @@ int main(int argc, char** argv) {
       ->add_option("--answer-style", answer_style,
                    "VQA types: short, plain or multiple_choice (aokvqa)")
       ->check(CLI::IsMember({"short", "plain", "multiple_choice"}))
+      ->capture_default_str();
+  convert_cmd
+      ->add_option("--caption-template", convert.caption_template,
+                   "imagenet: the caption of a class, {} standing for its name (e.g. \"a photo "
+                   "of a {}.\")")
       ->capture_default_str();
   convert_cmd->add_flag("--skip-bad", convert.skip_bad,
                         "skip (and count) malformed records instead of stopping at the first");

@@ -2,8 +2,9 @@
 # Setokim stage 3 at paper scale, mirroring the original finetune.sh: LoRA r 128 / alpha 256 on
 # the LLM, mm_projector_lr 2e-5, starting from the stage-2 run (train.init_from); everything else
 # from configs/setokim_vicuna7b_finetune.json. The mixture is the original's: ALLaVA, LLaVA-150K
-# (PandaGPT's conversations) and VQAv2, OK-VQA, A-OKVQA, GQA in their publishers' layouts
-# (docs/data.md: each question a short-answer conversation).
+# (PandaGPT's conversations) and VQAv2, OK-VQA, A-OKVQA, GQA, all in their publishers' layouts
+# (docs/data.md: each VQA question a short-answer conversation; ALLaVA's release file instead of
+# the original's own preprocessed copy, which ALLaVA's release does not include).
 # Usage: scripts/finetune.sh [--set key=value ...] [--resume] [--dry-run]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +18,7 @@ IMAGE_FOLDER=(
   "./data/gqa/images"
 )
 DATA_PATH=(
-  "./data/ALLaVA-4V/allava_laion/ALLaVA-Instruct-LAION-4V_preprocessed.json"
+  "./data/ALLaVA-4V/allava_laion/ALLaVA-Instruct-LAION-4V.json"
   "./data/llava-150k/pandagpt4_visual_instruction_data.json"
   "./data/vqav2/v2_OpenEnded_mscoco_train2014_questions.json"
   "./data/okvqa/OpenEnded_mscoco_train2014_questions.json"
@@ -41,8 +42,8 @@ DATASET_NAME=(
   "GQA"
 )
 DATASET_TYPE=(
-  "instruct"
-  "instruct"
+  "allava"
+  "pandagpt"
   "vqav2"
   "okvqa"
   "aokvqa"

@@ -25,9 +25,7 @@ std::string trimmed(const std::string& s) {
 
 PairDataset load_coco_captions(const fs::path& captions_json, const fs::path& image_root,
                                bool skip_bad) {
-  PairDataset ds;
-  ds.file = captions_json;
-  ds.image_root = image_root.empty() ? captions_json.parent_path() : image_root;
+  auto ds = detail::new_dataset<PairRecord>(captions_json, image_root);
   const Json root = io::read_json(captions_json);
   const std::string label = captions_json.string();
   for (const char* key : {"images", "annotations"})

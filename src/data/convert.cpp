@@ -1,8 +1,6 @@
 #include "setok/data/convert.h"
 
-#include "setok/data/coco_captions.h"
-#include "setok/data/edit_readers.h"
-#include "setok/data/stage1_readers.h"
+#include "setok/data/readers.h"
 #include "setok/io/fs.h"
 #include "setok/runtime/error.h"
 
@@ -19,17 +17,6 @@ std::string relative_to(const fs::path& p, const fs::path& root) {
   const fs::path rel = p.lexically_normal().lexically_relative(root.lexically_normal());
   if (rel.empty() || *rel.begin() == "..") return fs::absolute(p).lexically_normal().string();
   return rel.string();
-}
-
-void expect_inputs(const ConvertOptions& o, size_t min, size_t max, const char* what) {
-  if (o.inputs.size() < min || o.inputs.size() > max)
-    throw Error("convert --type " + o.type + ": --input takes " + what + ", got " +
-                std::to_string(o.inputs.size()) + " file(s)");
-}
-
-const fs::path& nth(const ConvertOptions& o, size_t i) {
-  static const fs::path none;
-  return i < o.inputs.size() ? o.inputs[i] : none;
 }
 
 template <class Record>
@@ -83,47 +70,35 @@ Json edit_records_json(const EditDataset& ds) {
 
 ConvertResult convert_dataset(const ConvertOptions& o) {
   if (o.out.empty()) throw Error("convert: --out names the JSON file to write");
-  const fs::path& root = o.image_root;
-  const bool skip = o.skip_bad;
-  const std::string& t = o.type;
-  if (t == "pair" || t == "coco_captions" || t == "instruct" || t == "aokvqa" || t == "gqa")
-    expect_inputs(o, 1, 1, "one file");
-  if (t == "pair" || t == "coco_captions") {
-    const auto ds = t == "pair" ? load_pair_dataset(nth(o, 0), root, skip)
-                                : load_coco_captions(nth(o, 0), root, skip);
-    return finish(ds, pair_records_json(ds), "pair", o.out);
+  const ReaderInfo* info = find_dataset_reader(o.type);
+  if (info == nullptr)
+    throw Error("convert: unknown --type '" + o.type + "' (" + dataset_types_text() + ")");
+  const size_t min_inputs = info->second_required ? 2 : 1;
+  const size_t max_inputs = info->second == SecondFile::kNone ? 1 : 2;
+  if (o.inputs.size() < min_inputs || o.inputs.size() > max_inputs) {
+    const std::string takes =
+        info->second_required ? "the questions and the annotations files"
+        : max_inputs == 2
+            ? info->path_help + (info->second == SecondFile::kClasses ? " [and the class list]"
+                                                                      : " [and the captions JSON]")
+            : info->path_help;
+    throw Error("convert --type " + o.type + ": --input takes " + takes + ", got " +
+                std::to_string(o.inputs.size()) + " file(s)");
   }
-  if (t == "instruct") {
-    const auto ds = load_instruct_dataset(nth(o, 0), root, skip);
-    return finish(ds, instruct_records_json(ds), "instruct", o.out);
-  }
-  if (t == "edit" || t == "instructpix2pix") {
-    expect_inputs(o, 1, 1, t == "edit" ? "one file" : "seeds.json");
-    const auto ds = t == "edit" ? load_edit_dataset(nth(o, 0), root, skip)
-                                : load_instructpix2pix(nth(o, 0), root, skip);
-    return finish(ds, edit_records_json(ds), "edit", o.out);
-  }
-  if (t == "imagenet" || t == "coco_panoptic") {
-    expect_inputs(o, 1, 2,
-                  t == "imagenet" ? "data.json [and the class list]"
-                                  : "the panoptic JSON [and the captions JSON]");
-    const auto ds = t == "imagenet" ? load_imagenet(nth(o, 0), root, nth(o, 1), skip)
-                                    : load_coco_panoptic(nth(o, 0), nth(o, 1), {}, root, skip);
-    return finish(ds, pair_records_json(ds), "pair", o.out);
-  }
-  if (t == "vqav2" || t == "okvqa") {
-    expect_inputs(o, 2, 2, "the questions and the annotations files");
-    const auto ds = load_vqav2(nth(o, 0), nth(o, 1), root, o.answer_style, skip);
-    return finish(ds, instruct_records_json(ds), "instruct", o.out);
-  }
-  if (t == "aokvqa" || t == "gqa") {
-    const auto ds = t == "aokvqa" ? load_aokvqa(nth(o, 0), root, o.answer_style, skip)
-                                  : load_gqa(nth(o, 0), root, o.answer_style, skip);
-    return finish(ds, instruct_records_json(ds), "instruct", o.out);
-  }
-  throw Error("convert: unknown --type '" + t +
-              "' (pair, instruct, edit, imagenet, coco_panoptic, coco_captions, vqav2, okvqa, "
-              "aokvqa, gqa, instructpix2pix)");
+  ReadOptions read;
+  read.path = o.inputs[0];
+  if (o.inputs.size() > 1) read.second = o.inputs[1];
+  read.image_root = o.image_root;
+  read.answer_style = o.answer_style;
+  read.caption_template = o.caption_template;
+  read.skip_bad = o.skip_bad;
+  const AnyDataset ds = read_dataset(o.type, read);
+  if (const auto* pairs = std::get_if<PairDataset>(&ds))
+    return finish(*pairs, pair_records_json(*pairs), "pair", o.out);
+  if (const auto* conversations = std::get_if<InstructDataset>(&ds))
+    return finish(*conversations, instruct_records_json(*conversations), "instruct", o.out);
+  const auto& edits = std::get<EditDataset>(ds);
+  return finish(edits, edit_records_json(edits), "edit", o.out);
 }
 
 }  // namespace setok::data

@@ -65,29 +65,44 @@ PairDataset load_pair_dataset(const fs::path& file, const fs::path& image_root, 
                           });
 }
 
+namespace detail {
+
+std::vector<Turn> parse_turns(const Fields& f, const char* key) {
+  const Json* conv = f.get(key, true);
+  if (!conv->is_array() || conv->empty())
+    throw Error(f.where + ": \"" + key + "\" must be a non-empty array");
+  std::vector<Turn> turns;
+  for (size_t t = 0; t < conv->size(); ++t) {
+    const Fields turn{(*conv)[t], f.where + ": " + key + "." + std::to_string(t)};
+    if (!turn.j.is_object()) throw Error(turn.where + ": expected an object");
+    Turn x{turn.string("from"), turn.string("value")};
+    if (x.from != "human" && x.from != "gpt")
+      throw Error(turn.where + ": \"from\" must be human or gpt, got '" + x.from + "'");
+    turns.push_back(std::move(x));
+  }
+  return turns;
+}
+
+InstructRecord parse_instruct_record(const Fields& f, const fs::path& root) {
+  InstructRecord r;
+  for (const char* key : {"id", "idx"}) {  // ALLaVA's text-only file says "idx"
+    if (const Json* id = f.get(key, false)) {
+      r.id = id->is_string() ? id->get<std::string>() : id->dump();
+      break;
+    }
+  }
+  const std::string image = f.string("image", false);
+  if (!image.empty()) r.image = resolve(root, image);
+  r.conversations = parse_turns(f, "conversations");
+  return r;
+}
+
+}  // namespace detail
+
 InstructDataset load_instruct_dataset(const fs::path& file, const fs::path& image_root,
                                       bool skip_bad) {
-  return load<InstructRecord>(
-      file, image_root, skip_bad, "instruct", [](const Fields& f, const fs::path& root) {
-        InstructRecord r;
-        if (const Json* id = f.get("id", false))
-          r.id = id->is_string() ? id->get<std::string>() : id->dump();
-        const std::string image = f.string("image", false);
-        if (!image.empty()) r.image = resolve(root, image);
-        const Json* conv = f.get("conversations", true);
-        if (!conv->is_array() || conv->empty())
-          throw Error(f.where + ": \"conversations\" must be a non-empty array");
-        for (size_t t = 0; t < conv->size(); ++t) {
-          const Fields turn{(*conv)[t], f.where + ": conversations." + std::to_string(t)};
-          if (!turn.j.is_object()) throw Error(turn.where + ": expected an object");
-          Turn x{turn.string("from"), turn.string("value")};
-          if (x.from != "human" && x.from != "gpt") {
-            throw Error(turn.where + ": \"from\" must be human or gpt, got '" + x.from + "'");
-          }
-          r.conversations.push_back(std::move(x));
-        }
-        return r;
-      });
+  return load<InstructRecord>(file, image_root, skip_bad, "instruct",
+                              detail::parse_instruct_record);
 }
 
 EditDataset load_edit_dataset(const fs::path& file, const fs::path& image_root, bool skip_bad) {

@@ -12,9 +12,7 @@ using io::Json;
 
 EditDataset load_instructpix2pix(const fs::path& seeds_json, const fs::path& image_root,
                                  bool skip_bad) {
-  EditDataset ds;
-  ds.file = seeds_json;
-  ds.image_root = image_root.empty() ? seeds_json.parent_path() : image_root;
+  auto ds = detail::new_dataset<EditRecord>(seeds_json, image_root);
   const Json seeds = io::read_json(seeds_json);
   if (!seeds.is_array())
     throw Error(seeds_json.string() + ": seeds.json is a JSON array of [prompt folder, [seeds]]");
@@ -49,6 +47,35 @@ EditDataset load_instructpix2pix(const fs::path& seeds_json, const fs::path& ima
       if (!skip_bad) throw;
       ++ds.skipped;
       spdlog::warn("skipping bad entry ({} skipped so far): {}", ds.skipped, err.what());
+    }
+  }
+  return ds;
+}
+
+EditDataset load_magicbrush(const fs::path& edit_sessions_json, const fs::path& image_root,
+                            bool skip_bad) {
+  auto ds = detail::new_dataset<EditRecord>(edit_sessions_json, image_root);
+  const Json sessions = io::read_json(edit_sessions_json);
+  const std::string label = edit_sessions_json.string();
+  if (!sessions.is_object())
+    throw Error(label + ": edit_sessions.json is an object of image id -> [turns]");
+  size_t index = 0;  // turns so far, across sessions
+  for (const auto& [image_id, turns] : sessions.items()) {
+    const std::string where = label + ": session " + image_id;
+    if (!turns.is_array()) {
+      const Error err(where + ": expected an array of turns");
+      if (!skip_bad) throw err;
+      ++ds.skipped;
+      spdlog::warn("skipping bad session ({} skipped so far): {}", ds.skipped, err.what());
+      continue;
+    }
+    const fs::path folder = ds.image_root / "images" / image_id;
+    for (size_t t = 0; t < turns.size(); ++t, ++index) {
+      detail::parse_entry(ds, turns[t], index, where + ": turn " + std::to_string(t), "turn",
+                          skip_bad, [&](const Fields& f, const fs::path&) {
+                            return EditRecord{folder / f.string("input"),
+                                              folder / f.string("output"), f.string("instruction")};
+                          });
     }
   }
   return ds;

@@ -54,14 +54,25 @@ struct Fields {
   }
 };
 
+// An empty dataset of `file`, its image root `root_in` or, when empty, the file's folder.
+template <class Record>
+Dataset<Record> new_dataset(const fs::path& file, const fs::path& root_in) {
+  Dataset<Record> ds;
+  ds.file = file;
+  ds.image_root = root_in.empty() ? file.parent_path() : root_in;
+  return ds;
+}
+
 inline fs::path resolve(const fs::path& root, const std::string& p) {
   const fs::path path(p);
   return path.is_absolute() ? path : root / path;
 }
 
-// Parses records[i] (objects) of `array` into `ds` through `parse` (Fields, image root) ->
-// Record; `what` names an entry in messages ("record", "annotation"). A bad entry throws, or
-// with skip_bad is counted and logged.
+// A conversation array under `key` (LLaVA's {"from": "human" | "gpt", "value"} turns).
+std::vector<Turn> parse_turns(const Fields& f, const char* key);
+// One LLaVA-layout record: {"id" (or "idx"), "image" (optional), "conversations"}.
+InstructRecord parse_instruct_record(const Fields& f, const fs::path& root);
+
 // Parses one entry (index i, named `where` in messages) into `ds`; see parse_records.
 template <class Record, class Parse>
 void parse_entry(Dataset<Record>& ds, const Json& entry, size_t i, const std::string& where,
@@ -77,6 +88,9 @@ void parse_entry(Dataset<Record>& ds, const Json& entry, size_t i, const std::st
   }
 }
 
+// Parses records[i] (objects) of `array` into `ds` through `parse` (Fields, image root) ->
+// Record; `what` names an entry in messages ("record", "annotation"). A bad entry throws, or
+// with skip_bad is counted and logged.
 template <class Record, class Parse>
 void parse_records(Dataset<Record>& ds, const Json& array, const std::string& label,
                    const char* what, bool skip_bad, Parse&& parse) {
@@ -89,9 +103,7 @@ void parse_records(Dataset<Record>& ds, const Json& array, const std::string& la
 template <class Record, class Parse>
 Dataset<Record> load(const fs::path& file, const fs::path& root_in, bool skip_bad, const char* kind,
                      Parse&& parse) {
-  Dataset<Record> ds;
-  ds.file = file;
-  ds.image_root = root_in.empty() ? file.parent_path() : root_in;
+  Dataset<Record> ds = new_dataset<Record>(file, root_in);
   const Json root = io::read_json(file);
   if (!root.is_array())
     throw Error(file.string() + ": a " + std::string(kind) +

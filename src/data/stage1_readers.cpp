@@ -89,9 +89,7 @@ PairDataset load_imagenet(const fs::path& data_json, const fs::path& image_root,
 PairDataset load_coco_panoptic(const fs::path& panoptic_json, const fs::path& captions_json,
                                const fs::path& masks_in, const fs::path& image_root,
                                bool skip_bad) {
-  PairDataset ds;
-  ds.file = panoptic_json;
-  ds.image_root = image_root.empty() ? panoptic_json.parent_path() : image_root;
+  auto ds = detail::new_dataset<PairRecord>(panoptic_json, image_root);
   const fs::path masks =
       masks_in.empty() ? panoptic_json.parent_path() / panoptic_json.stem() : masks_in;
   const Json pan = io::read_json(panoptic_json);

@@ -11,9 +11,7 @@
 #include <ATen/Context.h>
 #include <spdlog/spdlog.h>
 
-#include "setok/data/coco_captions.h"
-#include "setok/data/edit_readers.h"
-#include "setok/data/vqa_readers.h"
+#include "setok/data/readers.h"
 #include "setok/io/checkpoint.h"
 #include "setok/io/image.h"
 #include "setok/io/json.h"
@@ -148,49 +146,25 @@ int64_t SetokimRecipe::Datasets::size(const Source& s) const {
   return 0;
 }
 
-namespace {
-
-// Conversations: LLaVA's, and the VQA corpora as one-round ones; nullopt for other types.
-std::optional<data::InstructDataset> instruct_dataset(const DatasetEntry& e, bool skip) {
-  if (e.type == "instruct") return data::load_instruct_dataset(e.path, e.image_root, skip);
-  const auto style = [&] { return data::parse_answer_style(e.answer_style); };
-  if (e.type == "vqav2" || e.type == "okvqa")
-    return data::load_vqav2(e.path, e.annotations, e.image_root, style(), skip);
-  if (e.type == "aokvqa") return data::load_aokvqa(e.path, e.image_root, style(), skip);
-  if (e.type == "gqa") return data::load_gqa(e.path, e.image_root, style(), skip);
-  return std::nullopt;
-}
-
-}  // namespace
-
-SetokimRecipe::Datasets SetokimRecipe::load(const std::vector<DatasetEntry>& entries,
-                                            const char* section, bool train) {
+SetokimRecipe::Datasets SetokimRecipe::load(const std::vector<DatasetEntry>& entries, bool train) {
   Datasets d;
   const bool skip = cfg_.data.skip_bad_samples;
-  for (size_t i = 0; i < entries.size(); ++i) {
-    const DatasetEntry& e = entries[i];
-    const std::string where = std::string("data.") + section + "." + std::to_string(i);
-    if (e.type == "pair" || e.type == "coco_captions") {
-      d.pairs.push_back(e.type == "pair" ? data::load_pair_dataset(e.path, e.image_root, skip)
-                                         : data::load_coco_captions(e.path, e.image_root, skip));
+  for (const DatasetEntry& e : entries) {
+    data::AnyDataset ds = data::read_dataset(e.type, e.read_options(skip));
+    if (auto* pairs = std::get_if<data::PairDataset>(&ds)) {
+      d.pairs.push_back(std::move(*pairs));
       for (const auto& task : cfg_.data.pair_tasks) {
         d.sources.push_back({data::DatasetKind::kPair, d.pairs.size() - 1, task});
         d.multiples.push_back(e.multiple);
       }
-    } else if (auto conversations = instruct_dataset(e, skip)) {
+    } else if (auto* conversations = std::get_if<data::InstructDataset>(&ds)) {
       d.instructs.push_back(std::move(*conversations));
       d.sources.push_back({data::DatasetKind::kInstruct, d.instructs.size() - 1, ""});
       d.multiples.push_back(e.multiple);
-    } else if (e.type == "edit" || e.type == "instructpix2pix") {
-      d.edits.push_back(e.type == "edit" ? data::load_edit_dataset(e.path, e.image_root, skip)
-                                         : data::load_instructpix2pix(e.path, e.image_root, skip));
+    } else {
+      d.edits.push_back(std::move(std::get<data::EditDataset>(ds)));
       d.sources.push_back({data::DatasetKind::kEdit, d.edits.size() - 1, ""});
       d.multiples.push_back(e.multiple);
-    } else {
-      throw Error(where +
-                  ".type: Setokim reads pair, coco_captions, instruct, edit, vqav2, okvqa, "
-                  "aokvqa, gqa and instructpix2pix data, got '" +
-                  e.type + "'");
     }
     if (!train) eval_names_.push_back(e.display_name());
   }
@@ -205,8 +179,8 @@ SetokimRecipe::SetokimRecipe(const SetokimConfig& cfg, const c10::Device& device
   pre_ = cfg.model.vision.preprocess();
   set_trainable();
   setokim_->to(device);
-  train_ = load(cfg.data.train, "train", true);
-  eval_ = load(cfg.data.eval, "eval", false);
+  train_ = load(cfg.data.train, true);
+  eval_ = load(cfg.data.eval, false);
   spdlog::info(
       "setokim: {} trainable of {} parameters; template {}; {} training source(s)",
       trainable_parameters(),

@@ -9,7 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "setok/data/instance_mask.h"
-#include "setok/data/stage1_readers.h"
+#include "setok/data/readers.h"
 #include "setok/draw/cluster_overlay.h"
 #include "setok/io/image.h"
 #include "setok/io/state_dict.h"
@@ -25,13 +25,12 @@ namespace fs = std::filesystem;
 
 data::PairDataset load_stage1_dataset(const DatasetEntry& e, bool skip_bad,
                                       const std::string& path) {
-  if (e.type == "pair") return data::load_pair_dataset(e.path, e.image_root, skip_bad);
-  if (e.type == "imagenet") return data::load_imagenet(e.path, e.image_root, e.classes, skip_bad);
-  if (e.type == "coco_panoptic") {
-    return data::load_coco_panoptic(e.path, e.annotations, e.masks, e.image_root, skip_bad);
-  }
-  throw Error(path + ".type: stage 1 trains on pair, imagenet or coco_panoptic data, got '" +
-              e.type + "'");
+  if (data::dataset_reader(e.type).kind != data::DatasetKind::kPair)
+    throw Error(path +
+                ".type: stage 1 trains on image-text pairs (pair, imagenet, coco_panoptic, "
+                "coco_captions), got '" +
+                e.type + "'");
+  return std::get<data::PairDataset>(data::read_dataset(e.type, e.read_options(skip_bad)));
 }
 
 namespace {

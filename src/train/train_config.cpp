@@ -7,17 +7,17 @@
 namespace setok::train {
 
 void DatasetEntry::describe(config::Schema& s) {
-  s.choice("type", type,
-           {"pair", "instruct", "edit", "imagenet", "coco_panoptic", "vqav2", "okvqa", "aokvqa",
-            "gqa", "instructpix2pix", "coco_captions"},
-           "record format (imagenet, coco_panoptic, coco_captions, vqav2, okvqa, aokvqa, gqa, "
-           "instructpix2pix: the publishers' layouts, docs/data.md)");
+  std::vector<std::string> types;
+  for (const auto& r : data::dataset_readers()) types.push_back(r.type);
+  s.choice("type", type, types,
+           "record format: pair, instruct, edit (ours) or a publisher's layout (docs/data.md)");
   s.field("name", name, "name the set is reported under (empty = the file's stem)");
   s.field("path", path,
-          "JSON file (coco_panoptic: panoptic_{split}2017.json; vqav2 / okvqa: the questions; "
-          "instructpix2pix: seeds.json)");
+          "the dataset's file (coco_panoptic: panoptic_{split}2017.json; vqav2 / okvqa: the "
+          "questions; instructpix2pix: seeds.json; magicbrush: edit_sessions.json)");
   s.field("image_root", image_root,
-          "folder image paths are relative to (empty = the JSON's folder)");
+          "folder image paths are relative to (empty = the JSON's folder; allava: the folder "
+          "above it, the release root)");
   s.field("multiple", multiple, "times per epoch (fractions take a per-epoch subset)");
   s.field("annotations", annotations,
           "coco_panoptic: captions_{split}2017.json (optional); vqav2 / okvqa: the annotations "
@@ -29,24 +29,32 @@ void DatasetEntry::describe(config::Schema& s) {
           "coco_panoptic: folder of the panoptic PNGs (empty = the JSON's path without .json)");
   s.field("classes", classes,
           "imagenet: class names, LOC_synset_mapping.txt or one per line (for integer labels)");
+  s.field("caption_template", caption_template,
+          "imagenet: the caption (generation prompt) of a class, {} standing for its name, e.g. "
+          "\"a photo of a {}.\"");
 }
 
 void DatasetEntry::validate(const std::string& p) const {
   if (path.empty()) config::fail(config::join(p, "path"), "must name a JSON file");
   if (!(multiple >= 0)) config::fail(config::join(p, "multiple"), "must be >= 0");
-  const bool vqa_pair = type == "vqav2" || type == "okvqa";
-  if (!annotations.empty() && type != "coco_panoptic" && !vqa_pair)
+  const data::ReaderInfo& reader = data::dataset_reader(type);
+  const bool reads_annotations = reader.second == data::SecondFile::kAnnotations;
+  if (!annotations.empty() && !reads_annotations)
     config::fail(config::join(p, "annotations"),
                  "only coco_panoptic, vqav2 and okvqa read a second file");
-  if (annotations.empty() && vqa_pair)
+  if (annotations.empty() && reader.second_required)
     config::fail(config::join(p, "annotations"),
                  type + " needs its annotations file (the answers) beside the questions in path");
   if (answer_style == "multiple_choice" && type != "aokvqa")
     config::fail(config::join(p, "answer_style"), "multiple_choice is A-OKVQA's (type aokvqa)");
   if (!masks.empty() && type != "coco_panoptic")
     config::fail(config::join(p, "masks"), "only coco_panoptic has a mask folder");
-  if (!classes.empty() && type != "imagenet")
+  if (!classes.empty() && reader.second != data::SecondFile::kClasses)
     config::fail(config::join(p, "classes"), "only imagenet reads a class list");
+  if (caption_template != "{}" && type != "imagenet")
+    config::fail(config::join(p, "caption_template"), "only imagenet captions are templated");
+  if (caption_template.find("{}") == std::string::npos)
+    config::fail(config::join(p, "caption_template"), "needs {} where the class name goes");
 }
 
 void DatasetEntry::check_files(const std::string& p) const {
@@ -64,6 +72,19 @@ void DatasetEntry::check_files(const std::string& p) const {
   file("annotations", annotations);
   folder("masks", masks);
   file("classes", classes);
+}
+
+data::ReadOptions DatasetEntry::read_options(bool skip_bad) const {
+  data::ReadOptions o;
+  o.path = path;
+  o.second =
+      data::dataset_reader(type).second == data::SecondFile::kClasses ? classes : annotations;
+  o.image_root = image_root;
+  o.masks = masks;
+  o.answer_style = data::parse_answer_style(answer_style);
+  o.caption_template = caption_template;
+  o.skip_bad = skip_bad;
+  return o;
 }
 
 std::string DatasetEntry::display_name() const {

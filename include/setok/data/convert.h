@@ -15,8 +15,8 @@
 namespace setok::data {
 
 struct ConvertOptions {
-  // pair | instruct | edit (ours, rewritten) | imagenet | coco_panoptic | vqav2 | okvqa |
-  // aokvqa | gqa | instructpix2pix | coco_captions
+  // A data entry's type (data/readers.h): pair | instruct | edit (ours, rewritten) or a
+  // publisher's layout.
   std::string type;
   // The input file(s): one, except vqav2 / okvqa (questions, annotations), imagenet (data.json
   // [, class list]) and coco_panoptic (panoptic JSON [, captions JSON]).
@@ -24,6 +24,7 @@ struct ConvertOptions {
   std::filesystem::path image_root;  // empty = the first input's folder
   std::filesystem::path out;         // the JSON file to write (atomically)
   AnswerStyle answer_style = AnswerStyle::kShort;
+  std::string caption_template = "{}";  // imagenet: "{}" is the class name
   bool skip_bad = false;
 };
 

@@ -16,4 +16,15 @@ namespace setok::data {
 EditDataset load_instructpix2pix(const std::filesystem::path& seeds_json,
                                  const std::filesystem::path& image_root, bool skip_bad = false);
 
+// MagicBrush (osunlp/MagicBrush) in the layout of its released split: edit_sessions.json, an
+// object keyed by image id whose value lists the session's turns in order, each {"input",
+// "mask", "output", "instruction"} naming files in images/<image id>/ ("327726-input.png",
+// "327726-output1.png", ...). Every turn is a record (source = its input, target = its output),
+// so a multi-turn session becomes successive edits, turn k starting from turn k - 1's target;
+// the mask is not used. The root (holding images/) is image_root, or the JSON's folder. The
+// training and dev splits ship as parquet on the Hugging Face hub; docs/data.md shows the
+// one-off export to this layout. Sessions in key order; an entry's index counts turns.
+EditDataset load_magicbrush(const std::filesystem::path& edit_sessions_json,
+                            const std::filesystem::path& image_root, bool skip_bad = false);
+
 }  // namespace setok::data

@@ -83,7 +83,7 @@ class SetokimRecipe : public Recipe {
     std::vector<double> multiples;
     int64_t size(const Source& s) const;
   };
-  Datasets load(const std::vector<DatasetEntry>& entries, const char* section, bool train);
+  Datasets load(const std::vector<DatasetEntry>& entries, bool train);
   // train: prompt dropout for classifier-free guidance applies (never in evaluation).
   Sample sample(const Datasets& d, const Source& s, int64_t index, uint64_t sample_id,
                 bool train) const;

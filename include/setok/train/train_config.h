@@ -5,11 +5,12 @@
 #include <vector>
 
 #include "setok/config/schema.h"
+#include "setok/data/readers.h"
 
 namespace setok::train {
 
 struct DatasetEntry : config::Section {
-  std::string type = "pair";  // pair | instruct | edit | imagenet | coco_panoptic | vqav2 | ...
+  std::string type = "pair";  // a reader of data/readers.h: pair | instruct | edit | imagenet | ...
   std::string name;           // reported under this name (empty = the file's stem)
   std::string path;           // JSON file (coco_panoptic: the panoptic annotations)
   std::string image_root;     // folder image paths are relative to (empty = the JSON's folder)
@@ -18,12 +19,15 @@ struct DatasetEntry : config::Section {
   std::string answer_style = "short";  // VQA types: short | plain | multiple_choice (aokvqa)
   std::string masks;    // coco_panoptic: the panoptic PNG folder (empty = COCO's layout)
   std::string classes;  // imagenet: class list (LOC_synset_mapping.txt or one per line)
+  std::string caption_template = "{}";  // imagenet: a class's caption, {} = its name
 
   void describe(config::Schema& s) override;
   void validate(const std::string& path) const override;
   void check_files(const std::string& path) const override;
   // `name`, or the stem of `path`.
   std::string display_name() const;
+  // What data::read_dataset needs to read this entry.
+  data::ReadOptions read_options(bool skip_bad) const;
 };
 
 struct DataConfig : config::Section {

@@ -283,6 +283,73 @@ TEST(SetokimData, VqaLayoutsTrainAsConversations) {
             std::string::npos);
 }
 
+// One publisher layout of each kind trains and evaluates: PandaGPT conversations, MagicBrush
+// sessions, ImageNet class prompts (generation and captioning pairs) and ALLaVA.
+TEST(SetokimData, PublisherLayoutsOfEveryKindTrain) {
+  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
+  test::TempDir dir;
+  const fs::path w = test::scene_world();
+  const io::Json scenes = io::read_json(w / "heldout" / "instruct.json");
+  io::Json panda = io::Json::array(), imagenet = io::Json::array(), allava = io::Json::array();
+  io::Json sessions = io::Json::object();
+  fs::create_directories(dir / "allava_laion" / "images");
+  for (int i = 0; i < 4; ++i) {
+    const io::Json& scene = scenes[static_cast<size_t>(i)];
+    const fs::path image = w / scene["image"].get<std::string>();
+    const std::string id = std::to_string(i);
+    fs::create_directories(dir / "images" / id);
+    fs::copy_file(image, dir / "images" / (id + ".jpg"));
+    fs::copy_file(image, dir / "images" / id / (id + "-input.png"));
+    fs::copy_file(image, dir / "images" / id / (id + "-output1.png"));
+    fs::copy_file(image, dir / "allava_laion" / "images" / (id + ".jpeg"));
+    panda.push_back(
+        {{"image_name", id},
+         {"conversation",
+          {{{"from", "human"}, {"value", "How many shapes?"}}, {{"from", "gpt"}, {"value", id}}}}});
+    sessions[id] = {{{"input", id + "-input.png"},
+                     {"mask", id + "-mask1.png"},
+                     {"output", id + "-output1.png"},
+                     {"instruction", "keep it"}}};
+    imagenet.push_back({{"image", id + ".jpg"}, {"label", i % 2 == 0 ? "circle" : "square"}});
+    allava.push_back({{"id", "allava_laion_inst_" + id},
+                      {"image", "allava_laion/images/" + id + ".jpeg"},
+                      {"conversations", scene["conversations"]}});
+  }
+  io::write_json(dir / "panda.json", panda);
+  io::write_json(dir / "edit_sessions.json", sessions);
+  io::write_json(dir / "data.json", imagenet);
+  io::write_json(dir / "allava_laion" / "ALLaVA-Instruct-LAION-4V.json", allava);
+  const std::string images = (dir / "images").string();
+  const SetokimConfig cfg = tiny(
+      dir / "run", 2, "finetune",
+      {"data.train.0.type=pandagpt", "data.train.0.path=" + (dir / "panda.json").string(),
+       "data.train.0.image_root=" + images, "data.train.1.type=magicbrush",
+       "data.train.1.path=" + (dir / "edit_sessions.json").string(), "data.train.1.image_root=",
+       "data.train.2.type=imagenet", "data.train.2.path=" + (dir / "data.json").string(),
+       "data.train.2.image_root=" + images, "data.train.2.caption_template=a photo of a {}.",
+       "data.eval.0.type=allava", "data.eval.0.name=allava",
+       "data.eval.0.path=" + (dir / "allava_laion" / "ALLaVA-Instruct-LAION-4V.json").string(),
+       "data.eval.0.image_root=", "data.eval.1.type=magicbrush", "data.eval.1.name=magicbrush",
+       "data.eval.1.path=" + (dir / "edit_sessions.json").string(), "data.eval.1.image_root="});
+  const io::Json last = run(cfg, false, 0);
+  ASSERT_TRUE(last.contains("allava")) << last.dump();
+  EXPECT_EQ(last["allava"]["samples"], 4);
+  EXPECT_GT(last["allava"]["loss_text"].get<double>(), 0.0);
+  EXPECT_EQ(last["magicbrush"]["samples"], 4);
+  EXPECT_GT(last["magicbrush"]["loss_diffusion"].get<double>(), 0.0);
+  SetokimConfig bad;
+  const fs::path tiny_cfg = SETOK_SOURCE_DIR "/configs/setokim_tiny_finetune.json";
+  EXPECT_NE(test::error_of([&] {
+              config::load(bad, tiny_cfg, {"data.train.0.caption_template=a {}"});
+            }).find("data.train.0.caption_template: only imagenet captions are templated"),
+            std::string::npos);
+  EXPECT_NE(test::error_of([&] {
+              config::load(bad, tiny_cfg,
+                           {"data.train.0.type=imagenet", "data.train.0.caption_template=a cat"});
+            }).find("data.train.0.caption_template: needs {}"),
+            std::string::npos);
+}
+
 // Export: the LLM with its LoRA adapters merged gives the logits of the model with adapters
 // (1e-5) and loads through the HF LLaMA loader; the PEFT adapter on the base reproduces them too;
 // the projectors-and-head file starts another run.
@@ -365,8 +432,8 @@ TEST(SetokimPlan, Vicuna7bConfigsWithoutWeights) {
   // Stage 3's mixture is the original finetune.sh's, through the publishers' layouts.
   std::vector<std::string> types;
   for (const auto& e : fin.data.train) types.push_back(e.type);
-  EXPECT_EQ(types, (std::vector<std::string>{"instruct", "instruct", "vqav2", "okvqa", "aokvqa",
-                                             "gqa"}));
+  EXPECT_EQ(types,
+            (std::vector<std::string>{"allava", "pandagpt", "vqav2", "okvqa", "aokvqa", "gqa"}));
 }
 
 }  // namespace
