@@ -105,7 +105,11 @@ int main(int argc, char** argv) {
   CLI::App* data_cmd = app.add_subcommand(
       "data",
       "Loading a publisher-layout dataset: writes a VQAv2-layout questions + annotations pair "
-      "(ten answers per question) and times reading it into conversations");
+      "(ten answers per question) or a LLaVA-layout conversation file, and times reading it into "
+      "conversations; reports the peak memory loading adds");
+  data_cmd->add_option("--layout", data_options.layout, "vqav2 or llava")
+      ->check(CLI::IsMember({"vqav2", "llava"}))
+      ->capture_default_str();
   data_cmd->add_option("--records", data_options.records, "questions")->capture_default_str();
   data_cmd->add_option("--iters", data_options.iters, "timed repetitions (median)")
       ->capture_default_str();
@@ -120,7 +124,7 @@ int main(int argc, char** argv) {
     return setok::runtime::run_app("setok_bench", [&] {
       setok::apps::apply_common_flags(common);
       data_options.scratch = data_scratch;
-      const auto r = setok::infer::bench_vqa_reading(data_options);
+      const auto r = setok::infer::bench_data_reading(data_options);
       std::cout << (data_json ? r.to_json().dump(2) + "\n" : r.to_text());
       return 0;
     });

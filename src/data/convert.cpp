@@ -19,53 +19,43 @@ std::string relative_to(const fs::path& p, const fs::path& root) {
   return rel.string();
 }
 
-template <class Record>
-ConvertResult finish(const Dataset<Record>& ds, Json records, const char* kind,
-                     const fs::path& out) {
-  ConvertResult r;
-  r.kind = kind;
-  r.written = static_cast<int64_t>(records.size());
-  r.skipped = ds.skipped;
-  r.read = r.written + r.skipped;
-  io::write_json(out, records);
+}  // namespace
+
+Json record_json(const PairRecord& p, const fs::path& root) {
+  Json r = {{"image", relative_to(p.image, root)}, {"caption", p.caption}, {"phrases", p.phrases}};
+  if (!p.mask.empty()) r["mask"] = relative_to(p.mask, root);
+  if (!p.mask_segments.empty()) r["mask_segments"] = p.mask_segments;
+  if (p.num_objects >= 0) r["num_objects"] = p.num_objects;
   return r;
 }
 
-}  // namespace
-
-Json pair_records_json(const PairDataset& ds) {
-  Json out = Json::array();
-  for (const PairRecord& p : ds.records) {
-    Json r = {{"image", relative_to(p.image, ds.image_root)},
-              {"caption", p.caption},
-              {"phrases", p.phrases}};
-    if (!p.mask.empty()) r["mask"] = relative_to(p.mask, ds.image_root);
-    if (!p.mask_segments.empty()) r["mask_segments"] = p.mask_segments;
-    if (p.num_objects >= 0) r["num_objects"] = p.num_objects;
-    out.push_back(std::move(r));
-  }
-  return out;
+Json record_json(const InstructRecord& p, const fs::path& root) {
+  Json turns = Json::array();
+  for (const Turn& t : p.conversations) turns.push_back({{"from", t.from}, {"value", t.value}});
+  Json r = {{"id", p.id}, {"conversations", std::move(turns)}};
+  if (!p.image.empty()) r["image"] = relative_to(p.image, root);
+  return r;
 }
 
-Json instruct_records_json(const InstructDataset& ds) {
-  Json out = Json::array();
-  for (const InstructRecord& p : ds.records) {
-    Json turns = Json::array();
-    for (const Turn& t : p.conversations) turns.push_back({{"from", t.from}, {"value", t.value}});
-    Json r = {{"id", p.id}, {"conversations", std::move(turns)}};
-    if (!p.image.empty()) r["image"] = relative_to(p.image, ds.image_root);
-    out.push_back(std::move(r));
-  }
-  return out;
+Json record_json(const EditRecord& p, const fs::path& root) {
+  return {{"source", relative_to(p.source, root)},
+          {"target", relative_to(p.target, root)},
+          {"instruction", p.instruction}};
 }
 
-Json edit_records_json(const EditDataset& ds) {
-  Json out = Json::array();
-  for (const EditRecord& p : ds.records)
-    out.push_back({{"source", relative_to(p.source, ds.image_root)},
-                   {"target", relative_to(p.target, ds.image_root)},
-                   {"instruction", p.instruction}});
-  return out;
+void write_dataset_json(const AnyDataset& any, const fs::path& out) {
+  std::visit(
+      [&](const auto& ds) {
+        io::AtomicFileWriter writer(out);
+        writer.write("[");
+        for (size_t i = 0; i < ds.records.size(); ++i) {
+          writer.write(i == 0 ? "\n" : ",\n");
+          writer.write(record_json(ds.records[i], ds.image_root).dump());
+        }
+        writer.write("\n]\n");
+        writer.commit();
+      },
+      any);
 }
 
 ConvertResult convert_dataset(const ConvertOptions& o) {
@@ -93,12 +83,16 @@ ConvertResult convert_dataset(const ConvertOptions& o) {
   read.caption_template = o.caption_template;
   read.skip_bad = o.skip_bad;
   const AnyDataset ds = read_dataset(o.type, read);
-  if (const auto* pairs = std::get_if<PairDataset>(&ds))
-    return finish(*pairs, pair_records_json(*pairs), "pair", o.out);
-  if (const auto* conversations = std::get_if<InstructDataset>(&ds))
-    return finish(*conversations, instruct_records_json(*conversations), "instruct", o.out);
-  const auto& edits = std::get<EditDataset>(ds);
-  return finish(edits, edit_records_json(edits), "edit", o.out);
+  write_dataset_json(ds, o.out);
+  ConvertResult r;
+  const DatasetKind kind = kind_of(ds);
+  r.kind = kind == DatasetKind::kPair       ? "pair"
+           : kind == DatasetKind::kInstruct ? "instruct"
+                                            : "edit";
+  r.written = static_cast<int64_t>(size_of(ds));
+  r.skipped = std::visit([](const auto& d) { return d.skipped; }, ds);
+  r.read = r.written + r.skipped;
+  return r;
 }
 
 }  // namespace setok::data

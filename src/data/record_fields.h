@@ -99,16 +99,18 @@ void parse_records(Dataset<Record>& ds, const Json& array, const std::string& la
                 parse);
 }
 
-// Reads a JSON array of records through `parse` (Fields, image root) -> Record.
+// Reads a JSON array of records through `parse` (Fields, image root) -> Record, streaming it
+// (io::stream_json_array: the file's whole tree is never built).
 template <class Record, class Parse>
 Dataset<Record> load(const fs::path& file, const fs::path& root_in, bool skip_bad, const char* kind,
                      Parse&& parse) {
   Dataset<Record> ds = new_dataset<Record>(file, root_in);
-  const Json root = io::read_json(file);
-  if (!root.is_array())
-    throw Error(file.string() + ": a " + std::string(kind) +
-                " dataset must be a JSON array of records");
-  parse_records(ds, root, file.string(), "record", skip_bad, std::forward<Parse>(parse));
+  const std::string label = file.string();
+  const Json rest = io::stream_json_array(file, "", [&](size_t i, Json& entry) {
+    parse_entry(ds, entry, i, label + ": record " + std::to_string(i), "record", skip_bad, parse);
+  });
+  if (!rest.is_array())
+    throw Error(label + ": a " + std::string(kind) + " dataset must be a JSON array of records");
   return ds;
 }
 

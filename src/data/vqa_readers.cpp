@@ -15,7 +15,6 @@ namespace setok::data {
 namespace fs = std::filesystem;
 using detail::Fields;
 using detail::parse_entry;
-using detail::parse_records;
 using io::Json;
 
 namespace {
@@ -78,90 +77,91 @@ InstructDataset load_vqav2(const fs::path& questions, const fs::path& annotation
   if (style == AnswerStyle::kMultipleChoice)
     throw Error(questions.string() + ": VQAv2 / OK-VQA have no choices (answer style " +
                 "multiple_choice is A-OKVQA's)");
-  InstructDataset ds;
-  ds.file = questions;
-  ds.image_root = image_root.empty() ? questions.parent_path() : image_root;
+  auto ds = detail::new_dataset<InstructRecord>(questions, image_root);
   // Answers by question id, from the annotations file.
   std::unordered_map<int64_t, std::string> answer_of;
-  {
-    const Json root = io::read_json(annotations);
-    const Json& list = top_level(root, "annotations", annotations);
-    for (size_t i = 0; i < list.size(); ++i) {
-      const Fields f{list[i], annotations.string() + ": annotation " + std::to_string(i)};
-      try {
-        if (!list[i].is_object()) throw Error(f.where + ": expected an object");
-        std::string answer = f.string("multiple_choice_answer", false);
-        if (answer.empty()) {
-          const Json* answers = f.get("answers", true);
-          if (!answers->is_array()) throw Error(f.where + ": \"answers\" must be an array");
-          std::vector<std::string> texts;
-          for (size_t k = 0; k < answers->size(); ++k) {
-            const Fields a{(*answers)[k], f.where + ": answers." + std::to_string(k)};
-            if (!a.j.is_object()) throw Error(a.where + ": expected an object");
-            texts.push_back(a.string("answer"));
+  const Json annotations_rest =
+      io::stream_json_array(annotations, "annotations", [&](size_t i, Json& entry) {
+        const Fields f{entry, annotations.string() + ": annotation " + std::to_string(i)};
+        try {
+          if (!entry.is_object()) throw Error(f.where + ": expected an object");
+          std::string answer = f.string("multiple_choice_answer", false);
+          if (answer.empty()) {
+            const Json* answers = f.get("answers", true);
+            if (!answers->is_array()) throw Error(f.where + ": \"answers\" must be an array");
+            std::vector<std::string> texts;
+            for (size_t k = 0; k < answers->size(); ++k) {
+              const Fields a{(*answers)[k], f.where + ": answers." + std::to_string(k)};
+              if (!a.j.is_object()) throw Error(a.where + ": expected an object");
+              texts.push_back(a.string("answer"));
+            }
+            answer = most_frequent(texts, f.where);
           }
-          answer = most_frequent(texts, f.where);
+          answer_of[f.integer("question_id")] = std::move(answer);
+        } catch (const Error& e) {
+          if (!skip_bad) throw;
+          // The question then has no answer and is counted as a skip below.
+          spdlog::warn("skipping bad annotation: {}", e.what());
         }
-        answer_of[f.integer("question_id")] = std::move(answer);
-      } catch (const Error& e) {
-        if (!skip_bad) throw;
-        // The question then has no answer and is counted as a skip below.
-        spdlog::warn("skipping bad annotation: {}", e.what());
-      }
-    }
-  }
-  const Json root = io::read_json(questions);
-  const Json& list = top_level(root, "questions", questions);
-  const std::string subtype = root.contains("data_subtype") && root["data_subtype"].is_string()
-                                  ? root["data_subtype"].get<std::string>()
-                                  : "";
-  if (subtype.empty())
-    throw Error(questions.string() +
-                ": needs \"data_subtype\" (e.g. \"train2014\") to name images");
+      });
+  top_level(annotations_rest, "annotations", annotations);
+  // Questions; their image names need "data_subtype", which the file may hold after them.
   const std::string prompt = style_prompt(style);
-  parse_records(ds, list, questions.string(), "question", skip_bad,
-                [&](const Fields& f, const fs::path& root_dir) {
+  std::vector<int64_t> image_ids;  // per record
+  const Json rest = io::stream_json_array(questions, "questions", [&](size_t i, Json& entry) {
+    parse_entry(ds, entry, i, questions.string() + ": question " + std::to_string(i), "question",
+                skip_bad, [&](const Fields& f, const fs::path&) {
                   const int64_t qid = f.integer("question_id");
                   const auto it = answer_of.find(qid);
                   if (it == answer_of.end())
                     throw Error(f.where + ": question_id " + std::to_string(qid) +
                                 " has no annotation in " + annotations.string());
-                  const std::string image =
-                      fmt::format("COCO_{}_{:012d}.jpg", subtype, f.integer("image_id"));
-                  return question_record(std::to_string(qid), root_dir / image,
-                                         f.string("question"), prompt, it->second);
+                  InstructRecord r = question_record(std::to_string(qid), {}, f.string("question"),
+                                                     prompt, it->second);
+                  image_ids.push_back(f.integer("image_id"));
+                  return r;
                 });
+  });
+  top_level(rest, "questions", questions);
+  const std::string subtype = rest.contains("data_subtype") && rest["data_subtype"].is_string()
+                                  ? rest["data_subtype"].get<std::string>()
+                                  : "";
+  if (subtype.empty())
+    throw Error(questions.string() +
+                ": needs \"data_subtype\" (e.g. \"train2014\") to name images");
+  for (size_t r = 0; r < ds.records.size(); ++r)
+    ds.records[r].image = ds.image_root / fmt::format("COCO_{}_{:012d}.jpg", subtype, image_ids[r]);
   return ds;
 }
 
 InstructDataset load_aokvqa(const fs::path& file, const fs::path& image_root, AnswerStyle style,
                             bool skip_bad) {
-  InstructDataset ds;
-  ds.file = file;
-  ds.image_root = image_root.empty() ? file.parent_path() : image_root;
-  const Json root = io::read_json(file);
-  if (!root.is_array()) throw Error(file.string() + ": an A-OKVQA file is a JSON array");
-  parse_records(
-      ds, root, file.string(), "record", skip_bad, [&](const Fields& f, const fs::path& root_dir) {
-        const std::string image = fmt::format("{:012d}.jpg", f.integer("image_id"));
-        const std::string question = f.string("question");
-        if (style != AnswerStyle::kMultipleChoice) {
-          return question_record(
-              id_text(f, "question_id"), root_dir / image, question, style_prompt(style),
-              most_frequent(f.strings("direct_answers"), f.where + ": \"direct_answers\""));
-        }
-        const std::vector<std::string> choices = f.strings("choices");
-        const int64_t correct = f.integer("correct_choice_idx");
-        if (choices.empty() || choices.size() > 26 || correct < 0 ||
-            correct >= static_cast<int64_t>(choices.size()))
-          throw Error(f.where + ": \"correct_choice_idx\" " + std::to_string(correct) +
-                      " does not index the " + std::to_string(choices.size()) + " choices");
-        std::string posed = question;
-        for (size_t c = 0; c < choices.size(); ++c)
-          posed += fmt::format("\n{}. {}", static_cast<char>('A' + c), choices[c]);
-        return question_record(id_text(f, "question_id"), root_dir / image, posed, kChoicePrompt,
-                               std::string(1, static_cast<char>('A' + correct)));
-      });
+  auto ds = detail::new_dataset<InstructRecord>(file, image_root);
+  const auto parse = [&](const Fields& f, const fs::path& root_dir) {
+    const std::string image = fmt::format("{:012d}.jpg", f.integer("image_id"));
+    const std::string question = f.string("question");
+    if (style != AnswerStyle::kMultipleChoice) {
+      return question_record(
+          id_text(f, "question_id"), root_dir / image, question, style_prompt(style),
+          most_frequent(f.strings("direct_answers"), f.where + ": \"direct_answers\""));
+    }
+    const std::vector<std::string> choices = f.strings("choices");
+    const int64_t correct = f.integer("correct_choice_idx");
+    if (choices.empty() || choices.size() > 26 || correct < 0 ||
+        correct >= static_cast<int64_t>(choices.size()))
+      throw Error(f.where + ": \"correct_choice_idx\" " + std::to_string(correct) +
+                  " does not index the " + std::to_string(choices.size()) + " choices");
+    std::string posed = question;
+    for (size_t c = 0; c < choices.size(); ++c)
+      posed += fmt::format("\n{}. {}", static_cast<char>('A' + c), choices[c]);
+    return question_record(id_text(f, "question_id"), root_dir / image, posed, kChoicePrompt,
+                           std::string(1, static_cast<char>('A' + correct)));
+  };
+  const Json rest = io::stream_json_array(file, "", [&](size_t i, Json& entry) {
+    parse_entry(ds, entry, i, file.string() + ": record " + std::to_string(i), "record", skip_bad,
+                parse);
+  });
+  if (!rest.is_array()) throw Error(file.string() + ": an A-OKVQA file is a JSON array");
   return ds;
 }
 
@@ -170,15 +170,10 @@ InstructDataset load_gqa(const fs::path& file, const fs::path& image_root, Answe
   if (style == AnswerStyle::kMultipleChoice)
     throw Error(file.string() + ": GQA has no choices (answer style multiple_choice is " +
                 "A-OKVQA's)");
-  InstructDataset ds;
-  ds.file = file;
-  ds.image_root = image_root.empty() ? file.parent_path() : image_root;
-  const Json root = io::read_json(file);
-  if (!root.is_object())
-    throw Error(file.string() + ": a GQA questions file is a JSON object keyed by question id");
+  auto ds = detail::new_dataset<InstructRecord>(file, image_root);
   const std::string prompt = style_prompt(style);
   size_t i = 0;
-  for (const auto& [qid, q] : root.items()) {
+  const bool keyed = io::stream_json_members(file, [&](const std::string& qid, Json& q) {
     const std::string where =
         file.string() + ": question " + std::to_string(i) + " (id " + qid + ")";
     parse_entry(ds, q, i++, where, "question", skip_bad,
@@ -186,7 +181,9 @@ InstructDataset load_gqa(const fs::path& file, const fs::path& image_root, Answe
                   return question_record(qid, root_dir / (id_text(f, "imageId") + ".jpg"),
                                          f.string("question"), prompt, f.string("answer"));
                 });
-  }
+  });
+  if (!keyed)
+    throw Error(file.string() + ": a GQA questions file is a JSON object keyed by question id");
   return ds;
 }
 

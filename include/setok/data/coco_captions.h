@@ -11,7 +11,9 @@ namespace setok::data {
 // "images" ({"id", "file_name"}) under image_root; the caption is trimmed of surrounding
 // whitespace (COCO's carry stray spaces and newlines); no phrases. An annotation whose image id
 // is not listed, or a field of the wrong type, names the file and annotation (or is a counted
-// skip with skip_bad).
+// skip with skip_bad). The annotations are streamed (the file's whole tree is never built) and
+// joined with "images" once the file is read, so a bad field is reported before an unlisted
+// image.
 PairDataset load_coco_captions(const std::filesystem::path& captions_json,
                                const std::filesystem::path& image_root, bool skip_bad = false);
 

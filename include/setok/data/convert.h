@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "setok/data/datasets.h"
+#include "setok/data/readers.h"
 #include "setok/data/vqa_readers.h"
 #include "setok/io/json.h"
 
@@ -35,9 +36,12 @@ struct ConvertResult {
 
 ConvertResult convert_dataset(const ConvertOptions& options);
 
-// Our JSON for loaded records, image paths relative to `image_root` where they lie under it.
-io::Json pair_records_json(const PairDataset& ds);
-io::Json instruct_records_json(const InstructDataset& ds);
-io::Json edit_records_json(const EditDataset& ds);
+// One record as our JSON, image paths relative to `image_root` where they lie under it.
+io::Json record_json(const PairRecord& record, const std::filesystem::path& image_root);
+io::Json record_json(const InstructRecord& record, const std::filesystem::path& image_root);
+io::Json record_json(const EditRecord& record, const std::filesystem::path& image_root);
+
+// `ds` as our JSON, a record per line, written atomically record by record (no whole-file tree).
+void write_dataset_json(const AnyDataset& ds, const std::filesystem::path& out);
 
 }  // namespace setok::data

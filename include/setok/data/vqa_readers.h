@@ -43,8 +43,8 @@ InstructDataset load_aokvqa(const std::filesystem::path& file,
                             bool skip_bad = false);
 
 // GQA balanced questions ({split}_balanced_questions.json: an object keyed by question id, each
-// {"imageId", "question", "answer", ...}); records in key order, index = position in that order.
-// The reply is "answer" (GQA's short answer). Images: <imageId>.jpg under image_root.
+// {"imageId", "question", "answer", ...}); records in file order, index = position in the file
+// (streamed). The reply is "answer" (GQA's short answer). Images: <imageId>.jpg under image_root.
 InstructDataset load_gqa(const std::filesystem::path& file, const std::filesystem::path& image_root,
                          AnswerStyle style, bool skip_bad = false);
 

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -20,6 +21,22 @@ Json parse_json(const std::string& text, const std::string& label);
 // Whole-file JSON. Errors name the file (missing, unreadable, malformed with line:column).
 Json read_json(const std::filesystem::path& path);
 
+// Streams the records of a (large) JSON file without building its whole tree: `each(index,
+// element)` is called for every element of the top-level array (`key` empty) or of the array
+// under the top-level object's `key`, in file order, one at a time; an element is dropped once
+// `each` returns. Returns the rest of the document (with that array left empty) for its small
+// fields; callers check its shape. Memory: the file is mapped, and only one element's tree and
+// the rest of the document are built (a whole-file tree costs several times the file's size).
+// Errors name the file (syntax: with line and column); what `each` throws propagates.
+Json stream_json_array(const std::filesystem::path& path, const std::string& key,
+                       const std::function<void(size_t index, Json& element)>& each);
+
+// For a top-level object keyed by id (GQA's questions): `each(key, value)` for every member, in
+// file order, one at a time. Returns false (calling nothing) when the top level is not an
+// object.
+bool stream_json_members(const std::filesystem::path& path,
+                         const std::function<void(const std::string& key, Json& value)>& each);
+
 // One JSON value per non-empty line. Errors name the file and line.
 std::vector<Json> read_jsonl(const std::filesystem::path& path);
 
@@ -28,6 +45,7 @@ void write_json(const std::filesystem::path& path, const Json& value);
 
 // "line 3, column 14" for a byte offset into `text` (1-based, as editors count).
 std::string line_column(const std::string& text, size_t byte_offset);
+std::string line_column(const char* text, size_t size, size_t byte_offset);
 
 // Appends one JSON object per line and flushes it, so a crashed run keeps every line written.
 class JsonlWriter {

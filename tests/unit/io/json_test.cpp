@@ -43,6 +43,71 @@ TEST(Json, LineColumn) {
   EXPECT_EQ(line_column("ab\ncd", 4), "line 2, column 2");
 }
 
+TEST(JsonStream, TopLevelArrayElementsOneAtATime) {
+  test::TempDir dir;
+  write_file_atomic(dir / "a.json", "[{\"x\": [1, [2]]}, 3, \"s\", [4], {\"y\": {\"z\": []}}]");
+  std::vector<std::string> seen;
+  const Json rest = stream_json_array(dir / "a.json", "", [&](size_t i, Json& e) {
+    seen.push_back(std::to_string(i) + ":" + e.dump());
+  });
+  EXPECT_EQ(seen, (std::vector<std::string>{"0:{\"x\":[1,[2]]}", "1:3", "2:\"s\"", "3:[4]",
+                                            "4:{\"y\":{\"z\":[]}}"}));
+  EXPECT_EQ(rest, Json::array());  // nothing kept
+  // An object root is returned whole for the caller's shape check; nothing is streamed.
+  write_file_atomic(dir / "o.json", "{\"a\": [1, 2]}");
+  seen.clear();
+  const Json obj =
+      stream_json_array(dir / "o.json", "", [&](size_t, Json&) { seen.push_back(""); });
+  EXPECT_TRUE(seen.empty());
+  EXPECT_EQ(obj["a"], Json({1, 2}));
+}
+
+TEST(JsonStream, ArrayUnderAKeyKeepsTheRestOfTheDocument) {
+  test::TempDir dir;
+  // "data_subtype" after the array (VQAv2 does not promise an order); another array of the same
+  // depth and nested arrays inside elements are not streamed.
+  write_file_atomic(dir / "q.json",
+                    "{\"info\": {\"v\": [9]}, \"questions\": [{\"id\": 1, \"tags\": [\"a\"]}, "
+                    "{\"id\": 2}], \"images\": [{\"id\": 7}], \"data_subtype\": \"val2014\"}");
+  std::vector<int> ids;
+  const Json rest = stream_json_array(dir / "q.json", "questions", [&](size_t i, Json& e) {
+    EXPECT_EQ(static_cast<int>(i), static_cast<int>(ids.size()));
+    ids.push_back(e["id"].get<int>());
+  });
+  EXPECT_EQ(ids, (std::vector<int>{1, 2}));
+  EXPECT_EQ(rest["questions"], Json::array());
+  EXPECT_EQ(rest["images"], Json::parse("[{\"id\": 7}]"));
+  EXPECT_EQ(rest["info"]["v"], Json({9}));
+  EXPECT_EQ(rest["data_subtype"], "val2014");
+  // What the handler throws propagates; a syntax error names the file, line and column.
+  EXPECT_NE(error_of([&] {
+              stream_json_array(dir / "q.json", "questions",
+                                [](size_t, Json&) { throw Error("bad record"); });
+            }).find("bad record"),
+            std::string::npos);
+  write_file_atomic(dir / "bad.json", "[\n  {\"a\": 1},\n  {\"a\": }\n]");
+  const std::string e =
+      error_of([&] { stream_json_array(dir / "bad.json", "", [](size_t, Json&) {}); });
+  EXPECT_NE(e.find("bad.json: invalid JSON at line 3, column 9"), std::string::npos) << e;
+  EXPECT_NE(error_of([&] {
+              stream_json_array(dir / "none.json", "", [](size_t, Json&) {});
+            }).find("none.json: no such file"),
+            std::string::npos);
+}
+
+TEST(JsonStream, MembersInFileOrder) {
+  test::TempDir dir;
+  write_file_atomic(dir / "g.json", "{\"b2\": {\"q\": 1}, \"a1\": [2], \"c3\": 3}");
+  std::vector<std::string> seen;
+  EXPECT_TRUE(stream_json_members(
+      dir / "g.json", [&](const std::string& k, Json& v) { seen.push_back(k + "=" + v.dump()); }));
+  EXPECT_EQ(seen, (std::vector<std::string>{"b2={\"q\":1}", "a1=[2]", "c3=3"}));
+  write_file_atomic(dir / "arr.json", "[{\"q\": 1}]");
+  EXPECT_FALSE(stream_json_members(dir / "arr.json", [&](const std::string&, Json&) {
+    ADD_FAILURE() << "an array has no members";
+  }));
+}
+
 TEST(Metrics, WritesOneObjectPerLineWithNullForNonFinite) {
   test::TempDir dir;
   {
