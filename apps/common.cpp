@@ -11,6 +11,19 @@
 
 namespace setok::apps {
 
+int parse_command_line(CLI::App& app, const char* program, int argc, char** argv) {
+  try {
+    app.parse(argc, argv);
+    return -1;
+  } catch (const CLI::Success& e) {  // --help, --help-config
+    return app.exit(e) == 0 ? 0 : 1;
+  } catch (const CLI::ParseError& e) {
+    std::cerr << program << ": error: " << e.what() << "\nRun with --help for more information."
+              << std::endl;
+    return 1;
+  }
+}
+
 void add_common_flags(CLI::App& app, CommonFlags& flags) {
   app.fallthrough();
   app.add_option("--threads", flags.threads,

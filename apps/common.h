@@ -21,6 +21,12 @@ struct CommonFlags {
   std::string log_level;  // empty = not given
 };
 
+// Parses the command line of `program`. Returns -1 when the app should run; otherwise the exit
+// code: 0 after --help / --help-config (printed to stdout), 1 after a usage error (one line
+// "<program>: error: ..." and a --help hint on stderr) — never CLI11's own codes, so every app
+// keeps README's promise of exit code 1 on any error.
+int parse_command_line(CLI::App& app, const char* program, int argc, char** argv);
+
 // --threads N, --log-level L on `app` (accepted before or after the subcommand).
 void add_common_flags(CLI::App& app, CommonFlags& flags);
 

@@ -119,7 +119,8 @@ int main(int argc, char** argv) {
                        "folder for the generated files (default: a fresh one under /tmp, "
                        "removed afterwards)");
   data_cmd->add_flag("--json", data_json, "machine-readable JSON on stdout");
-  CLI11_PARSE(app, argc, argv);
+  if (const int code = setok::apps::parse_command_line(app, "setok_bench", argc, argv); code >= 0)
+    return code;
   if (app.got_subcommand("data")) {
     return setok::runtime::run_app("setok_bench", [&] {
       setok::apps::apply_common_flags(common);

@@ -85,7 +85,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   convert_cmd->add_flag("--skip-bad", convert.skip_bad,
                         "skip (and count) malformed records instead of stopping at the first");
-  CLI11_PARSE(app, argc, argv);
+  if (const int code = setok::apps::parse_command_line(app, "setok_data", argc, argv); code >= 0)
+    return code;
 
   return setok::runtime::run_app("setok_data", [&] {
     setok::apps::apply_common_flags(common);

@@ -74,7 +74,8 @@ int main(int argc, char** argv) {
                    "COCO results JSON ([{\"image_id\", \"caption\"}]) or a .jsonl of the "
                    "same objects; the predicted images are scored")
       ->required();
-  CLI11_PARSE(app, argc, argv);
+  if (const int code = setok::apps::parse_command_line(app, "setok_eval", argc, argv); code >= 0)
+    return code;
 
   return setok::runtime::run_app("setok_eval", [&] {
     namespace scores = setok::scores;

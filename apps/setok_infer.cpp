@@ -19,7 +19,8 @@ int main(int argc, char** argv) {
   auto chat = setok::apps::add_chat_command(app, common);
   auto plot = setok::apps::add_plot_command(app);
   auto export_run = setok::apps::add_export_command(app, common);
-  CLI11_PARSE(app, argc, argv);
+  if (const int code = setok::apps::parse_command_line(app, "setok_infer", argc, argv); code >= 0)
+    return code;
   return setok::runtime::run_app("setok_infer", [&] {
     if (app.got_subcommand("inspect")) {
       setok::apps::apply_common_flags(common);

@@ -31,7 +31,8 @@ int run_training_app(int argc, char** argv, const std::string& app_name,
                  "print the parameters (total and trainable, per part) and the memory plan from "
                  "the config alone, without loading weights, and exit");
   }
-  CLI11_PARSE(app, argc, argv);
+  if (const int code = parse_command_line(app, app_name.c_str(), argc, argv); code >= 0)
+    return code;
 
   return runtime::run_app(app_name, [&] {
     const std::unique_ptr<train::RunConfig> cfg = kind.make_config();

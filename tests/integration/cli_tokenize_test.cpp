@@ -90,6 +90,16 @@ TEST(CliTokenize, ListInputAndErrors) {
   r = tokenize("--out " + (dir / "o5").string());
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.out.find("give --images or --list"), std::string::npos) << r.out;
+
+  // Usage errors CLI11 finds exit 1 too (its own code for a missing file is 105).
+  r = tokenize("--config " + (dir / "missing.json").string() + " --out " + (dir / "o6").string());
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("setok_infer: error: --config: File does not exist"), std::string::npos)
+      << r.out;
+  r = run_command(std::string(SETOK_INFER_BIN) + " tokenize --no-such-flag");
+  EXPECT_EQ(r.code, 1) << r.out;
+  r = run_command(std::string(SETOK_INFER_BIN) + " --help");
+  EXPECT_EQ(r.code, 0) << r.out;
 }
 
 TEST(CliTokenize, HelpConfigListsKeys) {
