@@ -10,7 +10,7 @@
 #include "setok/llm/llama_loader.h"
 #include "setok/nn/lora.h"
 #include "setok/runtime/error.h"
-#include "setok/train/setokim_recipe.h"
+#include "setok/train/setokim_build.h"
 
 namespace setok::train {
 
@@ -19,27 +19,8 @@ namespace fs = std::filesystem;
 SetokimExport export_setokim(const SetokimConfig& cfg_in, const fs::path& checkpoint,
                              const fs::path& out) {
   const SetokimConfig& cfg = cfg_in;
-  // The run's module as it started (SeTok, the LLM, init_from's weights, the adapters) ...
-  Setokim setokim = build_setokim(cfg);
-  for (auto& p : setokim->parameters()) p.requires_grad_(false);
+  Setokim setokim = load_setokim_run(cfg, checkpoint);
   const fs::path step = io::resolve_checkpoint(checkpoint);
-  const io::Json state = io::read_json(step / "trainer.json");
-  // ... must hold the base the run was trained on, everything the checkpoint does not hold:
-  // the names the checkpoint holds are exactly what trained.
-  const io::TensorStore store = io::TensorStore::open(step / "model.safetensors");
-  for (const auto& item : setokim->named_parameters()) {
-    if (store.contains(item.key())) item.value().requires_grad_(true);
-  }
-  if (state.contains("base")) {
-    const std::string want = state["base"].value("fingerprint", "");
-    const std::string have = io::frozen_fingerprint(*setokim);
-    if (want != have) {
-      throw Error(step.string() + ": trained on the base '" + state["base"].value("source", "?") +
-                  "' (fingerprint " + want + "), but this config builds another (" + have +
-                  "): use the run's own config (config.resolved.json)");
-    }
-  }
-  io::load_trainable_state(*setokim, store);
   fs::create_directories(out);
   SetokimExport e;
   llm::LlamaForCausalLM& model = setokim->model->llm;

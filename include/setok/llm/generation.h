@@ -39,6 +39,23 @@ GenerationResult generate(LlamaForCausalLM& model, const std::vector<std::vector
                           const TextTokenizer* tokenizer = nullptr,
                           const TokenCallback& on_token = {});
 
+// The model as the decoding loop sees it. Setokim widens the vocabulary with rows of its own, so
+// it supplies both ends: `embed` ids [B, 1] -> [B, 1, D] and `logits` final hidden [B, 1, D] ->
+// [B, 1, V'] float32 (empty: the LLM's own).
+struct DecodingModel {
+  LlamaForCausalLM llm;
+  std::function<at::Tensor(const at::Tensor&)> embed;
+  std::function<at::Tensor(const at::Tensor&)> logits;
+};
+
+// The same loop from prompt embeddings (images spliced in): `embeds` [B, L, D] left-padded, so
+// every row's prompt ends at column L - 1, and `attention_mask` [B, L] (1 = real).
+GenerationResult generate_from_embeds(const DecodingModel& model, const at::Tensor& embeds,
+                                      const at::Tensor& attention_mask,
+                                      const GenerationOptions& options,
+                                      const TextTokenizer* tokenizer = nullptr,
+                                      const TokenCallback& on_token = {});
+
 // Where the earliest stop string starts in `text`, or npos.
 size_t find_stop(const std::string& text, const std::vector<std::string>& stop);
 

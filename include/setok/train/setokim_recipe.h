@@ -18,28 +18,14 @@
 #include "setok/detokenizer/setok_detokenizer.h"
 #include "setok/llm/chat_template.h"
 #include "setok/llm/text_tokenizer.h"
+#include "setok/mllm/setokim.h"
 #include "setok/mllm/setokim_model.h"
 #include "setok/tokenizer/setok_tokenizer.h"
+#include "setok/train/setokim_build.h"
 #include "setok/train/setokim_config.h"
 #include "setok/train/trainer.h"
 
 namespace setok::train {
-
-// Everything a Setokim checkpoint refers to or holds: setok.* and detokenizer.* (frozen, from
-// the stage-1 checkpoint) and model.* (LLM, projectors, special rows, diffusion head).
-class SetokimImpl : public torch::nn::Module {
- public:
-  explicit SetokimImpl(const SetokimConfig& config);
-  tokenizer::SetokTokenizer setok{nullptr};
-  detokenizer::SetokDetokenizer detokenizer{nullptr};
-  mllm::SetokimModel model{nullptr};
-};
-TORCH_MODULE(Setokim);
-
-// The module a Setokim config describes: SeTok from its stage-1 checkpoint, the LLM (pretrained
-// or random), the weights of train.init_from (a stage-2 run; SeTok fingerprints checked), and
-// the LoRA adapters (fresh, or model.llm.lora.adapter) when the run uses them.
-Setokim build_setokim(const SetokimConfig& config);
 
 class SetokimRecipe : public Recipe {
  public:

@@ -1,0 +1,59 @@
+#pragma once
+// Setokim answering: images + a conversation -> text (VQA, captioning, chat over images), a
+// batch at a time (docs/inference.md). Each request's images become SeTok tokens (their counts
+// differ per image), its conversation a sequence with the projected tokens spliced in at the
+// <image> markers; the rows are left-padded to one batch, so every prompt ends at the same
+// column, prefilled once and decoded with the KV cache over the LLM's vocabulary and Setokim's
+// three special tokens. A batch gives what each request gives alone (tested).
+#include <string>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+#include "setok/llm/chat_template.h"
+#include "setok/llm/generation.h"
+#include "setok/llm/text_tokenizer.h"
+#include "setok/mllm/setokim.h"
+
+namespace setok::infer {
+
+struct AnswerRequest {
+  // Preprocessed pixels [3, S, S] (vision::preprocess_image), one per "<image>" marker in
+  // order of appearance.
+  std::vector<at::Tensor> images;
+  // Alternating human / assistant turns ending with a human turn (the question).
+  std::vector<llm::Message> turns;
+};
+
+struct AnswerOptions {
+  llm::ChatTemplate chat_template = llm::ChatTemplate::kVicunaV1;
+  llm::GenerationOptions generation;
+};
+
+struct Answer {
+  std::string text;
+  std::vector<int64_t> tokens;        // the new tokens (EOS excluded)
+  std::string finish;                 // eos | stop | length
+  std::vector<int64_t> image_tokens;  // SeTok tokens per image
+  int64_t prompt_length = 0;          // positions the LLM saw before answering
+};
+
+// The prompt embeddings of a batch, left-padded: what answer() feeds the LLM (exposed for the
+// generation path and tests).
+struct PromptBatch {
+  at::Tensor embeds;                               // [B, L, H]
+  at::Tensor attention_mask;                       // [B, L] int64, 1 = real
+  std::vector<std::vector<int64_t>> image_tokens;  // per request, per image
+  std::vector<int64_t> lengths;                    // real positions per row
+};
+
+// Runs SeTok over the requests' images and builds the left-padded prompt batch on `setokim`'s
+// device. Throws setok::Error naming the request when its markers and images disagree.
+PromptBatch build_prompts(mllm::SetokimImpl& setokim, const llm::TextTokenizer& text,
+                          const std::vector<AnswerRequest>& requests, llm::ChatTemplate chat);
+
+std::vector<Answer> answer(mllm::SetokimImpl& setokim, const llm::TextTokenizer& text,
+                           const std::vector<AnswerRequest>& requests,
+                           const AnswerOptions& options);
+
+}  // namespace setok::infer

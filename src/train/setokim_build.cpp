@@ -1,0 +1,144 @@
+#include "setok/train/setokim_build.h"
+
+#include <spdlog/spdlog.h>
+
+#include "setok/io/checkpoint.h"
+#include "setok/io/json.h"
+#include "setok/io/state_dict.h"
+#include "setok/io/tensor_store.h"
+#include "setok/llm/llama_loader.h"
+#include "setok/llm/text_tokenizer.h"
+#include "setok/nn/lora.h"
+#include "setok/runtime/device.h"
+#include "setok/runtime/error.h"
+
+namespace setok::train {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// The stage-1 weights of a part ("detokenizer") from a stage-1 run / step folder.
+void load_stage1_part(torch::nn::Module& part, const std::string& prefix, const fs::path& folder) {
+  const fs::path step = io::resolve_checkpoint(folder);
+  io::LoadOptions o;
+  o.name_map.prefix(prefix + ".", "").ignore("(?!" + prefix + "\\.).*");
+  io::load_trainable_state(part, io::TensorStore::open(step / "model.safetensors"), o);
+}
+
+// SeTok and the detokenizer (from the stage-1 checkpoint, frozen) and the model (the LLM
+// pretrained or random; projectors, special rows and head fresh).
+Setokim make_setokim(const SetokimConfig& c) {
+  tokenizer::SetokTokenizer setok(c.model.vision, c.model.tokenizer);
+  detokenizer::SetokDetokenizer detok(c.model.detokenizer, setok->token_dim());
+  if (!c.model.setok_checkpoint.empty()) {
+    tokenizer::load_tokenizer_weights(*setok, c.model.setok_checkpoint);
+    load_stage1_part(*detok, "detokenizer", c.model.setok_checkpoint);
+  }
+  for (auto& p : setok->parameters()) p.requires_grad_(false);
+  for (auto& p : detok->parameters()) p.requires_grad_(false);
+  const llm::LlmConfig& lc = c.model.llm;
+  const std::string tok_path = lc.tokenizer_path();
+  if (tok_path.empty()) throw Error("model.llm.tokenizer: Setokim needs the LLM's text tokenizer");
+  const llm::TextTokenizer text(tok_path);
+  mllm::SetokimModelOptions o;
+  o.token_dim = setok->token_dim();
+  o.in_projector = c.model.projectors.in;
+  o.out_projector = c.model.projectors.out;
+  o.diffloss = c.model.diffusion.options();
+  llm::LlamaForCausalLM base{nullptr};
+  if (!lc.pretrained.empty()) {
+    base = llm::load_llama(lc.pretrained, runtime::parse_dtype(lc.dtype));
+    if (base->vocab_size() != text.base_vocab_size()) {
+      throw Error("model.llm: the LLM has " + std::to_string(base->vocab_size()) +
+                  " vocabulary rows, its tokenizer " + std::to_string(text.base_vocab_size()) +
+                  " pieces; Setokim adds <im_start>, <im_end>, <target> as rows of its own");
+    }
+  } else {
+    o.llm = lc.architecture(text.base_vocab_size());
+    o.llm.vocab_size = text.base_vocab_size();
+    o.llm_dtype = runtime::parse_dtype(lc.dtype);
+  }
+  mllm::SetokimModel model(o, base);
+  model->llm->model->set_gradient_checkpointing(lc.gradient_checkpointing);
+  return Setokim(setok, detok, model);
+}
+
+void load_init_from(Setokim& setokim, const fs::path& folder) {
+  // A stage-2 run or step folder, or an exported mm_projector.safetensors.
+  const bool file = fs::is_regular_file(folder);
+  const fs::path step = file ? folder.parent_path() : io::resolve_checkpoint(folder);
+  const fs::path weights = file ? folder : step / "model.safetensors";
+  // Frozen SeTok parts must be those the stage-2 run was trained with.
+  const io::Json state = fs::exists(step / "trainer.json") && !file
+                             ? io::read_json(step / "trainer.json")
+                             : io::Json();
+  if (!state.is_null() && state.contains("base") && state["base"].contains("parts")) {
+    for (const char* part : {"setok", "detokenizer"}) {
+      if (!state["base"]["parts"].contains(part)) continue;
+      torch::nn::Module& m = std::string(part) == "setok"
+                                 ? static_cast<torch::nn::Module&>(*setokim->setok)
+                                 : *setokim->detokenizer;
+      const std::string have = io::frozen_fingerprint(m, std::string(part) + ".");
+      if (state["base"]["parts"][part] != have) {
+        throw Error("train.init_from: " + step.string() + " was trained with other " + part +
+                    " weights (fingerprint " + state["base"]["parts"][part].get<std::string>() +
+                    ", here " + have + "): set model.setok_checkpoint to its stage-1 run");
+      }
+    }
+  }
+  // Whatever trained there (projectors, special rows, head; the LLM when it trained) starts
+  // here; everything else keeps its value.
+  io::LoadOptions o;
+  o.strict = false;
+  const io::LoadReport r = io::load_state(*setokim, io::TensorStore::open(weights), o);
+  if (!r.unexpected.empty() || !r.mismatched.empty() || r.loaded.empty()) {
+    throw Error("train.init_from: " + weights.string() + " does not fit this model:\n" +
+                r.summary());
+  }
+  spdlog::info("init_from {}: {} tensors", weights.string(), r.loaded.size());
+}
+
+}  // namespace
+
+Setokim build_setokim(const SetokimConfig& cfg) {
+  Setokim setokim = make_setokim(cfg);
+  if (!cfg.train.init_from.empty()) load_init_from(setokim, cfg.train.init_from);
+  const llm::LoraConfig& lora = cfg.model.llm.lora;
+  if (cfg.train.trainable == "lora" || lora.enabled || !lora.adapter.empty()) {
+    if (!lora.adapter.empty()) {
+      nn::load_lora(*setokim->model->llm, lora.adapter);
+    } else {
+      nn::apply_lora(*setokim->model->llm, lora.options());
+    }
+  }
+  return setokim;
+}
+
+Setokim load_setokim_run(const SetokimConfig& cfg, const fs::path& checkpoint) {
+  // The run's module as it started (SeTok, the LLM, init_from's weights, the adapters) ...
+  Setokim setokim = build_setokim(cfg);
+  for (auto& p : setokim->parameters()) p.requires_grad_(false);
+  const fs::path step = io::resolve_checkpoint(checkpoint);
+  const io::Json state = io::read_json(step / "trainer.json");
+  // ... must hold the base the run was trained on, everything the checkpoint does not hold:
+  // the names the checkpoint holds are exactly what trained.
+  const io::TensorStore store = io::TensorStore::open(step / "model.safetensors");
+  for (const auto& item : setokim->named_parameters()) {
+    if (store.contains(item.key())) item.value().requires_grad_(true);
+  }
+  if (state.contains("base")) {
+    const std::string want = state["base"].value("fingerprint", "");
+    const std::string have = io::frozen_fingerprint(*setokim);
+    if (want != have) {
+      throw Error(step.string() + ": trained on the base '" + state["base"].value("source", "?") +
+                  "' (fingerprint " + want + "), but this config builds another (" + have +
+                  "): use the run's own config (config.resolved.json)");
+    }
+  }
+  io::load_trainable_state(*setokim, store);
+  for (auto& p : setokim->parameters()) p.requires_grad_(false);
+  return setokim;
+}
+
+}  // namespace setok::train

@@ -1,0 +1,111 @@
+// Setokim answering: a batch of requests with different image counts and prompt lengths gives
+// what each request gives alone; image tokens land where the markers were; errors name the
+// request. A random tiny Setokim (the tiny config's shapes, smaller still).
+#include "setok/infer/setokim_answer.h"
+
+#include <ATen/ATen.h>
+#include <gtest/gtest.h>
+
+#include "errors.h"
+#include "scene_world.h"
+#include "setok/config/config.h"
+#include "setok/train/setokim_build.h"
+
+namespace setok::infer {
+namespace {
+
+struct Tiny {
+  mllm::Setokim setokim{nullptr};
+  std::unique_ptr<llm::TextTokenizer> text;
+};
+
+Tiny tiny_setokim() {
+  const auto w = test::scene_world();
+  train::SetokimConfig cfg;
+  config::load(
+      cfg, SETOK_SOURCE_DIR "/configs/setokim_tiny_finetune.json",
+      {"model.setok_checkpoint=", "model.llm.tokenizer=" + (w / "spm" / "tokenizer.model").string(),
+       "model.llm.hidden_size=32", "model.llm.intermediate_size=64", "model.llm.layers=2",
+       "model.diffusion.width=32", "model.diffusion.depth=1",
+       "train.init_from=", "runtime.threads=1"});
+  cfg.runtime.apply();
+  Tiny t;
+  t.setokim = train::build_setokim(cfg);
+  t.setokim->eval();
+  t.text = std::make_unique<llm::TextTokenizer>(w / "spm" / "tokenizer.model");
+  return t;
+}
+
+at::Tensor pixels(uint64_t seed) {
+  at::Generator g = at::make_generator<at::CPUGeneratorImpl>(seed);
+  return at::rand({3, 64, 64}, g) * 2 - 1;
+}
+
+TEST(SetokimAnswer, BatchOfThreeEqualsOneAtATime) {
+  Tiny t = tiny_setokim();
+  const std::vector<AnswerRequest> requests = {
+      {{pixels(1)}, {{"human", "<image>\nhow many red shapes are there?"}}},
+      {{pixels(2), pixels(3)},
+       {{"human", "<image>\nwhat is left?"}, {"gpt", "a circle"}, {"human", "and here? <image>"}}},
+      {{}, {{"human", "say something"}}}};
+  AnswerOptions o;
+  o.generation.max_new_tokens = 6;
+  o.generation.stop_at_eos = false;  // a random model: always 6 tokens, the longest comparison
+  const std::vector<Answer> batch = answer(*t.setokim, *t.text, requests, o);
+  ASSERT_EQ(batch.size(), 3u);
+  EXPECT_EQ(batch[1].image_tokens.size(), 2u);
+  EXPECT_TRUE(batch[2].image_tokens.empty());
+  for (size_t r = 0; r < requests.size(); ++r) {
+    const std::vector<Answer> alone = answer(*t.setokim, *t.text, {requests[r]}, o);
+    EXPECT_EQ(alone[0].tokens, batch[r].tokens) << "request " << r;
+    EXPECT_EQ(alone[0].text, batch[r].text);
+    EXPECT_EQ(alone[0].image_tokens, batch[r].image_tokens);
+    EXPECT_EQ(alone[0].prompt_length, batch[r].prompt_length);
+    EXPECT_EQ(batch[r].tokens.size(), 6u);
+    EXPECT_EQ(batch[r].finish, "length");
+  }
+  // The rows differ in length, so the batch is left-padded: the prompts end together.
+  const PromptBatch p = build_prompts(*t.setokim, *t.text, requests, o.chat_template);
+  EXPECT_EQ(p.attention_mask.size(1), *std::max_element(p.lengths.begin(), p.lengths.end()));
+  for (int64_t b = 0; b < 3; ++b) {
+    EXPECT_EQ(p.attention_mask[b].sum().item<int64_t>(), p.lengths[static_cast<size_t>(b)]);
+    EXPECT_EQ(p.attention_mask[b][-1].item<int64_t>(), 1);
+  }
+}
+
+TEST(SetokimAnswer, ImageTokensReplaceTheMarker) {
+  Tiny t = tiny_setokim();
+  const at::Tensor img = pixels(7);
+  const PromptBatch p = build_prompts(*t.setokim, *t.text, {{{img}, {{"human", "<image>\nwhat?"}}}},
+                                      llm::ChatTemplate::kVicunaV1);
+  at::NoGradGuard no_grad;
+  const tokenizer::SetokTokens tok = t.setokim->setok->forward(img.unsqueeze(0));
+  const int64_t L = tok.clusters.counts[0].item<int64_t>();
+  ASSERT_EQ(p.image_tokens[0], (std::vector<int64_t>{L}));
+  // The prompt: BOS + system + "USER:" ... then <im_start>, L projected tokens, <im_end>.
+  const std::vector<int64_t> ids = t.text->encode(
+      llm::render_conversation(llm::ChatTemplate::kVicunaV1, {{"human", "<image>\nwhat?"}}, true)
+          .text);
+  const auto marker = std::find(ids.begin(), ids.end(), llm::kImageTokenId) - ids.begin();
+  const at::Tensor projected =
+      t.setokim->model->mm_in_projector->forward(tok.tokens[0].narrow(0, 0, L));  // [L, H]
+  EXPECT_TRUE(at::allclose(p.embeds[0].narrow(0, marker + 1, L), projected, 1e-5, 1e-6));
+  const at::Tensor start =
+      t.setokim->model->embed_ids(at::full({1, 1}, t.text->im_start_id(), at::kLong));
+  EXPECT_TRUE(at::allclose(p.embeds[0][marker], start[0][0]));
+  EXPECT_EQ(p.lengths[0], static_cast<int64_t>(ids.size()) - 1 + L + 2);
+}
+
+TEST(SetokimAnswer, MarkersAndImagesMustAgree) {
+  Tiny t = tiny_setokim();
+  AnswerOptions o;
+  o.generation.max_new_tokens = 1;
+  const std::string e = test::error_of([&] {
+    answer(*t.setokim, *t.text,
+           {{{pixels(1)}, {{"human", "<image> ok"}}}, {{pixels(2)}, {{"human", "no marker"}}}}, o);
+  });
+  EXPECT_NE(e.find("request 1: setokim sequence: 1 image(s) but"), std::string::npos) << e;
+}
+
+}  // namespace
+}  // namespace setok::infer
