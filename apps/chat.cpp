@@ -41,19 +41,7 @@ std::function<int()> add_chat_command(CLI::App& app, const CommonFlags& common) 
   cmd->add_option("--template", f->chat.template_name, "vicuna_v1, plain or none (raw text)")
       ->check(CLI::IsMember({"vicuna_v1", "plain", "none"}))
       ->capture_default_str();
-  cmd->add_option("--max-new-tokens", f->chat.generation.max_new_tokens, "reply length limit")
-      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))
-      ->capture_default_str();
-  cmd->add_option("--temperature", f->chat.generation.sampling.temperature, "0 = greedy")
-      ->check(CLI::Range(0.0, 100.0))
-      ->capture_default_str();
-  cmd->add_option("--top-k", f->chat.generation.sampling.top_k, "0 = off")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  cmd->add_option("--top-p", f->chat.generation.sampling.top_p, "nucleus mass, 1 = off")
-      ->check(CLI::Range(1e-6, 1.0))
-      ->capture_default_str();
-  cmd->add_option("--stop", f->chat.generation.stop, "stop string (repeatable)");
+  add_generation_flags(*cmd, f->chat.generation);
   cmd->add_option("--seed", f->seed, "sampling seed")->capture_default_str();
   cmd->add_option("--device", f->device, "cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_option("--dtype", f->llm.dtype, "float32, bfloat16 or float16")

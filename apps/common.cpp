@@ -6,6 +6,7 @@
 
 #include "setok/config/config.h"
 #include "setok/config/runtime_config.h"
+#include "setok/llm/generation.h"
 #include "setok/runtime/logging.h"
 #include "setok/runtime/threads.h"
 
@@ -77,6 +78,22 @@ c10::Device load_and_apply(config::Section& root, const ConfigFlags& flags,
   config::check_files(root, used);
   log.apply();
   return runtime.apply();
+}
+
+void add_generation_flags(CLI::App& cmd, llm::GenerationOptions& g) {
+  cmd.add_option("--max-new-tokens", g.max_new_tokens, "reply length limit")
+      ->check(CLI::Range(int64_t{1}, int64_t{1} << 20))
+      ->capture_default_str();
+  cmd.add_option("--temperature", g.sampling.temperature, "0 = greedy")
+      ->check(CLI::Range(0.0, 100.0))
+      ->capture_default_str();
+  cmd.add_option("--top-k", g.sampling.top_k, "0 = off")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd.add_option("--top-p", g.sampling.top_p, "nucleus mass, 1 = off")
+      ->check(CLI::Range(1e-6, 1.0))
+      ->capture_default_str();
+  cmd.add_option("--stop", g.stop, "stop string (repeatable)");
 }
 
 void add_training_flags(CLI::App& app, TrainingFlags& flags) {

@@ -9,6 +9,10 @@ namespace CLI {
 class App;
 }
 
+namespace setok::llm {
+struct GenerationOptions;
+}
+
 namespace setok::config {
 struct RuntimeConfig;
 struct LogConfig;
@@ -42,6 +46,9 @@ struct ConfigFlags {
 // --config FILE, --set key=value (repeatable), --device D, --help-config on `cmd`.
 void add_config_flags(CLI::App& cmd, ConfigFlags& flags, const config::Section& defaults,
                       bool required);
+
+// --max-new-tokens, --temperature, --top-k, --top-p, --stop on `cmd` (defaults: `options`'s).
+void add_generation_flags(CLI::App& cmd, llm::GenerationOptions& options);
 
 // The flags of the training apps (setok_train, setok_pretrain, setok_finetune).
 struct TrainingFlags {

@@ -1,6 +1,7 @@
 // setok_infer: inference and inspection from the command line.
 #include <CLI/CLI.hpp>
 
+#include "answer.h"
 #include "chat.h"
 #include "common.h"
 #include "export.h"
@@ -19,6 +20,7 @@ int main(int argc, char** argv) {
   auto chat = setok::apps::add_chat_command(app, common);
   auto plot = setok::apps::add_plot_command(app);
   auto export_run = setok::apps::add_export_command(app, common);
+  auto answer = setok::apps::add_answer_commands(app, common);
   if (const int code = setok::apps::parse_command_line(app, "setok_infer", argc, argv); code >= 0)
     return code;
   return setok::runtime::run_app("setok_infer", [&] {
@@ -29,6 +31,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("chat")) return chat();
     if (app.got_subcommand("plot")) return plot();
     if (app.got_subcommand("export")) return export_run();
+    if (app.got_subcommand("vqa") || app.got_subcommand("caption")) return answer();
     return tokenize();
   });
 }

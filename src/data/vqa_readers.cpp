@@ -59,11 +59,11 @@ const Json& top_level(const Json& root, const char* key, const fs::path& file) {
   return root[key];
 }
 
+}  // namespace
+
 std::string style_prompt(AnswerStyle style) {
   return style == AnswerStyle::kShort ? kShortPrompt : "";
 }
-
-}  // namespace
 
 AnswerStyle parse_answer_style(const std::string& name) {
   if (name == "short") return AnswerStyle::kShort;

@@ -160,7 +160,8 @@ SetokimRecipe::Sample SetokimRecipe::sample(const Datasets& d, const Source& s, 
       const auto& r = d.pairs[s.dataset].records[i];
       out.images = {r.image};
       if (s.task == "caption") {
-        out.turns = {{"human", "<image>\nDescribe the image."}, {"gpt", r.caption}};
+        out.turns = {{"human", std::string("<image>\n") + mllm::kCaptionQuestion},
+                     {"gpt", r.caption}};
       } else {
         // Classifier-free guidance: some generation samples lose their prompt.
         const bool drop =

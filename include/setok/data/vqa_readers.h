@@ -21,6 +21,9 @@ namespace setok::data {
 //                    the letter
 enum class AnswerStyle { kShort, kPlain, kMultipleChoice };
 AnswerStyle parse_answer_style(const std::string& name);  // short | plain | multiple_choice
+// What follows the question on its own line: short's prompt, or nothing (plain).
+// multiple_choice's prompt follows the lettered choices instead (see load_aokvqa).
+std::string style_prompt(AnswerStyle style);
 
 // VQAv2 and OK-VQA: the questions file ({"data_subtype": "train2014", "questions": [{"image_id",
 // "question", "question_id"}]}) and the annotations file ({"annotations": [{"question_id",

@@ -23,6 +23,9 @@
 
 namespace setok::mllm {
 
+// The question of the captioning task (pair data in training, `setok_infer caption`).
+inline constexpr const char* kCaptionQuestion = "Describe the image.";
+
 struct SpecialIds {
   int64_t im_start = 0, im_end = 0, target = 0, pad = 0;
 };

@@ -1,0 +1,186 @@
+// `setok_infer vqa` and `caption` end to end on a tiny Setokim run trained here for two steps:
+// a list mixing good lines with each kind of bad one gives results for the good ones and an
+// error record per bad one (exit code 1); a re-run answers only what is missing; --strict stops
+// at the first error; a seeded run repeats exactly.
+#include <gtest/gtest.h>
+
+#include "run_cli.h"
+#include "scene_world.h"
+#include "setok/config/config.h"
+#include "setok/io/fs.h"
+#include "setok/io/image.h"
+#include "setok/io/json.h"
+#include "setok/train/setokim_recipe.h"
+#include "temp_dir.h"
+
+namespace setok::test {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A stage-3 run of two steps on the scene world (random SeTok, tiny LLM), made once.
+const fs::path& tiny_run() {
+  static TempDir dir;
+  static bool made = false;
+  if (!made) {
+    const fs::path w = scene_world();
+    train::SetokimConfig cfg;
+    config::load(cfg, SETOK_SOURCE_DIR "/configs/setokim_tiny_finetune.json",
+                 {"model.setok_checkpoint=",
+                  "model.llm.tokenizer=" + (w / "spm" / "tokenizer.model").string(),
+                  "model.llm.hidden_size=32",
+                  "model.llm.intermediate_size=64",
+                  "model.llm.layers=1",
+                  "model.diffusion.width=32",
+                  "model.diffusion.depth=1",
+                  "train.run_dir=" + (dir / "run").string(),
+                  "train.steps=2",
+                  "train.batch_size=2",
+                  "train.warmup_steps=1",
+                  "train.eval_every=0",
+                  "train.checkpoint_every=2",
+                  "train.init_from=",
+                  "runtime.threads=1",
+                  "data.workers=1",
+                  "data.train.0.path=" + (w / "train" / "instruct.json").string(),
+                  "data.train.0.image_root=" + w.string(),
+                  "data.train.1.path=" + (w / "train" / "edit.json").string(),
+                  "data.train.1.image_root=" + w.string(),
+                  "data.train.2.path=" + (w / "train" / "pair.json").string(),
+                  "data.train.2.image_root=" + w.string(),
+                  "data.eval.0.path=" + (w / "heldout" / "instruct.json").string(),
+                  "data.eval.0.image_root=" + w.string(),
+                  "data.eval.1.path=" + (w / "heldout" / "edit.json").string(),
+                  "data.eval.1.image_root=" + w.string()});
+    cfg.runtime.apply();
+    train::SetokimRecipe recipe(cfg, c10::Device(c10::kCPU));
+    train::TrainerOptions o;
+    o.train = cfg.train;
+    o.data = cfg.data;
+    o.tensorboard = false;
+    o.seed = static_cast<uint64_t>(cfg.runtime.seed);
+    o.resolved_config = config::to_json(cfg);
+    train::Trainer(recipe, o).fit(false);
+    made = true;
+  }
+  return dir.path();
+}
+
+CliRun infer(const std::string& args) {
+  return run_command(std::string(SETOK_INFER_BIN) + " " + args + " --log-level warn");
+}
+
+std::string lines(const std::vector<std::string>& rows) {
+  std::string s;
+  for (const auto& r : rows) s += r + "\n";
+  return s;
+}
+
+TEST(CliAnswer, GoodAndBadLinesResumeAndStrict) {
+  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
+  const fs::path run = tiny_run() / "run";
+  TempDir dir;
+  const io::Json scenes = io::read_json(scene_world() / "heldout" / "instruct.json");
+  for (int i = 0; i < 3; ++i)
+    fs::copy_file(scene_world() / scenes[i]["image"].get<std::string>(),
+                  dir / ("s" + std::to_string(i) + ".png"));
+  io::write_file_atomic(dir / "broken.png", "not a png");
+  io::write_file_atomic(
+      dir / "list.jsonl",
+      lines({R"({"id": "a", "image": "s0.png", "question": "How many objects are there?"})",
+             R"({"id": 7, "image": "s1.png", "question": "What color is the circle?"})",
+             R"({"id": "b", "image": "missing.png", "question": "?"})",  // line 3
+             R"(not json at all)",                                       // line 4
+             "",
+             R"({"id": "c", "image": "broken.png", "question": "?"})",   // line 6
+             R"({"id": "a", "image": "s2.png", "question": "again?"})",  // line 7: repeated id
+             R"({"id": "d", "image": "s2.png"})",                        // line 8: no question
+             R"(["an", "array"])",                                       // line 9
+             R"({"id": "e", "image": "s2.png", "question": "Where is it?"})"}));
+  const std::string base = "vqa --checkpoint " + run.string() + " --list " +
+                           (dir / "list.jsonl").string() + " --batch 2 --out ";
+  CliRun r = infer(base + (dir / "out").string());
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("3 answered, 6 failed, 0 already answered"), std::string::npos) << r.out;
+  std::vector<io::Json> results = io::read_jsonl(dir / "out" / "results.jsonl");
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_EQ(results[0]["id"], "a");
+  EXPECT_EQ(results[1]["id"], 7);  // the id as the request wrote it
+  EXPECT_EQ(results[2]["id"], "e");
+  for (const auto& row : results) {
+    EXPECT_TRUE(row["answer"].is_string()) << row.dump();
+    EXPECT_GE(row["image_tokens"].get<int64_t>(), 1);
+  }
+  std::map<int64_t, io::Json> errors;
+  for (const auto& e : io::read_jsonl(dir / "out" / "errors.jsonl"))
+    errors[e["line"].get<int64_t>()] = e;
+  ASSERT_EQ(errors.size(), 6u);
+  EXPECT_NE(errors[3]["error"].get<std::string>().find("missing.png: no such file"),
+            std::string::npos);
+  EXPECT_EQ(errors[3]["id"], "b");
+  EXPECT_NE(errors[4]["error"].get<std::string>().find("invalid JSON"), std::string::npos);
+  EXPECT_FALSE(errors[4].contains("id"));
+  EXPECT_NE(errors[6]["error"].get<std::string>().find("broken.png: cannot decode"),
+            std::string::npos);
+  EXPECT_NE(errors[7]["error"].get<std::string>().find("appears on an earlier line"),
+            std::string::npos);
+  EXPECT_NE(errors[8]["error"].get<std::string>().find("needs \"question\""), std::string::npos);
+  EXPECT_NE(errors[9]["error"].get<std::string>().find("expected an object"), std::string::npos);
+
+  // The same out: the answered ids are skipped, the failures tried again.
+  r = infer(base + (dir / "out").string());
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("0 answered, 6 failed, 3 already answered"), std::string::npos) << r.out;
+  EXPECT_EQ(io::read_jsonl(dir / "out" / "results.jsonl").size(), 3u);
+  EXPECT_EQ(io::read_jsonl(dir / "out" / "errors.jsonl").size(), 6u);
+
+  // Only good lines: exit 0; seeded sampling repeats exactly.
+  io::write_file_atomic(dir / "good.jsonl",
+                        lines({R"({"id": "a", "image": "s0.png", "question": "How many?"})",
+                               R"({"id": "e", "image": "s2.png", "question": "Where?"})"}));
+  const std::string sampled = "vqa --checkpoint " + run.string() + " --list " +
+                              (dir / "good.jsonl").string() +
+                              " --temperature 1 --top-k 0 --seed 5 --out ";
+  ASSERT_EQ(infer(sampled + (dir / "g1").string()).code, 0);
+  ASSERT_EQ(infer(sampled + (dir / "g2").string()).code, 0);
+  EXPECT_EQ(io::read_file(dir / "g1" / "results.jsonl"),
+            io::read_file(dir / "g2" / "results.jsonl"));
+
+  // --strict stops at the first error, after writing what came before.
+  r = infer(base + (dir / "strict").string() + " --strict");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("setok_infer: error: line 3 (id b):"), std::string::npos) << r.out;
+}
+
+TEST(CliAnswer, CaptionAndUsageErrors) {
+  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
+  const fs::path run = tiny_run() / "run";
+  TempDir dir;
+  const io::Json scenes = io::read_json(scene_world() / "heldout" / "pair.json");
+  io::write_file_atomic(dir / "list.jsonl",
+                        "{\"id\": \"x\", \"image\": \"" +
+                            (scene_world() / scenes[0]["image"].get<std::string>()).string() +
+                            "\"}\n");
+  CliRun r = infer("caption --checkpoint " + run.string() + " --list " +
+                   (dir / "list.jsonl").string() + " --out " + (dir / "out").string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto results = io::read_jsonl(dir / "out" / "results.jsonl");
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_TRUE(results[0]["caption"].is_string());
+  // A step folder finds its run's config; a folder without one asks for --config.
+  r = infer("caption --checkpoint " + (run / "checkpoints" / "step_2").string() + " --list " +
+            (dir / "list.jsonl").string() + " --out " + (dir / "out2").string());
+  EXPECT_EQ(r.code, 0) << r.out;
+  r = infer("caption --checkpoint " + dir.path().string() + " --list " +
+            (dir / "list.jsonl").string() + " --out " + (dir / "out3").string());
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("no config.resolved.json in the run folder; give --config"),
+            std::string::npos)
+      << r.out;
+  r = infer("vqa --checkpoint " + run.string() + " --list " + (dir / "none.jsonl").string() +
+            " --out " + (dir / "out4").string());
+  EXPECT_EQ(r.code, 1) << r.out;
+}
+
+}  // namespace
+}  // namespace setok::test
