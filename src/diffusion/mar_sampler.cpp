@@ -63,4 +63,60 @@ at::Tensor mar_sample(const ConditionFn& condition, DiffLossImpl& diffloss, int6
   return tokens;
 }
 
+at::Tensor mar_sample_rows(const ConditionFn& condition, DiffLossImpl& diffloss,
+                           const std::vector<int64_t>& lengths, const MarSamplerOptions& o,
+                           std::vector<at::Generator> generators, const at::TensorOptions& topts) {
+  const auto B = static_cast<int64_t>(lengths.size());
+  if (B < 1 || o.num_iter < 1) throw Error("mar_sample_rows: rows and num_iter must be >= 1");
+  if (generators.size() != lengths.size()) throw Error("mar_sample_rows: one generator per row");
+  mar_cfg_scale(o, 1, 0);  // validates the schedule name
+  int64_t N = 0;
+  for (const int64_t n : lengths) {
+    if (n < 1) throw Error("mar_sample_rows: every row needs a length >= 1");
+    N = std::max(N, n);
+  }
+  const int64_t D = diffloss.options().target_channels;
+  at::Tensor tokens = at::zeros({B, N, D}, topts);              // [B, N, D]
+  at::Tensor mask = at::zeros({B, N}, topts.dtype(at::kBool));  // [B, N]
+  std::vector<at::Tensor> orders;  // per row: the position revealed r-th from the end
+  for (int64_t b = 0; b < B; ++b) {
+    const int64_t n = lengths[static_cast<size_t>(b)];
+    mask[b].narrow(0, 0, n).fill_(true);
+    orders.push_back(
+        at::randperm(n, generators[static_cast<size_t>(b)], at::kLong).to(topts.device()));
+  }
+  for (int64_t step = 0; step < o.num_iter; ++step) {
+    if (!mask.any().item<bool>()) break;
+    const bool last = step >= o.num_iter - 1;
+    const at::Tensor z = condition(tokens, mask, false);  // [B, N, Z]
+    const at::Tensor zu = o.cfg != 1.0 ? condition(tokens, mask, true) : at::Tensor();
+    at::Tensor next_mask = at::zeros_like(mask);
+    for (int64_t b = 0; b < B; ++b) {
+      const int64_t n = lengths[static_cast<size_t>(b)];
+      const int64_t unknown = mask[b].sum().item<int64_t>();
+      if (unknown == 0) continue;
+      const int64_t mask_len = last ? 0 : mar_mask_len(n, step, o.num_iter, unknown);
+      at::Tensor keep = at::zeros({N}, mask.options());  // [N] still masked after this step
+      if (mask_len > 0)
+        keep.scatter_(0, orders[static_cast<size_t>(b)].narrow(0, 0, mask_len), true);
+      const at::Tensor predict = mask[b] & keep.logical_not();  // [N]
+      next_mask[b].copy_(keep);
+      if (!predict.any().item<bool>()) continue;
+      const at::Tensor rows = z[b].index({predict});  // [M, Z]
+      const double cfg = mar_cfg_scale(o, n, mask_len);
+      at::Generator& g = generators[static_cast<size_t>(b)];
+      at::Tensor sampled;
+      if (o.cfg != 1.0) {
+        sampled = diffloss.sample(at::cat({rows, zu[b].index({predict})}), o.temperature, cfg, g)
+                      .narrow(0, 0, rows.size(0));
+      } else {
+        sampled = diffloss.sample(rows, o.temperature, 1.0, g);
+      }
+      tokens[b].index_put_({predict}, sampled.to(tokens.scalar_type()));
+    }
+    mask = next_mask;
+  }
+  return tokens;
+}
+
 }  // namespace setok::diffusion

@@ -7,65 +7,59 @@
 
 namespace setok::infer {
 
-namespace {
+std::vector<int64_t> BatchImages::of(size_t request, size_t images) const {
+  const auto begin = counts.begin() + first.at(request);
+  return std::vector<int64_t>(begin, begin + static_cast<std::ptrdiff_t>(images));
+}
 
-// Every request's images through SeTok at once: tokens [N, L_max, D] (float32) and counts.
-std::pair<at::Tensor, std::vector<int64_t>> tokenize_images(
-    mllm::SetokimImpl& setokim, const std::vector<AnswerRequest>& requests,
-    const at::Device& device) {
+BatchImages tokenize_batch_images(mllm::SetokimImpl& setokim,
+                                  const std::vector<std::vector<at::Tensor>>& images) {
+  at::NoGradGuard no_grad;
+  const at::Device device = setokim.model->special_embed.device();
+  BatchImages out;
   std::vector<at::Tensor> pixels;
-  for (const auto& r : requests)
-    for (const auto& img : r.images) pixels.push_back(img);
+  for (const auto& list : images) {
+    out.first.push_back(static_cast<int64_t>(pixels.size()));
+    for (const auto& img : list) pixels.push_back(img);
+  }
   const int64_t D = setokim.setok->token_dim();
-  if (pixels.empty())
-    return {at::zeros({1, 1, D}, at::TensorOptions(at::kFloat).device(device)), {}};
+  if (pixels.empty()) {
+    out.tokens = at::zeros({1, 1, D}, at::TensorOptions(at::kFloat).device(device));
+    return out;
+  }
   setokim.setok->eval();
   const tokenizer::SetokTokens t = setokim.setok->forward(at::stack(pixels).to(device));
   const at::Tensor c = t.clusters.counts.to(at::kCPU);
-  return {t.tokens.to(at::kFloat),
-          std::vector<int64_t>(c.data_ptr<int64_t>(), c.data_ptr<int64_t>() + c.numel())};
+  out.tokens = t.tokens.to(at::kFloat);  // [N, L_max, D]
+  out.counts.assign(c.data_ptr<int64_t>(), c.data_ptr<int64_t>() + c.numel());
+  return out;
 }
 
-}  // namespace
+mllm::Sequence prompt_sequence(const llm::TextTokenizer& text, llm::ChatTemplate chat,
+                               const std::vector<llm::Message>& turns,
+                               const std::vector<int64_t>& image_tokens) {
+  llm::TokenizedConversation tc;
+  tc.input_ids = text.encode(llm::render_conversation(chat, turns, true).text);
+  tc.labels.assign(tc.input_ids.size(), llm::kIgnoreIndex);
+  const mllm::SpecialIds ids{text.im_start_id(), text.im_end_id(), text.target_id(), text.pad_id()};
+  return mllm::expand_images(tc, image_tokens, ids);
+}
 
-PromptBatch build_prompts(mllm::SetokimImpl& setokim, const llm::TextTokenizer& text,
-                          const std::vector<AnswerRequest>& requests, llm::ChatTemplate chat) {
-  if (requests.empty()) throw Error("answer: no requests");
+PromptBatch embed_left_padded(mllm::SetokimImpl& setokim, const at::Tensor& image_tokens,
+                              const std::vector<mllm::Sequence>& rows,
+                              const std::vector<int64_t>& first_image, int64_t pad_id) {
   at::NoGradGuard no_grad;
   const at::Device device = setokim.model->special_embed.device();
-  const auto [tokens, counts] = tokenize_images(setokim, requests, device);
-  const mllm::SpecialIds ids{text.im_start_id(), text.im_end_id(), text.target_id(), text.pad_id()};
   PromptBatch out;
-  std::vector<mllm::Sequence> rows;
-  std::vector<int64_t> first_image;
-  size_t next_image = 0;
-  for (size_t r = 0; r < requests.size(); ++r) {
-    const auto& req = requests[r];
-    const std::vector<int64_t> image_tokens(
-        counts.begin() + static_cast<std::ptrdiff_t>(next_image),
-        counts.begin() + static_cast<std::ptrdiff_t>(next_image + req.images.size()));
-    first_image.push_back(static_cast<int64_t>(next_image));
-    next_image += req.images.size();
-    llm::TokenizedConversation tc;
-    tc.input_ids = text.encode(llm::render_conversation(chat, req.turns, true).text);
-    tc.labels.assign(tc.input_ids.size(), llm::kIgnoreIndex);
-    try {
-      rows.push_back(mllm::expand_images(tc, image_tokens, ids));
-    } catch (const Error& e) {
-      throw Error("request " + std::to_string(r) + ": " + e.what());
-    }
-    out.image_tokens.push_back(image_tokens);
-    out.lengths.push_back(rows.back().size());
-  }
-  // Left padding: every prompt ends at column L - 1.
+  for (const auto& r : rows) out.lengths.push_back(r.size());
   const int64_t B = static_cast<int64_t>(rows.size());
   const int64_t L = *std::max_element(out.lengths.begin(), out.lengths.end());
-  at::Tensor input = at::full({B, L}, text.pad_id(), at::kLong);
+  at::Tensor input = at::full({B, L}, pad_id, at::kLong);
   at::Tensor image = at::full({B, L}, -1, at::kLong), slot = at::full({B, L}, -1, at::kLong);
   at::Tensor mask = at::zeros({B, L}, at::kLong);
   for (int64_t b = 0; b < B; ++b) {
     const mllm::Sequence& s = rows[static_cast<size_t>(b)];
-    const int64_t offset = L - s.size();
+    const int64_t offset = L - s.size();  // left padding: every row ends at column L - 1
     for (int64_t t = 0; t < s.size(); ++t) {
       const auto i = static_cast<size_t>(t);
       input[b][offset + t] = s.input_ids[i];
@@ -82,8 +76,29 @@ PromptBatch build_prompts(mllm::SetokimImpl& setokim, const llm::TextTokenizer& 
   batch.slot = slot.to(device);
   batch.output = at::zeros({B, L}, at::TensorOptions(at::kBool).device(device));
   batch.attention_mask = mask.to(device);
-  out.embeds = setokim.model->embed(batch, tokens, {});  // [B, L, H]
+  out.embeds = setokim.model->embed(batch, image_tokens, {});  // [B, L, H]
   out.attention_mask = batch.attention_mask;
+  return out;
+}
+
+PromptBatch build_prompts(mllm::SetokimImpl& setokim, const llm::TextTokenizer& text,
+                          const std::vector<AnswerRequest>& requests, llm::ChatTemplate chat) {
+  if (requests.empty()) throw Error("answer: no requests");
+  std::vector<std::vector<at::Tensor>> images;
+  for (const auto& r : requests) images.push_back(r.images);
+  const BatchImages batch = tokenize_batch_images(setokim, images);
+  std::vector<mllm::Sequence> rows;
+  std::vector<std::vector<int64_t>> counts;
+  for (size_t r = 0; r < requests.size(); ++r) {
+    counts.push_back(batch.of(r, requests[r].images.size()));
+    try {
+      rows.push_back(prompt_sequence(text, chat, requests[r].turns, counts.back()));
+    } catch (const Error& e) {
+      throw Error("request " + std::to_string(r) + ": " + e.what());
+    }
+  }
+  PromptBatch out = embed_left_padded(setokim, batch.tokens, rows, batch.first, text.pad_id());
+  out.image_tokens = std::move(counts);
   return out;
 }
 

@@ -118,6 +118,12 @@ GenerationResult generate_from_embeds(const DecodingModel& dm, const at::Tensor&
       result.tokens[ri].push_back(token);
       feed[ri] = token;
       if (on_token) on_token(r, token);
+      if (std::find(options.stop_token_ids.begin(), options.stop_token_ids.end(), token) !=
+          options.stop_token_ids.end()) {
+        done[ri] = true;
+        result.finish[ri] = "stop";
+        continue;
+      }
       if (!options.stop.empty() &&
           find_stop(tokenizer->decode(result.tokens[ri]), options.stop) != std::string::npos) {
         done[ri] = true;

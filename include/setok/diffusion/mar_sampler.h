@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <ATen/core/Generator.h>
 #include <ATen/core/Tensor.h>
@@ -39,5 +40,15 @@ at::Tensor mar_sample(const ConditionFn& condition, DiffLossImpl& diffloss, int6
                       int64_t length, const MarSamplerOptions& options,
                       std::optional<at::Generator> generator = std::nullopt,
                       const at::TensorOptions& tensor_options = at::TensorOptions());
+
+// Rows of different lengths (Setokim's images differ in token count): row b samples lengths[b]
+// tokens; positions at or past its length stay zero, are never masked and never sampled. Each
+// row has its own order, schedule, guidance scale and generator (generators[b]), so a row's
+// draws do not depend on the rest of the batch. `condition` sees tokens [B, N_max, D] and mask
+// [B, N_max] and returns [B, N_max, Z].
+at::Tensor mar_sample_rows(const ConditionFn& condition, DiffLossImpl& diffloss,
+                           const std::vector<int64_t>& lengths, const MarSamplerOptions& options,
+                           std::vector<at::Generator> generators,
+                           const at::TensorOptions& tensor_options = at::TensorOptions());
 
 }  // namespace setok::diffusion

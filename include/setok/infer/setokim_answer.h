@@ -13,6 +13,7 @@
 #include "setok/llm/chat_template.h"
 #include "setok/llm/generation.h"
 #include "setok/llm/text_tokenizer.h"
+#include "setok/mllm/sequence.h"
 #include "setok/mllm/setokim.h"
 
 namespace setok::infer {
@@ -38,14 +39,36 @@ struct Answer {
   int64_t prompt_length = 0;          // positions the LLM saw before answering
 };
 
-// The prompt embeddings of a batch, left-padded: what answer() feeds the LLM (exposed for the
-// generation path and tests).
+// The prompt embeddings of a batch, left-padded: what answer() feeds the LLM.
 struct PromptBatch {
   at::Tensor embeds;                               // [B, L, H]
   at::Tensor attention_mask;                       // [B, L] int64, 1 = real
   std::vector<std::vector<int64_t>> image_tokens;  // per request, per image
   std::vector<int64_t> lengths;                    // real positions per row
 };
+
+// SeTok tokens of every request's images, in order: tokens [N, L_max, D] float32 on `setokim`'s
+// device, the count of each image, and each request's first image index.
+struct BatchImages {
+  at::Tensor tokens;
+  std::vector<int64_t> counts;
+  std::vector<int64_t> first;
+  std::vector<int64_t> of(size_t request, size_t images) const;  // that request's counts
+};
+BatchImages tokenize_batch_images(mllm::SetokimImpl& setokim,
+                                  const std::vector<std::vector<at::Tensor>>& images);
+
+// One request's prompt: the conversation rendered with the generation prompt, tokenized, its
+// <image> markers expanded to `image_tokens` slots (mllm::expand_images).
+mllm::Sequence prompt_sequence(const llm::TextTokenizer& text, llm::ChatTemplate chat,
+                               const std::vector<llm::Message>& turns,
+                               const std::vector<int64_t>& image_tokens);
+
+// Left-pads `rows` into one batch (every row ends at the last column) and embeds it; row b's
+// image indices address `image_tokens` from first_image[b].
+PromptBatch embed_left_padded(mllm::SetokimImpl& setokim, const at::Tensor& image_tokens,
+                              const std::vector<mllm::Sequence>& rows,
+                              const std::vector<int64_t>& first_image, int64_t pad_id);
 
 // Runs SeTok over the requests' images and builds the left-padded prompt batch on `setokim`'s
 // device. Throws setok::Error naming the request when its markers and images disagree.

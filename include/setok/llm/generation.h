@@ -17,6 +17,9 @@ struct GenerationOptions {
   int64_t max_new_tokens = 64;
   SamplingOptions sampling;
   std::vector<std::string> stop;  // stop strings (need a tokenizer to decode)
+  // Ids that end a row after it writes them (kept in its tokens; finish "stop"), e.g. Setokim's
+  // <im_start>, where the image begins.
+  std::vector<int64_t> stop_token_ids;
   bool stop_at_eos = true;
   uint64_t seed = 0;  // for sampling
 };

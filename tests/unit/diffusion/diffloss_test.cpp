@@ -159,5 +159,58 @@ TEST(MarSampler, ScheduleRevealsEveryPositionOnce) {
   EXPECT_TRUE(at::equal(out, again));  // seeded
 }
 
+// Rows of different lengths: each position of each row revealed exactly once, nothing past a
+// row's length ever masked or sampled, the same row alone gives the same tokens (its own order
+// and generator), seeded runs repeat, and guidance 1 never asks for the unconditional branch.
+TEST(MarSampler, RowsOfDifferentLengths) {
+  DiffLoss dl = toy_diffloss();
+  {
+    at::NoGradGuard g;
+    for (auto& p : dl->parameters()) p.normal_(0, 0.3);
+  }
+  MarSamplerOptions so;
+  so.num_iter = 4;
+  std::vector<at::Tensor> masks;
+  int unconditional_calls = 0;
+  // Each row's condition depends on its own row only (as an LLM pass over a row does).
+  auto condition = [&](const at::Tensor& tokens, const at::Tensor& mask, bool unconditional) {
+    masks.push_back(mask.clone());
+    if (unconditional) ++unconditional_calls;
+    EXPECT_TRUE((tokens.abs().sum(-1) > 0)
+                    .eq(mask.logical_not())
+                    .logical_or(tokens.abs().sum(-1).eq(0))
+                    .all()
+                    .item<bool>());
+    return tokens.sum(-1, true).expand({tokens.size(0), tokens.size(1), 4}) * 0.1 + 1.0;
+  };
+  auto gens = [](std::vector<uint64_t> seeds) {
+    std::vector<at::Generator> g;
+    for (uint64_t s : seeds) g.push_back(seeded(s));
+    return g;
+  };
+  const at::Tensor out = mar_sample_rows(condition, *dl, {3, 7}, so, gens({5, 6}));
+  ASSERT_EQ(out.sizes(), (at::IntArrayRef{2, 7, 2}));
+  EXPECT_EQ(masks[0][0].sum().item<int64_t>(), 3);  // row 0: 3 positions masked, never more
+  EXPECT_FALSE(masks[0][0].narrow(0, 3, 4).any().item<bool>());
+  for (size_t i = 1; i < masks.size(); ++i)
+    EXPECT_FALSE((masks[i] & masks[i - 1].logical_not()).any().item<bool>());  // monotone
+  EXPECT_TRUE((out[0].narrow(0, 0, 3).abs().sum(-1) > 0).all().item<bool>());
+  EXPECT_TRUE(out[0].narrow(0, 3, 4).eq(0).all().item<bool>());
+  EXPECT_TRUE((out[1].abs().sum(-1) > 0).all().item<bool>());
+  EXPECT_EQ(unconditional_calls, 0);
+  // Row 1 alone, with its generator: the same tokens.
+  masks.clear();
+  const at::Tensor alone = mar_sample_rows(condition, *dl, {7}, so, gens({6}));
+  EXPECT_TRUE(at::allclose(alone[0], out[1]));
+  EXPECT_TRUE(at::equal(out, mar_sample_rows(condition, *dl, {3, 7}, so, gens({5, 6}))));
+  // Guidance asks for the unconditional branch and changes the result.
+  so.cfg = 2.0;
+  const at::Tensor guided = mar_sample_rows(condition, *dl, {3, 7}, so, gens({5, 6}));
+  EXPECT_GT(unconditional_calls, 0);
+  EXPECT_FALSE(at::allclose(guided, out));
+  EXPECT_THROW(mar_sample_rows(condition, *dl, {0, 2}, so, gens({1, 2})), Error);
+  EXPECT_THROW(mar_sample_rows(condition, *dl, {2}, so, gens({1, 2})), Error);
+}
+
 }  // namespace
 }  // namespace setok::diffusion

@@ -7,34 +7,12 @@
 #include <gtest/gtest.h>
 
 #include "errors.h"
-#include "scene_world.h"
-#include "setok/config/config.h"
-#include "setok/train/setokim_build.h"
+#include "tiny_setokim.h"
 
 namespace setok::infer {
 namespace {
 
-struct Tiny {
-  mllm::Setokim setokim{nullptr};
-  std::unique_ptr<llm::TextTokenizer> text;
-};
-
-Tiny tiny_setokim() {
-  const auto w = test::scene_world();
-  train::SetokimConfig cfg;
-  config::load(
-      cfg, SETOK_SOURCE_DIR "/configs/setokim_tiny_finetune.json",
-      {"model.setok_checkpoint=", "model.llm.tokenizer=" + (w / "spm" / "tokenizer.model").string(),
-       "model.llm.hidden_size=32", "model.llm.intermediate_size=64", "model.llm.layers=2",
-       "model.diffusion.width=32", "model.diffusion.depth=1",
-       "train.init_from=", "runtime.threads=1"});
-  cfg.runtime.apply();
-  Tiny t;
-  t.setokim = train::build_setokim(cfg);
-  t.setokim->eval();
-  t.text = std::make_unique<llm::TextTokenizer>(w / "spm" / "tokenizer.model");
-  return t;
-}
+using test::tiny_setokim;
 
 at::Tensor pixels(uint64_t seed) {
   at::Generator g = at::make_generator<at::CPUGeneratorImpl>(seed);
@@ -42,7 +20,7 @@ at::Tensor pixels(uint64_t seed) {
 }
 
 TEST(SetokimAnswer, BatchOfThreeEqualsOneAtATime) {
-  Tiny t = tiny_setokim();
+  auto t = tiny_setokim();
   const std::vector<AnswerRequest> requests = {
       {{pixels(1)}, {{"human", "<image>\nhow many red shapes are there?"}}},
       {{pixels(2), pixels(3)},
@@ -74,7 +52,7 @@ TEST(SetokimAnswer, BatchOfThreeEqualsOneAtATime) {
 }
 
 TEST(SetokimAnswer, ImageTokensReplaceTheMarker) {
-  Tiny t = tiny_setokim();
+  auto t = tiny_setokim();
   const at::Tensor img = pixels(7);
   const PromptBatch p = build_prompts(*t.setokim, *t.text, {{{img}, {{"human", "<image>\nwhat?"}}}},
                                       llm::ChatTemplate::kVicunaV1);
@@ -97,7 +75,7 @@ TEST(SetokimAnswer, ImageTokensReplaceTheMarker) {
 }
 
 TEST(SetokimAnswer, MarkersAndImagesMustAgree) {
-  Tiny t = tiny_setokim();
+  auto t = tiny_setokim();
   AnswerOptions o;
   o.generation.max_new_tokens = 1;
   const std::string e = test::error_of([&] {
