@@ -5,6 +5,7 @@
 #include "chat.h"
 #include "common.h"
 #include "export.h"
+#include "images.h"
 #include "inspect.h"
 #include "plot.h"
 #include "setok/runtime/app.h"
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
   auto plot = setok::apps::add_plot_command(app);
   auto export_run = setok::apps::add_export_command(app, common);
   auto answer = setok::apps::add_answer_commands(app, common);
+  auto images = setok::apps::add_image_commands(app, common);
   if (const int code = setok::apps::parse_command_line(app, "setok_infer", argc, argv); code >= 0)
     return code;
   return setok::runtime::run_app("setok_infer", [&] {
@@ -32,6 +34,8 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("plot")) return plot();
     if (app.got_subcommand("export")) return export_run();
     if (app.got_subcommand("vqa") || app.got_subcommand("caption")) return answer();
+    for (const char* name : {"generate", "edit", "reconstruct"})
+      if (app.got_subcommand(name)) return images();
     return tokenize();
   });
 }

@@ -4,6 +4,9 @@
 
 #include <ATen/ATen.h>
 
+#include "setok/io/checkpoint.h"
+#include "setok/io/state_dict.h"
+#include "setok/io/tensor_store.h"
 #include "setok/runtime/error.h"
 #include "setok/tokenizer/position_encoding.h"
 
@@ -124,6 +127,14 @@ at::Tensor SetokDetokenizerImpl::decode(const at::Tensor& tokens, const at::Tens
   const at::Tensor z = features(tokens, mask);  // [B, Nq, Dd]
   const at::Tensor x = diffloss->sample(z.reshape({-1, z.size(2)}), config_.temperature, 1.0, gen);
   return unpatchify(x.view({z.size(0), z.size(1), -1}), config_.patch_size).clamp(-1, 1);
+}
+
+void load_detokenizer_weights(SetokDetokenizerImpl& detokenizer,
+                              const std::filesystem::path& folder) {
+  const std::filesystem::path step = io::resolve_checkpoint(folder);
+  io::LoadOptions o;
+  o.name_map.prefix("detokenizer.", "").ignore(R"((?!detokenizer\.).*)");
+  io::load_trainable_state(detokenizer, io::TensorStore::open(step / "model.safetensors"), o);
 }
 
 }  // namespace setok::detokenizer

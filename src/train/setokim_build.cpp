@@ -18,14 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The stage-1 weights of a part ("detokenizer") from a stage-1 run / step folder.
-void load_stage1_part(torch::nn::Module& part, const std::string& prefix, const fs::path& folder) {
-  const fs::path step = io::resolve_checkpoint(folder);
-  io::LoadOptions o;
-  o.name_map.prefix(prefix + ".", "").ignore("(?!" + prefix + "\\.).*");
-  io::load_trainable_state(part, io::TensorStore::open(step / "model.safetensors"), o);
-}
-
 // SeTok and the detokenizer (from the stage-1 checkpoint, frozen) and the model (the LLM
 // pretrained or random; projectors, special rows and head fresh).
 Setokim make_setokim(const SetokimConfig& c) {
@@ -33,7 +25,7 @@ Setokim make_setokim(const SetokimConfig& c) {
   detokenizer::SetokDetokenizer detok(c.model.detokenizer, setok->token_dim());
   if (!c.model.setok_checkpoint.empty()) {
     tokenizer::load_tokenizer_weights(*setok, c.model.setok_checkpoint);
-    load_stage1_part(*detok, "detokenizer", c.model.setok_checkpoint);
+    detokenizer::load_detokenizer_weights(*detok, c.model.setok_checkpoint);
   }
   for (auto& p : setok->parameters()) p.requires_grad_(false);
   for (auto& p : detok->parameters()) p.requires_grad_(false);

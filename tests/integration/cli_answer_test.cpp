@@ -1,7 +1,8 @@
-// `setok_infer vqa` and `caption` end to end on a tiny Setokim run trained here for two steps:
-// a list mixing good lines with each kind of bad one gives results for the good ones and an
-// error record per bad one (exit code 1); a re-run answers only what is missing; --strict stops
-// at the first error; a seeded run repeats exactly.
+// `setok_infer vqa | caption | generate | edit | reconstruct` end to end on tiny runs trained
+// here for two steps: a list mixing good lines with each kind of bad one gives results for the
+// good ones and an error record per bad one (exit code 1); a re-run answers only what is
+// missing; --strict stops at the first error; seeded runs repeat exactly; images land beside
+// results.jsonl.
 #include <gtest/gtest.h>
 
 #include "run_cli.h"
@@ -11,6 +12,7 @@
 #include "setok/io/image.h"
 #include "setok/io/json.h"
 #include "setok/train/setokim_recipe.h"
+#include "setok/train/stage1.h"
 #include "temp_dir.h"
 
 namespace setok::test {
@@ -18,51 +20,81 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Trains `Recipe` on `config` (file + overrides) into `dir`/run, as the apps do.
+template <class Recipe, class Config>
+void train_run(const char* config_file, const std::vector<std::string>& sets, const fs::path& dir) {
+  Config cfg;
+  std::vector<std::string> all = sets;
+  all.push_back("train.run_dir=" + (dir / "run").string());
+  config::load(cfg, std::string(SETOK_SOURCE_DIR) + "/configs/" + config_file, all);
+  cfg.runtime.apply();
+  Recipe recipe(cfg, c10::Device(c10::kCPU));
+  train::TrainerOptions o;
+  o.train = cfg.train;
+  o.data = cfg.data;
+  o.tensorboard = false;
+  o.seed = static_cast<uint64_t>(cfg.runtime.seed);
+  o.resolved_config = config::to_json(cfg);
+  train::Trainer(recipe, o).fit(false);
+}
+
 // A stage-3 run of two steps on the scene world (random SeTok, tiny LLM), made once.
 const fs::path& tiny_run() {
   static TempDir dir;
-  static bool made = false;
-  if (!made) {
+  static const bool made = [] {
     const fs::path w = scene_world();
-    train::SetokimConfig cfg;
-    config::load(cfg, SETOK_SOURCE_DIR "/configs/setokim_tiny_finetune.json",
-                 {"model.setok_checkpoint=",
-                  "model.llm.tokenizer=" + (w / "spm" / "tokenizer.model").string(),
-                  "model.llm.hidden_size=32",
-                  "model.llm.intermediate_size=64",
-                  "model.llm.layers=1",
-                  "model.diffusion.width=32",
-                  "model.diffusion.depth=1",
-                  "train.run_dir=" + (dir / "run").string(),
-                  "train.steps=2",
-                  "train.batch_size=2",
-                  "train.warmup_steps=1",
-                  "train.eval_every=0",
-                  "train.checkpoint_every=2",
-                  "train.init_from=",
-                  "runtime.threads=1",
-                  "data.workers=1",
-                  "data.train.0.path=" + (w / "train" / "instruct.json").string(),
-                  "data.train.0.image_root=" + w.string(),
-                  "data.train.1.path=" + (w / "train" / "edit.json").string(),
-                  "data.train.1.image_root=" + w.string(),
-                  "data.train.2.path=" + (w / "train" / "pair.json").string(),
-                  "data.train.2.image_root=" + w.string(),
-                  "data.eval.0.path=" + (w / "heldout" / "instruct.json").string(),
-                  "data.eval.0.image_root=" + w.string(),
-                  "data.eval.1.path=" + (w / "heldout" / "edit.json").string(),
-                  "data.eval.1.image_root=" + w.string()});
-    cfg.runtime.apply();
-    train::SetokimRecipe recipe(cfg, c10::Device(c10::kCPU));
-    train::TrainerOptions o;
-    o.train = cfg.train;
-    o.data = cfg.data;
-    o.tensorboard = false;
-    o.seed = static_cast<uint64_t>(cfg.runtime.seed);
-    o.resolved_config = config::to_json(cfg);
-    train::Trainer(recipe, o).fit(false);
-    made = true;
-  }
+    train_run<train::SetokimRecipe, train::SetokimConfig>(
+        "setokim_tiny_finetune.json",
+        {"model.setok_checkpoint=",
+         "model.llm.tokenizer=" + (w / "spm" / "tokenizer.model").string(),
+         "model.llm.hidden_size=32",
+         "model.llm.intermediate_size=64",
+         "model.llm.layers=1",
+         "model.diffusion.width=32",
+         "model.diffusion.depth=1",
+         "train.steps=2",
+         "train.batch_size=2",
+         "train.warmup_steps=1",
+         "train.eval_every=0",
+         "train.checkpoint_every=2",
+         "train.init_from=",
+         "runtime.threads=1",
+         "data.workers=1",
+         "data.train.0.path=" + (w / "train" / "instruct.json").string(),
+         "data.train.0.image_root=" + w.string(),
+         "data.train.1.path=" + (w / "train" / "edit.json").string(),
+         "data.train.1.image_root=" + w.string(),
+         "data.train.2.path=" + (w / "train" / "pair.json").string(),
+         "data.train.2.image_root=" + w.string(),
+         "data.eval.0.path=" + (w / "heldout" / "instruct.json").string(),
+         "data.eval.0.image_root=" + w.string(),
+         "data.eval.1.path=" + (w / "heldout" / "edit.json").string(),
+         "data.eval.1.image_root=" + w.string()},
+        dir.path());
+    return true;
+  }();
+  (void)made;
+  return dir.path();
+}
+
+// A stage-1 run of two steps on the scene world, made once.
+const fs::path& tiny_stage1_run() {
+  static TempDir dir;
+  static const bool made = [] {
+    const fs::path w = scene_world();
+    train_run<train::Stage1Recipe, train::Stage1Config>(
+        "setok_tiny.json",
+        {"model.text.tokenizer=" + (w / "spm" / "tokenizer.model").string(),
+         "data.train.0.path=" + (w / "train" / "pair.json").string(),
+         "data.train.0.image_root=" + w.string(),
+         "data.eval.0.path=" + (w / "heldout" / "pair.json").string(),
+         "data.eval.0.image_root=" + w.string(), "train.steps=2", "train.batch_size=2",
+         "train.warmup_steps=1", "train.checkpoint_every=2", "train.eval_every=0",
+         "train.sample_every=0", "runtime.threads=1"},
+        dir.path());
+    return true;
+  }();
+  (void)made;
   return dir.path();
 }
 
@@ -180,6 +212,60 @@ TEST(CliAnswer, CaptionAndUsageErrors) {
   r = infer("vqa --checkpoint " + run.string() + " --list " + (dir / "none.jsonl").string() +
             " --out " + (dir / "out4").string());
   EXPECT_EQ(r.code, 1) << r.out;
+}
+
+TEST(CliAnswer, GenerateEditReconstruct) {
+  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
+  const fs::path run = tiny_run() / "run";
+  TempDir dir;
+  const io::Json scenes = io::read_json(scene_world() / "heldout" / "pair.json");
+  const std::string scene = (scene_world() / scenes[0]["image"].get<std::string>()).string();
+  io::write_file_atomic(dir / "gen.jsonl",
+                        lines({R"({"id": "a/b", "prompt": "two red circles"})",
+                               R"({"id": "c", "prompt": "a blue star"})", R"({"id": "d"})"}));
+  // A two-step model does not write <im_start> by itself: start the image at once.
+  const std::string gen = "generate --checkpoint " + run.string() + " --list " +
+                          (dir / "gen.jsonl").string() +
+                          " --max-text-tokens 0 --num-iter 2 --max-tokens 4 --out ";
+  CliRun r = infer(gen + (dir / "g1").string());
+  EXPECT_EQ(r.code, 1) << r.out;  // "d" has no prompt
+  EXPECT_NE(r.out.find("2 answered, 1 failed"), std::string::npos) << r.out;
+  const auto rows = io::read_jsonl(dir / "g1" / "results.jsonl");
+  ASSERT_EQ(rows.size(), 2u);
+  for (const auto& row : rows) {
+    const std::string name = row["image"].get<std::string>();
+    EXPECT_EQ(name.find('/'), std::string::npos) << name;  // odd characters never make paths
+    EXPECT_EQ(io::read_image(dir / "g1" / name).sizes(), (at::IntArrayRef{3, 64, 64}));
+    EXPECT_GE(row["tokens"].get<int64_t>(), 1);
+    EXPECT_LE(row["tokens"].get<int64_t>(), 4);
+  }
+  EXPECT_NE(rows[0]["image"].get<std::string>().rfind("a_b-", 0), std::string::npos);
+  EXPECT_EQ(rows[1]["image"], "c.png");
+  ASSERT_EQ(infer(gen + (dir / "g2").string()).code, 1);  // seeded: the same images
+  EXPECT_EQ(io::read_file(dir / "g1" / "c.png"), io::read_file(dir / "g2" / "c.png"));
+  // Edit: the source image in the prompt; a missing one fails its request only.
+  io::write_file_atomic(dir / "edit.jsonl",
+                        lines({"{\"id\": \"e\", \"image\": \"" + scene +
+                                   "\", \"instruction\": \"make the star red\"}",
+                               R"({"id": "m", "image": "missing.png", "instruction": "x"})"}));
+  r = infer("edit --checkpoint " + run.string() + " --list " + (dir / "edit.jsonl").string() +
+            " --max-text-tokens 0 --num-iter 2 --num-tokens 3 --cfg 2 --out " +
+            (dir / "e").string());
+  EXPECT_EQ(r.code, 1) << r.out;
+  const auto edited = io::read_jsonl(dir / "e" / "results.jsonl");
+  ASSERT_EQ(edited.size(), 1u);
+  EXPECT_EQ(edited[0]["tokens"], 3);
+  EXPECT_NE(io::read_file(dir / "e" / "errors.jsonl").find("missing.png: no such file"),
+            std::string::npos);
+  // Reconstruct with a stage-1 run: its token count and the detokenizer's picture.
+  io::write_file_atomic(dir / "recon.jsonl", "{\"id\": 1, \"image\": \"" + scene + "\"}\n");
+  r = infer("reconstruct --checkpoint " + (tiny_stage1_run() / "run").string() + " --list " +
+            (dir / "recon.jsonl").string() + " --out " + (dir / "r").string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto rec = io::read_jsonl(dir / "r" / "results.jsonl");
+  ASSERT_EQ(rec.size(), 1u);
+  EXPECT_EQ(rec[0]["image"], "1.png");
+  EXPECT_EQ(io::read_image(dir / "r" / "1.png").sizes(), (at::IntArrayRef{3, 64, 64}));
 }
 
 }  // namespace

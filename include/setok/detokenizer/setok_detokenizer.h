@@ -5,6 +5,7 @@
 //   -> head: "pixels"    pixel_head (Dd -> p*p*3), unpatchified;
 //            "diffusion" a per-patch DiffLoss conditioned on the decoder output.
 // Pixels are in [-1, 1]; the pixel head is unbounded in training and clamped in decode().
+#include <filesystem>
 #include <optional>
 
 #include <ATen/core/Generator.h>
@@ -59,5 +60,9 @@ class SetokDetokenizerImpl : public torch::nn::Module {
   at::Tensor position_cache_;
 };
 TORCH_MODULE(SetokDetokenizer);
+
+// The detokenizer's weights from a stage-1 run or step folder (its detokenizer.* tensors).
+void load_detokenizer_weights(SetokDetokenizerImpl& detokenizer,
+                              const std::filesystem::path& folder);
 
 }  // namespace setok::detokenizer

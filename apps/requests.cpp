@@ -1,0 +1,66 @@
+#include "requests.h"
+
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "setok/runtime/error.h"
+
+namespace setok::apps {
+
+namespace fs = std::filesystem;
+
+void add_request_flags(CLI::App& cmd, RequestFlags& f, const config::Section& defaults,
+                       const char* checkpoint_help) {
+  add_config_flags(cmd, f.config, defaults, /*required=*/false);
+  cmd.add_option("--list", f.list, "JSONL request list, one request per line")
+      ->required()
+      ->check(CLI::ExistingFile);
+  cmd.add_option("--checkpoint", f.checkpoint, checkpoint_help)
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  cmd.add_option("--out", f.out, "output folder (results.jsonl, errors.jsonl, images)")->required();
+  cmd.add_option("--image-root", f.image_root,
+                 "folder image paths are relative to (default: the list's folder)");
+  cmd.add_option("--batch", f.batch, "requests per batch")
+      ->check(CLI::Range(int64_t{1}, int64_t{4096}))
+      ->capture_default_str();
+  cmd.add_option("--seed", f.seed, "sampling seed (default: the config's runtime.seed)");
+  cmd.add_flag("--strict", f.strict, "stop at the first bad line or failed request");
+}
+
+std::string request_config(const RequestFlags& f) {
+  if (!f.config.config.empty()) return f.config.config;
+  const fs::path c = fs::absolute(f.checkpoint).lexically_normal();
+  for (const fs::path& dir : {c, c.parent_path().parent_path()}) {
+    if (fs::is_regular_file(dir / "config.resolved.json"))
+      return (dir / "config.resolved.json").string();
+  }
+  throw Error("--checkpoint " + f.checkpoint +
+              ": no config.resolved.json in the run folder; give --config");
+}
+
+fs::path request_image_root(const RequestFlags& f) {
+  return f.image_root.empty() ? fs::path(f.list).parent_path() : fs::path(f.image_root);
+}
+
+int run_request_list(
+    const RequestFlags& f, const std::vector<std::string>& fields, const char* label,
+    const std::function<std::vector<infer::RequestOutcome>(const std::vector<infer::Request>&)>&
+        handle) {
+  const infer::RequestList list = infer::read_request_list(f.list, fields);
+  infer::RunnerOptions ro;
+  ro.out_dir = f.out;
+  ro.batch_size = f.batch;
+  ro.strict = f.strict;
+  ro.label = label;
+  const infer::RunnerSummary s = infer::run_requests(list, ro, handle);
+  std::cout << s.answered << " answered, " << s.failed << " failed, " << s.already
+            << " already answered -> " << (fs::path(f.out) / "results.jsonl").string()
+            << (s.failed > 0 ? " (errors: " + (fs::path(f.out) / "errors.jsonl").string() + ")"
+                             : "")
+            << "\n";
+  return s.failed > 0 ? 1 : 0;
+}
+
+}  // namespace setok::apps

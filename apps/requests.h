@@ -1,0 +1,38 @@
+#pragma once
+// What the request-list subcommands of setok_infer share (vqa, caption, generate, edit,
+// reconstruct): the flags, the run's own config, and the closing summary (docs/inference.md).
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "common.h"
+#include "setok/infer/request_runner.h"
+
+namespace setok::apps {
+
+struct RequestFlags {
+  ConfigFlags config;
+  std::string list, checkpoint, out, image_root;
+  int64_t batch = 8;
+  int64_t seed = -1;  // -1: the config's runtime.seed
+  bool strict = false;
+};
+
+// --config/--set/--device (the config defaulting to the run's), --list, --checkpoint, --out,
+// --image-root, --batch, --seed, --strict on `cmd`.
+void add_request_flags(CLI::App& cmd, RequestFlags& flags, const config::Section& defaults,
+                       const char* checkpoint_help);
+
+// The config to load: --config, else <run>/config.resolved.json of the run or step folder.
+std::string request_config(const RequestFlags& flags);
+
+// Where images are read from: --image-root, else the list's folder.
+std::filesystem::path request_image_root(const RequestFlags& flags);
+
+// Reads the list, runs `handle` over it, prints the summary; the exit code (1 when any failed).
+int run_request_list(
+    const RequestFlags& flags, const std::vector<std::string>& fields, const char* label,
+    const std::function<std::vector<infer::RequestOutcome>(const std::vector<infer::Request>&)>&
+        handle);
+
+}  // namespace setok::apps
