@@ -20,6 +20,7 @@ std::function<int()> add_tokenize_command(CLI::App& app, const CommonFlags& comm
     std::string image_root;
     std::string out;
     int64_t batch = 8;
+    bool strict = false;
     bool no_overlays = false;
   };
   auto f = std::make_shared<Flags>();
@@ -42,6 +43,7 @@ std::function<int()> add_tokenize_command(CLI::App& app, const CommonFlags& comm
       ->check(CLI::Range(1, 4096))
       ->capture_default_str();
   cmd->add_flag("--no-overlays", f->no_overlays, "skip the PNG cluster maps");
+  cmd->add_flag("--strict", f->strict, "stop at the first bad line or unreadable image");
   return [f, &common] {
     if (f->images.empty() && f->list.empty()) throw Error("tokenize: give --images or --list");
     train::Stage1Config cfg;
@@ -51,24 +53,40 @@ std::function<int()> add_tokenize_command(CLI::App& app, const CommonFlags& comm
     if (!f->checkpoint.empty()) tokenizer::load_tokenizer_weights(*tok, f->checkpoint);
     tok->to(device);
     tok->eval();
-    std::vector<std::filesystem::path> paths(f->images.begin(), f->images.end());
-    if (!f->list.empty()) {
-      const std::filesystem::path list_file = f->list;
-      paths = infer::read_image_list(list_file, f->image_root.empty()
-                                                    ? list_file.parent_path()
-                                                    : std::filesystem::path(f->image_root));
-    }
+    const std::filesystem::path list_file = f->list;
+    const infer::RequestList list =
+        f->list.empty() ? infer::image_file_requests({f->images.begin(), f->images.end()})
+                        : infer::read_request_list(list_file, {"image"}, "image");
     infer::TokenizeOptions options;
     options.out_dir = f->out;
-    options.batch_size = f->batch;
+    options.image_root =
+        f->image_root.empty() ? list_file.parent_path() : std::filesystem::path(f->image_root);
     options.overlays = !f->no_overlays;
-    const auto summary =
-        infer::tokenize_images(*tok, cfg.model.vision.preprocess(), paths, device, options);
+    infer::RunnerOptions ro;
+    ro.out_dir = f->out;
+    ro.results_file = "tokens.jsonl";
+    ro.batch_size = f->batch;
+    ro.strict = f->strict;
+    ro.label = "tokenize";
+    int64_t images = 0, tokens = 0;
+    const infer::RunnerSummary s =
+        infer::run_requests(list, ro, [&](const std::vector<infer::Request>& batch) {
+          auto out =
+              infer::tokenize_requests(*tok, cfg.model.vision.preprocess(), batch, device, options);
+          for (const auto& o : out) {
+            if (!o.error.empty()) continue;
+            ++images;
+            tokens += o.result["num_tokens"].get<int64_t>();
+          }
+          return out;
+        });
     spdlog::info(
-        "tokenized {} images, {:.2f} tokens per image; records in {}{}", summary.images,
-        summary.mean_tokens, summary.records.string(),
+        "tokenized {} images ({:.2f} tokens per image), {} failed, {} already done; "
+        "records in {}{}",
+        images, images > 0 ? static_cast<double>(tokens) / images : 0.0, s.failed, s.already,
+        (options.out_dir / "tokens.jsonl").string(),
         options.overlays ? ", cluster maps in " + (options.out_dir / "overlays").string() : "");
-    return 0;
+    return s.failed > 0 ? 1 : 0;
   };
 }
 

@@ -16,13 +16,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// "id" as text, or an error message.
-std::string id_of(const io::Json& j, std::string* error) {
-  if (!j.contains("id")) {
-    *error = "needs an \"id\"";
+// "id" (or the fallback field) as text, or an error message.
+std::string id_of(const io::Json& j, std::string* error, const std::string& fallback = "") {
+  const bool fall_back = !j.contains("id") && !fallback.empty() && j.contains(fallback);
+  if (!j.contains("id") && !fall_back) {
+    *error = fallback.empty() ? "needs an \"id\"" : "needs \"" + fallback + "\" (a string)";
     return "";
   }
-  const io::Json& id = j["id"];
+  const io::Json& id = fall_back ? j[fallback] : j["id"];
   if (id.is_string() && !id.get<std::string>().empty()) return id.get<std::string>();
   if (id.is_number_integer()) return std::to_string(id.get<int64_t>());
   *error = "\"id\" must be a non-empty string or an integer";
@@ -55,7 +56,8 @@ io::Json RequestError::to_json() const {
   return j;
 }
 
-RequestList read_request_list(const fs::path& path, const std::vector<std::string>& fields) {
+RequestList read_request_list(const fs::path& path, const std::vector<std::string>& fields,
+                              const std::string& id_fallback) {
   RequestList list;
   std::istringstream in(io::read_file(path));
   std::set<std::string> seen;
@@ -77,7 +79,7 @@ RequestList read_request_list(const fs::path& path, const std::vector<std::strin
       list.bad.push_back(bad);
       continue;
     }
-    bad.id = id_of(j, &bad.error);
+    bad.id = id_of(j, &bad.error, id_fallback);
     for (const auto& f : fields) {
       if (!bad.error.empty()) break;
       if (!j.contains(f) || !j[f].is_string()) bad.error = "needs \"" + f + "\" (a string)";
@@ -98,7 +100,7 @@ RunnerSummary run_requests(
     const std::function<std::vector<RequestOutcome>(const std::vector<Request>&)>& handle) {
   if (o.batch_size < 1) throw Error("--batch must be >= 1");
   fs::create_directories(o.out_dir);
-  const fs::path results_path = o.out_dir / "results.jsonl";
+  const fs::path results_path = o.out_dir / o.results_file;
   const std::set<std::string> done = answered_ids(results_path);
   io::JsonlWriter results(results_path, /*truncate=*/false);
   io::JsonlWriter errors(o.out_dir / "errors.jsonl", /*truncate=*/true);
@@ -150,7 +152,9 @@ RunnerSummary run_requests(
         fail({batch[i].line, batch[i].id, outcomes[i].error});
         continue;
       }
-      io::Json row = {{"id", batch[i].fields["id"]}};
+      // The id as the request wrote it (or, taken from another field, as text).
+      io::Json row = {
+          {"id", batch[i].fields.contains("id") ? batch[i].fields["id"] : io::Json(batch[i].id)}};
       for (auto& [k, v] : outcomes[i].result.items()) row[k] = v;
       results.write(row);
       ++s.answered;

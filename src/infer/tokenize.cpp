@@ -7,26 +7,10 @@
 #include "setok/io/image.h"
 #include "setok/io/json.h"
 #include "setok/runtime/error.h"
-#include "setok/runtime/progress.h"
 
 namespace setok::infer {
 
 namespace fs = std::filesystem;
-
-std::vector<fs::path> read_image_list(const fs::path& jsonl, const fs::path& root) {
-  std::vector<fs::path> out;
-  const auto rows = io::read_jsonl(jsonl);
-  for (size_t i = 0; i < rows.size(); ++i) {
-    const auto& row = rows[i];
-    if (!row.is_object() || !row.contains("image") || !row["image"].is_string()) {
-      throw Error(jsonl.string() + ": record " + std::to_string(i) +
-                  ": expected an object with an \"image\" string");
-    }
-    const fs::path p = row["image"].get<std::string>();
-    out.push_back(p.is_absolute() ? p : root / p);
-  }
-  return out;
-}
 
 namespace {
 // Nearest-neighbour upscale by an integer factor so the overlay is at least `side` pixels.
@@ -36,69 +20,71 @@ at::Tensor upscale(const at::Tensor& img, int64_t side) {
 }
 }  // namespace
 
-TokenizeSummary tokenize_images(tokenizer::SetokTokenizerImpl& tok,
-                                const vision::ImagePreprocess& pre,
-                                const std::vector<fs::path>& images, const c10::Device& device,
-                                const TokenizeOptions& options) {
-  if (images.empty()) throw Error("tokenize: no images given");
-  if (options.batch_size < 1) throw Error("tokenize: batch size must be >= 1");
-  fs::create_directories(options.out_dir);
+std::vector<RequestOutcome> tokenize_requests(tokenizer::SetokTokenizerImpl& tok,
+                                              const vision::ImagePreprocess& pre,
+                                              const std::vector<Request>& requests,
+                                              const c10::Device& device,
+                                              const TokenizeOptions& options) {
   if (options.overlays) fs::create_directories(options.out_dir / "overlays");
-  TokenizeSummary summary;
-  summary.records = options.out_dir / "tokens.jsonl";
-  io::JsonlWriter records(summary.records, /*truncate=*/true);
-  runtime::ProgressOptions po;
-  po.label = "tokenize";
-  po.unit = "img";
-  po.total = static_cast<int64_t>(images.size());
-  runtime::Progress progress(po);
-  at::NoGradGuard no_grad;
-  double total_tokens = 0;
-  for (size_t start = 0; start < images.size(); start += options.batch_size) {
-    const size_t end = std::min(images.size(), start + static_cast<size_t>(options.batch_size));
-    std::vector<at::Tensor> pixels, content;
-    const int64_t patch = tok.vision_tower->config().patch_size;
-    for (size_t i = start; i < end; ++i) {
-      const at::Tensor image = io::read_image(images[i]);  // [3, H, W]
-      pixels.push_back(vision::preprocess_image(image, pre, images[i].string()));
+  std::vector<RequestOutcome> out(requests.size());
+  std::vector<at::Tensor> pixels, content;
+  std::vector<size_t> where;
+  const int64_t patch = tok.vision_tower->config().patch_size;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    const fs::path given = requests[i].fields["image"].get<std::string>();
+    const fs::path path = given.is_absolute() ? given : options.image_root / given;
+    try {
+      const at::Tensor image = io::read_image(path);  // [3, H, W]
+      pixels.push_back(vision::preprocess_image(image, pre, path.string()));
       content.push_back(vision::content_patch_mask(image.size(1), image.size(2), pre, patch));
+      where.push_back(i);
+    } catch (const Error& e) {
+      out[i].error = e.what();
     }
-    const at::Tensor batch = at::stack(pixels).to(device);  // [b, 3, S, S]
-    // Letterbox padding (pad_to_square) is never clustered.
-    const tokenizer::SetokTokens out = tok.forward(batch, at::stack(content).to(device));
-    const at::Tensor assignment = out.clusters.assignment.to(at::kCPU);
-    const at::Tensor counts = out.clusters.counts.to(at::kCPU);
-    const at::Tensor centres = out.clusters.centres.to(at::kCPU);
-    for (size_t i = start; i < end; ++i) {
-      const int64_t b = static_cast<int64_t>(i - start);
-      const int64_t L = counts[b].item<int64_t>();
-      const at::Tensor a = assignment[b];
-      const at::Tensor sizes = at::bincount(a.masked_select(a >= 0), {}, L);
-      const at::Tensor c = centres[b].narrow(0, 0, L);
-      io::Json row = {
-          {"image", images[i].string()},
-          {"num_tokens", L},
-          {"cluster_sizes",
-           std::vector<int64_t>(sizes.data_ptr<int64_t>(), sizes.data_ptr<int64_t>() + L)},
-          {"centres", std::vector<int64_t>(c.data_ptr<int64_t>(), c.data_ptr<int64_t>() + L)},
-          {"grid", {out.grid_h, out.grid_w}}};
-      if (options.overlays) {
-        const std::string name = fmt::format("{:04d}_{}.png", i, images[i].stem().string());
-        const at::Tensor shown =
-            upscale(vision::denormalize_image(pixels[b], pre), options.min_overlay_side);
-        io::write_image(options.out_dir / "overlays" / name,
-                        draw::draw_cluster_overlay(shown, a, c, out.grid_h, out.grid_w));
-        row["overlay"] = "overlays/" + name;
-      }
-      records.write(row);
-      total_tokens += static_cast<double>(L);
-    }
-    progress.update(static_cast<int64_t>(end - start));
   }
-  progress.finish();
-  summary.images = static_cast<int64_t>(images.size());
-  summary.mean_tokens = total_tokens / static_cast<double>(images.size());
-  return summary;
+  if (where.empty()) return out;
+  at::NoGradGuard no_grad;
+  const at::Tensor batch = at::stack(pixels).to(device);  // [b, 3, S, S]
+  // Letterbox padding (pad_to_square) is never clustered.
+  const tokenizer::SetokTokens t = tok.forward(batch, at::stack(content).to(device));
+  const at::Tensor assignment = t.clusters.assignment.to(at::kCPU);
+  const at::Tensor counts = t.clusters.counts.to(at::kCPU);
+  const at::Tensor centres = t.clusters.centres.to(at::kCPU);
+  for (size_t k = 0; k < where.size(); ++k) {
+    const Request& r = requests[where[k]];
+    const auto b = static_cast<int64_t>(k);
+    const int64_t L = counts[b].item<int64_t>();
+    const at::Tensor a = assignment[b];
+    const at::Tensor sizes = at::bincount(a.masked_select(a >= 0), {}, L);
+    const at::Tensor c = centres[b].narrow(0, 0, L);
+    io::Json row = {
+        {"image", r.fields["image"]},
+        {"num_tokens", L},
+        {"cluster_sizes",
+         std::vector<int64_t>(sizes.data_ptr<int64_t>(), sizes.data_ptr<int64_t>() + L)},
+        {"centres", std::vector<int64_t>(c.data_ptr<int64_t>(), c.data_ptr<int64_t>() + L)},
+        {"grid", {t.grid_h, t.grid_w}}};
+    if (options.overlays) {
+      const std::string name = fmt::format(
+          "{:04d}_{}.png", r.line, fs::path(r.fields["image"].get<std::string>()).stem().string());
+      const at::Tensor shown =
+          upscale(vision::denormalize_image(pixels[k], pre), options.min_overlay_side);
+      io::write_image(options.out_dir / "overlays" / name,
+                      draw::draw_cluster_overlay(shown, a, c, t.grid_h, t.grid_w));
+      row["overlay"] = "overlays/" + name;
+    }
+    out[where[k]].result = std::move(row);
+  }
+  return out;
+}
+
+RequestList image_file_requests(const std::vector<fs::path>& images) {
+  RequestList list;
+  for (size_t i = 0; i < images.size(); ++i) {
+    const std::string path = images[i].string();
+    list.requests.push_back({static_cast<int64_t>(i + 1), path, io::Json{{"image", path}}});
+  }
+  return list;
 }
 
 }  // namespace setok::infer

@@ -63,24 +63,38 @@ TEST(CliTokenize, ListInputAndErrors) {
   if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV";
   TempDir dir;
   io::write_image(dir / "a.png", squares(2, 64));
-  io::write_file_atomic(dir / "list.jsonl", "{\"image\": \"a.png\"}\n{\"image\": \"a.png\"}\n");
+  // The id defaults to the image path; the same image twice needs an id of its own.
+  io::write_file_atomic(dir / "list.jsonl",
+                        "{\"image\": \"a.png\"}\n{\"image\": \"a.png\", \"id\": 2}\n");
   CliRun r = tokenize("--list " + (dir / "list.jsonl").string() + " --out " +
                       (dir / "out").string() + " --no-overlays");
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_EQ(io::read_jsonl(dir / "out" / "tokens.jsonl").size(), 2u);
   EXPECT_FALSE(fs::exists(dir / "out" / "overlays"));
 
-  io::write_file_atomic(dir / "bad.jsonl", "{\"image\": \"a.png\"}\n{\"img\": \"b.png\"}\n");
-  r = tokenize("--list " + (dir / "bad.jsonl").string() + " --out " + (dir / "o2").string());
-  EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.out.find("bad.jsonl: record 1: expected an object with an \"image\" string"),
-            std::string::npos)
-      << r.out;
-
+  // A bad line and an unreadable image are error records; the rest still runs (exit code 1).
   io::write_file_atomic(dir / "broken.png", "not an image");
-  r = tokenize("--images " + (dir / "broken.png").string() + " --out " + (dir / "o3").string());
+  io::write_file_atomic(dir / "bad.jsonl",
+                        "{\"image\": \"a.png\"}\n{\"img\": \"b.png\"}\n"
+                        "{\"image\": \"broken.png\"}\n{\"image\": \"a.png\", \"id\": \"again\"}\n");
+  r = tokenize("--list " + (dir / "bad.jsonl").string() + " --out " + (dir / "o2").string());
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_EQ(io::read_jsonl(dir / "o2" / "tokens.jsonl").size(), 2u);
+  const auto errors = io::read_jsonl(dir / "o2" / "errors.jsonl");
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0]["line"], 2);
+  EXPECT_EQ(errors[0]["error"], "needs \"image\" (a string)");
+  EXPECT_EQ(errors[1]["line"], 3);
+  EXPECT_NE(errors[1]["error"].get<std::string>().find("broken.png: cannot decode image"),
+            std::string::npos);
+  // A re-run tokenizes only what is missing; --strict stops at the first error.
+  r = tokenize("--list " + (dir / "bad.jsonl").string() + " --out " + (dir / "o2").string());
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_EQ(io::read_jsonl(dir / "o2" / "tokens.jsonl").size(), 2u);
+  r = tokenize("--list " + (dir / "bad.jsonl").string() + " --strict --out " +
+               (dir / "o3").string());
   EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.out.find("broken.png: cannot decode image"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("line 2: needs \"image\""), std::string::npos) << r.out;
 
   r = tokenize("--images " + (dir / "a.png").string() + " --out " + (dir / "o4").string() +
                " --set model.tokenizer.k=0");

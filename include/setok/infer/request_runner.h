@@ -38,9 +38,11 @@ struct RequestList {
 };
 
 // Reads `path`: each non-empty line an object with an "id" (string or integer, unique) and the
-// `string_fields` as strings. Never throws for a bad line (only for an unreadable file).
+// `string_fields` as strings; without an "id", the `id_fallback` field (when given) is the id.
+// Never throws for a bad line (only for an unreadable file).
 RequestList read_request_list(const std::filesystem::path& path,
-                              const std::vector<std::string>& string_fields);
+                              const std::vector<std::string>& string_fields,
+                              const std::string& id_fallback = "");
 
 // What a batch handler returns per request: a result object (the runner adds "id"), or an error.
 struct RequestOutcome {
@@ -50,6 +52,7 @@ struct RequestOutcome {
 
 struct RunnerOptions {
   std::filesystem::path out_dir;
+  std::string results_file = "results.jsonl";  // in out_dir
   int64_t batch_size = 8;
   bool strict = false;
   std::string label = "requests";  // progress label
