@@ -10,6 +10,7 @@
 #include "setok/io/tensor_store.h"
 #include "setok/runtime/error.h"
 #include "setok/runtime/seed.h"
+#include "setok/tokenizer/fixed_grid.h"
 #include "setok/tokenizer/position_encoding.h"
 #include "setok/vision/siglip_loader.h"
 
@@ -67,9 +68,14 @@ SetokTokens SetokTokenizerImpl::forward_features(const at::Tensor& features, int
   out.grid_w = grid_w;
   // Clustering sees the features but never passes gradients (dpc_knn detaches).
   const auto noise = clustering_.tie_noise ? std::optional(noise_) : std::nullopt;
-  out.clusters = mode_ == MergeMode::kBatched
-                     ? dpc_knn(x, clustering_, noise, token_mask)
-                     : dpc_knn_per_image(x, clustering_, noise, token_mask);
+  if (config_.mode == "fixed") {
+    out.clusters =
+        fixed_grid_clusters(x.size(0), grid_h, grid_w, config_.grid, token_mask, x.device());
+  } else {
+    out.clusters = mode_ == MergeMode::kBatched
+                       ? dpc_knn(x, clustering_, noise, token_mask)
+                       : dpc_knn_per_image(x, clustering_, noise, token_mask);
+  }
   MergedTokens merged = merger->forward(x, out.clusters.assignment, out.clusters.counts, mode_);
   out.tokens = merged.tokens;
   out.mask = merged.mask;

@@ -8,6 +8,10 @@
 namespace setok::tokenizer {
 
 void TokenizerConfig::describe(config::Schema& s) {
+  s.choice("mode", mode, {"dynamic", "fixed"},
+           "how patches group into tokens: dynamic (DPC-KNN clusters, SeTok) or fixed (a grid x "
+           "grid of cells; the ablation)");
+  s.field("grid", grid, "fixed mode: cells per side (grid^2 tokens per image)");
   s.field("k", k, "DPC-KNN: neighbours in the density estimate");
   s.field("threshold", threshold, "DPC-KNN: score threshold for a cluster centre");
   s.field("min_clusters", min_clusters, "DPC-KNN: centres taken when no score passes");
@@ -32,6 +36,7 @@ void TokenizerConfig::describe(config::Schema& s) {
 void TokenizerConfig::validate(const std::string& path) const {
   auto at = [&](const char* key) { return config::join(path, key); };
   if (k < 1) config::fail(at("k"), "must be >= 1");
+  if (grid < 1) config::fail(at("grid"), "must be >= 1");
   if (min_clusters < 1) config::fail(at("min_clusters"), "must be >= 1");
   if (max_clusters < 0) config::fail(at("max_clusters"), "must be >= 0 (0 = no cap)");
   if (max_clusters > 0 && max_clusters < min_clusters) {

@@ -9,6 +9,10 @@
 namespace setok::tokenizer {
 
 struct TokenizerConfig : config::Section {
+  // How patches group into tokens: "dynamic" (DPC-KNN, SeTok) or "fixed" (a grid x grid of
+  // cells, the ablation of tokenizer/fixed_grid.h)
+  std::string mode = "dynamic";
+  int64_t grid = 4;
   // DPC-KNN
   int64_t k = 5;
   double threshold = 0.5;
