@@ -152,6 +152,11 @@ const std::vector<std::string>& scene_shapes() {
   return s;
 }
 
+std::array<uint8_t, 3> scene_colour_rgb(const std::string& name) {
+  const Rgb c = colour_of(name);
+  return {c.r, c.g, c.b};
+}
+
 const std::vector<std::string>& scene_colours() {
   static const std::vector<std::string> c = [] {
     std::vector<std::string> names;

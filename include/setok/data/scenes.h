@@ -7,6 +7,7 @@
 //
 // Drawing is tensor code (no OpenCV): the same geometry produces the pixels and the mask, so
 // they agree by construction. Deterministic: a scene depends only on (seed, index).
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -50,6 +51,8 @@ struct SceneOptions {
 // The names usable in scenes.
 const std::vector<std::string>& scene_shapes();
 const std::vector<std::string>& scene_colours();
+// The RGB of a scene colour (scene_colours()); an unknown name is an error.
+std::array<uint8_t, 3> scene_colour_rgb(const std::string& name);
 
 // Scene `index` of the world with `seed`.
 Scene sample_scene(uint64_t seed, uint64_t index, const SceneOptions& options);

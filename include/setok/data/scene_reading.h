@@ -1,0 +1,25 @@
+#pragma once
+// Reading a picture of the synthetic world back: which scene colours it shows and how many
+// objects — the instrument that scores generated and edited images of the demo world. Object
+// colours are bright (some channel >= 150) and every background is dark (no channel above ~140,
+// textures included), so a bright pixel belongs to an object and takes the nearest scene colour;
+// an object is a 4-connected region of one colour of at least `min_area` pixels, and a colour is
+// shown when its regions reach `min_area` in all. Validated on ground-truth scenes (tests:
+// >= 95 % exact object count and colour set); touching objects of one colour read as one.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+namespace setok::data {
+
+struct SceneReading {
+  std::vector<std::string> colours;  // sorted by name
+  int64_t objects = 0;
+};
+
+// image: uint8 [3, H, W] RGB.
+SceneReading read_scene_image(const at::Tensor& image, int64_t min_area = 6);
+
+}  // namespace setok::data
