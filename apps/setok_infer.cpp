@@ -4,6 +4,7 @@
 #include "answer.h"
 #include "chat.h"
 #include "common.h"
+#include "demo_eval.h"
 #include "export.h"
 #include "images.h"
 #include "inspect.h"
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
   auto export_run = setok::apps::add_export_command(app, common);
   auto answer = setok::apps::add_answer_commands(app, common);
   auto images = setok::apps::add_image_commands(app, common);
+  auto demo_eval = setok::apps::add_demo_eval_command(app, common);
   if (const int code = setok::apps::parse_command_line(app, "setok_infer", argc, argv); code >= 0)
     return code;
   return setok::runtime::run_app("setok_infer", [&] {
@@ -34,6 +36,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("plot")) return plot();
     if (app.got_subcommand("export")) return export_run();
     if (app.got_subcommand("vqa") || app.got_subcommand("caption")) return answer();
+    if (app.got_subcommand("demo-eval")) return demo_eval();
     for (const char* name : {"generate", "edit", "reconstruct"})
       if (app.got_subcommand(name)) return images();
     return tokenize();

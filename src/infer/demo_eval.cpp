@@ -1,0 +1,324 @@
+#include "setok/infer/demo_eval.h"
+
+#include <algorithm>
+#include <cctype>
+#include <sstream>
+
+#include <ATen/ATen.h>
+#include <spdlog/spdlog.h>
+
+#include "setok/data/scene_reading.h"
+#include "setok/infer/setokim_answer.h"
+#include "setok/io/image.h"
+#include "setok/mllm/sequence.h"
+#include "setok/runtime/error.h"
+#include "setok/runtime/seed.h"
+#include "setok/scores/image_quality.h"
+
+namespace setok::infer {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string normalised(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const size_t b = s.find_first_not_of(" \t\n.");
+  if (b == std::string::npos) return "";
+  return s.substr(b, s.find_last_not_of(" \t\n.") - b + 1);
+}
+
+std::vector<std::string> words(const std::string& s) {
+  std::string clean;
+  for (char c : s)
+    clean += std::isalnum(static_cast<unsigned char>(c))
+                 ? static_cast<char>(std::tolower(static_cast<unsigned char>(c)))
+                 : ' ';
+  std::istringstream in(clean);
+  std::vector<std::string> out;
+  for (std::string w; in >> w;) out.push_back(w);
+  return out;
+}
+
+// The question / answer pairs of an instruct file of the world.
+std::vector<std::pair<std::string, std::string>> world_questions(const fs::path& file,
+                                                                 int64_t records) {
+  std::vector<std::pair<std::string, std::string>> qa;
+  const io::Json all = io::read_json(file);
+  for (size_t r = 0; r < all.size() && (records < 0 || static_cast<int64_t>(r) < records); ++r) {
+    const io::Json& conv = all[r]["conversations"];
+    for (size_t t = 0; t + 1 < conv.size(); t += 2) {
+      std::string q = conv[t]["value"].get<std::string>();
+      if (q.rfind("<image>\n", 0) == 0) q = q.substr(8);
+      qa.emplace_back(q, conv[t + 1]["value"].get<std::string>());
+    }
+  }
+  return qa;
+}
+
+at::Tensor load(const fs::path& path, const vision::ImagePreprocess& pre) {
+  return vision::preprocess_image(io::read_image(path), pre, path.string());
+}
+
+// Runs `requests` through answer() in batches.
+std::vector<std::string> answers(mllm::SetokimImpl& setokim, const llm::TextTokenizer& text,
+                                 const std::vector<AnswerRequest>& requests, const AnswerOptions& o,
+                                 int64_t batch) {
+  std::vector<std::string> out;
+  for (size_t s = 0; s < requests.size(); s += static_cast<size_t>(batch)) {
+    const std::vector<AnswerRequest> part(
+        requests.begin() + static_cast<std::ptrdiff_t>(s),
+        requests.begin() + static_cast<std::ptrdiff_t>(std::min(requests.size(), s + batch)));
+    for (const auto& a : answer(setokim, text, part, o)) out.push_back(a.text);
+  }
+  return out;
+}
+
+io::Json vqa_section(mllm::SetokimImpl& setokim, const llm::TextTokenizer& text,
+                     const DemoEvalOptions& o, const AnswerOptions& ao) {
+  const fs::path dir = o.data_dir;
+  const auto majority = majority_answers(world_questions(dir / "train" / "instruct.json", -1));
+  const io::Json scenes = io::read_json(dir / "heldout" / "instruct.json");
+  std::vector<AnswerRequest> seeing, blind;
+  std::vector<TypedAnswer> model, blind_answers, majority_answers_out;
+  for (size_t r = 0; r < scenes.size() && static_cast<int64_t>(r) < o.scenes; ++r) {
+    const at::Tensor image = load(dir / scenes[r]["image"].get<std::string>(), o.preprocess);
+    // Each question in its conversation, as training poses it: the earlier turns (with their
+    // true answers) before it, the image marker in the first human turn.
+    const io::Json& conv = scenes[r]["conversations"];
+    std::vector<llm::Message> history, blind_history;
+    for (size_t t = 0; t + 1 < conv.size(); t += 2) {
+      const std::string asked = conv[t]["value"].get<std::string>();
+      const std::string q = asked.rfind("<image>\n", 0) == 0 ? asked.substr(8) : asked;
+      const std::string truth = conv[t + 1]["value"].get<std::string>();
+      const std::string type = question_type(q);
+      std::vector<llm::Message> turns = history, blind_turns = blind_history;
+      turns.push_back({"human", t == 0 ? "<image>\n" + q : q});
+      blind_turns.push_back({"human", q});
+      seeing.push_back({{image}, turns});
+      blind.push_back({{}, blind_turns});
+      model.push_back({type, truth, ""});
+      blind_answers.push_back({type, truth, ""});
+      majority_answers_out.push_back(
+          {type, truth, majority.count(type) ? majority.at(type) : std::string()});
+      history = turns;
+      history.push_back({"gpt", truth});
+      blind_history = blind_turns;
+      blind_history.push_back({"gpt", truth});
+    }
+  }
+  const auto with_image = answers(setokim, text, seeing, ao, o.batch);
+  const auto without = answers(setokim, text, blind, ao, o.batch);
+  for (size_t i = 0; i < model.size(); ++i) {
+    model[i].predicted = with_image[i];
+    blind_answers[i].predicted = without[i];
+  }
+  // The headline: count and colour questions together.
+  const auto headline = [](std::vector<TypedAnswer> rows) {
+    rows.erase(std::remove_if(
+                   rows.begin(), rows.end(),
+                   [](const TypedAnswer& a) { return a.type != "count" && a.type != "colour"; }),
+               rows.end());
+    return rows.empty() ? 0.0 : exact_match_by_type(rows).at("overall");
+  };
+  return {{"questions", model.size()},
+          {"count_and_colour",
+           {{"model", headline(model)},
+            {"blind", headline(blind_answers)},
+            {"majority", headline(majority_answers_out)}}},
+          {"model", exact_match_by_type(model)},
+          {"blind", exact_match_by_type(blind_answers)},
+          {"majority", exact_match_by_type(majority_answers_out)}};
+}
+
+io::Json caption_section(mllm::SetokimImpl& setokim, const llm::TextTokenizer& text,
+                         const DemoEvalOptions& o, AnswerOptions ao) {
+  const io::Json pairs = io::read_json(o.data_dir / "heldout" / "pair.json");
+  std::vector<AnswerRequest> requests;
+  std::vector<std::string> refs;
+  for (size_t r = 0; r < pairs.size() && static_cast<int64_t>(r) < o.scenes; ++r) {
+    requests.push_back({{load(o.data_dir / pairs[r]["image"].get<std::string>(), o.preprocess)},
+                        {{"human", std::string("<image>\n") + mllm::kCaptionQuestion}}});
+    refs.push_back(pairs[r]["caption"].get<std::string>());
+  }
+  ao.generation.max_new_tokens = std::max<int64_t>(ao.generation.max_new_tokens, 96);
+  const auto got = answers(setokim, text, requests, ao, o.batch);
+  double f1 = 0;
+  for (size_t i = 0; i < got.size(); ++i) f1 += token_f1(got[i], refs[i]);
+  return {{"images", got.size()}, {"token_f1", got.empty() ? 0.0 : f1 / got.size()}};
+}
+
+at::Tensor to_bytes(const at::Tensor& pixels) {  // [3, H, W] in [-1, 1] -> uint8
+  return ((pixels.to(at::kFloat).clamp(-1, 1) + 1) * 127.5).round().to(at::kByte);
+}
+
+// Draws (or edits) in batches; the PNGs go to images_out/<prefix><i>.png when set.
+std::vector<GeneratedImage> draw(mllm::SetokimImpl& setokim, const llm::TextTokenizer& text,
+                                 const std::vector<ImageRequest>& requests,
+                                 const DemoEvalOptions& o, const std::string& prefix) {
+  std::vector<GeneratedImage> out;
+  for (size_t s = 0; s < requests.size(); s += static_cast<size_t>(o.batch)) {
+    const std::vector<ImageRequest> part(
+        requests.begin() + static_cast<std::ptrdiff_t>(s),
+        requests.begin() + static_cast<std::ptrdiff_t>(std::min(requests.size(), s + o.batch)));
+    for (auto& g : generate_images(setokim, text, part, o.generation)) out.push_back(std::move(g));
+  }
+  if (!o.images_out.empty()) {
+    fs::create_directories(o.images_out);
+    for (size_t i = 0; i < out.size(); ++i)
+      if (out[i].error.empty())
+        io::write_image(o.images_out / (prefix + std::to_string(i) + ".png"),
+                        to_bytes(out[i].pixels));
+  }
+  return out;
+}
+
+io::Json generation_section(mllm::SetokimImpl& setokim, const llm::TextTokenizer& text,
+                            const DemoEvalOptions& o) {
+  const io::Json pairs = io::read_json(o.data_dir / "heldout" / "pair.json");
+  std::vector<ImageRequest> requests;
+  std::vector<data::SceneReading> truth;
+  for (size_t r = 0; r < pairs.size() && static_cast<int64_t>(r) < o.scenes; ++r) {
+    ImageRequest q;
+    q.turns = {{"human", pairs[r]["caption"].get<std::string>()}};
+    q.unconditional_turns = {{"human", ""}};
+    q.seed = o.seed * 1000003ULL + r;
+    requests.push_back(std::move(q));
+    truth.push_back(
+        data::read_scene_image(io::read_image(o.data_dir / pairs[r]["image"].get<std::string>())));
+  }
+  const auto images = draw(setokim, text, requests, o, "generate_");
+  int64_t drawn = 0, count = 0, colours = 0;
+  double tokens = 0;
+  for (size_t i = 0; i < images.size(); ++i) {
+    if (!images[i].error.empty()) continue;
+    ++drawn;
+    tokens += static_cast<double>(images[i].num_tokens());
+    const data::SceneReading got = data::read_scene_image(to_bytes(images[i].pixels));
+    count += got.objects == truth[i].objects;
+    colours += got.colours == truth[i].colours;
+  }
+  const auto pct = [&](int64_t n) { return images.empty() ? 0.0 : 100.0 * n / images.size(); };
+  return {{"prompts", images.size()},
+          {"drawn", drawn},
+          {"count_exact", pct(count)},
+          {"colour_set_exact", pct(colours)},
+          {"tokens_per_image", drawn ? tokens / drawn : 0.0}};
+}
+
+io::Json edit_section(mllm::SetokimImpl& setokim, const llm::TextTokenizer& text,
+                      const DemoEvalOptions& o) {
+  const io::Json edits = io::read_json(o.data_dir / "heldout" / "edit.json");
+  std::vector<ImageRequest> requests;
+  std::vector<std::string> kinds;
+  std::vector<at::Tensor> targets;
+  for (size_t r = 0; r < edits.size() && static_cast<int64_t>(r) < o.scenes; ++r) {
+    ImageRequest q;
+    q.images = {load(o.data_dir / edits[r]["source"].get<std::string>(), o.preprocess)};
+    q.turns = {{"human", "<image>\n" + edits[r]["instruction"].get<std::string>()}};
+    q.unconditional_turns = {{"human", "<image>\n"}};
+    q.seed = o.seed * 1000003ULL + 7919 + r;
+    requests.push_back(std::move(q));
+    kinds.push_back(edits[r].value("kind", ""));
+    targets.push_back(io::read_image(o.data_dir / edits[r]["target"].get<std::string>()));
+  }
+  const auto images = draw(setokim, text, requests, o, "edit_");
+  double psnr = 0;
+  int64_t drawn = 0, scored = 0, right = 0;
+  for (size_t i = 0; i < images.size(); ++i) {
+    if (!images[i].error.empty()) continue;
+    ++drawn;
+    const at::Tensor got = to_bytes(images[i].pixels);
+    const at::Tensor target = targets[i];
+    if (got.sizes() == target.sizes()) psnr += scores::image_psnr(got, target);
+    const data::SceneReading a = data::read_scene_image(got), b = data::read_scene_image(target);
+    if (kinds[i] == "recolour") {
+      ++scored;
+      right += a.colours == b.colours;
+    } else if (kinds[i] == "add" || kinds[i] == "remove") {
+      ++scored;
+      right += a.objects == b.objects;
+    }
+  }
+  return {{"edits", images.size()},
+          {"drawn", drawn},
+          {"psnr", drawn ? psnr / drawn : 0.0},
+          {"attribute_scored", scored},
+          {"attribute_right", scored ? 100.0 * right / scored : 0.0}};
+}
+
+}  // namespace
+
+std::string question_type(const std::string& q) {
+  if (q.rfind("How many", 0) == 0) return "count";
+  if (q.rfind("What color", 0) == 0) return "colour";
+  if (q.rfind("Where is", 0) == 0) return "position";
+  return "other";
+}
+
+std::map<std::string, double> exact_match_by_type(const std::vector<TypedAnswer>& answers) {
+  std::map<std::string, std::pair<int64_t, int64_t>> tally;  // type -> (right, total)
+  for (const auto& a : answers) {
+    const bool right = normalised(a.predicted) == normalised(a.truth);
+    for (const std::string& key : {a.type, std::string("overall")}) {
+      tally[key].first += right;
+      tally[key].second += 1;
+    }
+  }
+  std::map<std::string, double> out;
+  for (const auto& [k, v] : tally) out[k] = 100.0 * v.first / v.second;
+  return out;
+}
+
+std::map<std::string, std::string> majority_answers(
+    const std::vector<std::pair<std::string, std::string>>& qa) {
+  std::map<std::string, std::map<std::string, int64_t>> counts;
+  for (const auto& [q, a] : qa) counts[question_type(q)][normalised(a)]++;
+  std::map<std::string, std::string> out;
+  for (const auto& [type, c] : counts) {
+    // std::map iterates alphabetically: the first of a tie wins.
+    out[type] = std::max_element(c.begin(), c.end(), [](const auto& x, const auto& y) {
+                  return x.second < y.second;
+                })->first;
+  }
+  return out;
+}
+
+double token_f1(const std::string& predicted, const std::string& reference) {
+  const auto p = words(predicted), r = words(reference);
+  if (p.empty() || r.empty()) return 0.0;
+  std::map<std::string, int64_t> ref;
+  for (const auto& w : r) ref[w]++;
+  int64_t common = 0;
+  for (const auto& w : p) {
+    auto it = ref.find(w);
+    if (it != ref.end() && it->second > 0) {
+      --it->second;
+      ++common;
+    }
+  }
+  if (common == 0) return 0.0;
+  const double precision = static_cast<double>(common) / p.size();
+  const double recall = static_cast<double>(common) / r.size();
+  return 2 * precision * recall / (precision + recall);
+}
+
+io::Json evaluate_demo(mllm::SetokimImpl& setokim, const llm::TextTokenizer& text,
+                       const DemoEvalOptions& o) {
+  AnswerOptions ao;
+  ao.chat_template = o.chat_template;
+  ao.generation.max_new_tokens = o.max_new_tokens;
+  ao.generation.seed = o.seed;
+  io::Json out;
+  spdlog::info("demo eval: VQA (with and without the image)");
+  out["vqa"] = vqa_section(setokim, text, o, ao);
+  spdlog::info("demo eval: captions");
+  out["caption"] = caption_section(setokim, text, o, ao);
+  spdlog::info("demo eval: generation");
+  out["generation"] = generation_section(setokim, text, o);
+  spdlog::info("demo eval: edits");
+  out["edit"] = edit_section(setokim, text, o);
+  return out;
+}
+
+}  // namespace setok::infer
