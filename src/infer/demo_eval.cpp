@@ -173,6 +173,27 @@ std::vector<GeneratedImage> draw(mllm::SetokimImpl& setokim, const llm::TextToke
   return out;
 }
 
+// Up to 8 rows of equally sized uint8 [3, H, W] pictures side by side (2-pixel dark gaps),
+// doubled in size, as images_out/<name> (nothing when images_out is unset or sizes differ).
+void write_sheet(const DemoEvalOptions& o, const std::string& name,
+                 const std::vector<std::vector<at::Tensor>>& rows) {
+  if (o.images_out.empty() || rows.empty()) return;
+  std::vector<at::Tensor> lines;
+  for (size_t r = 0; r < rows.size() && r < 8; ++r) {
+    std::vector<at::Tensor> cells;
+    for (const auto& img : rows[r]) {
+      if (!img.sizes().equals(rows[0][0].sizes())) return;
+      cells.push_back(img);
+      cells.push_back(at::full({3, img.size(1), 2}, 40, at::kByte));
+    }
+    lines.push_back(at::cat(cells, 2));
+    lines.push_back(at::full({3, 2, lines.back().size(2)}, 40, at::kByte));
+  }
+  const at::Tensor sheet = at::cat(lines, 1).repeat_interleave(2, 1).repeat_interleave(2, 2);
+  fs::create_directories(o.images_out);
+  io::write_image(o.images_out / name, sheet);
+}
+
 io::Json generation_section(mllm::SetokimImpl& setokim, const llm::TextTokenizer& text,
                             const DemoEvalOptions& o) {
   const io::Json pairs = io::read_json(o.data_dir / "heldout" / "pair.json");
@@ -188,6 +209,12 @@ io::Json generation_section(mllm::SetokimImpl& setokim, const llm::TextTokenizer
         data::read_scene_image(io::read_image(o.data_dir / pairs[r]["image"].get<std::string>())));
   }
   const auto images = draw(setokim, text, requests, o, "generate_");
+  std::vector<std::vector<at::Tensor>> sheet;  // ground-truth render | generated
+  for (size_t i = 0; i < images.size() && sheet.size() < 8; ++i)
+    if (images[i].error.empty())
+      sheet.push_back({io::read_image(o.data_dir / pairs[i]["image"].get<std::string>()),
+                       to_bytes(images[i].pixels)});
+  write_sheet(o, "generation_sheet.png", sheet);
   int64_t drawn = 0, count = 0, colours = 0;
   double tokens = 0;
   for (size_t i = 0; i < images.size(); ++i) {
@@ -223,6 +250,12 @@ io::Json edit_section(mllm::SetokimImpl& setokim, const llm::TextTokenizer& text
     targets.push_back(io::read_image(o.data_dir / edits[r]["target"].get<std::string>()));
   }
   const auto images = draw(setokim, text, requests, o, "edit_");
+  std::vector<std::vector<at::Tensor>> sheet;  // source | target | edited
+  for (size_t i = 0; i < images.size() && sheet.size() < 8; ++i)
+    if (images[i].error.empty())
+      sheet.push_back({io::read_image(o.data_dir / edits[i]["source"].get<std::string>()),
+                       targets[i], to_bytes(images[i].pixels)});
+  write_sheet(o, "edit_sheet.png", sheet);
   double psnr = 0;
   int64_t drawn = 0, scored = 0, right = 0;
   for (size_t i = 0; i < images.size(); ++i) {

@@ -52,7 +52,9 @@ struct DemoEvalOptions {
   llm::ChatTemplate chat_template = llm::ChatTemplate::kVicunaV1;
   vision::ImagePreprocess preprocess;
   uint64_t seed = 0;
-  std::filesystem::path images_out;  // when set: generated / edited PNGs written here
+  // When set: every generated / edited PNG, and generation_sheet.png (rows of ground-truth render
+  // | generated) and edit_sheet.png (source | target | edited) for the first 8.
+  std::filesystem::path images_out;
 };
 
 io::Json evaluate_demo(mllm::SetokimImpl& setokim, const llm::TextTokenizer& text,

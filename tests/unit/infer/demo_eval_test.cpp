@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "setok/io/image.h"
+#include "temp_dir.h"
 #include "tiny_setokim.h"
 
 namespace setok::infer {
@@ -35,6 +37,7 @@ TEST(DemoEval, ScoringByHand) {
 }
 
 TEST(DemoEval, WholeRunOnTheTestWorld) {
+  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
   auto t = test::tiny_setokim({"model.diffusion.num_sampling_steps=5"});
   DemoEvalOptions o;
   o.data_dir = test::scene_world();
@@ -44,7 +47,14 @@ TEST(DemoEval, WholeRunOnTheTestWorld) {
   o.generation.max_tokens = 3;
   o.generation.mar.num_iter = 2;
   o.preprocess = vision::ImagePreprocess{64};
+  test::TempDir out;
+  o.images_out = out.path();
   const io::Json r = evaluate_demo(*t.setokim, *t.text, o);
+  // Sheets: 2 rows of 2 (generation) and 3 (edits) 64-pixel pictures with 2-pixel gaps, doubled.
+  EXPECT_EQ(io::read_image(out / "generation_sheet.png").sizes(),
+            (at::IntArrayRef{3, 2 * 2 * 66, 2 * 2 * 66}));
+  EXPECT_EQ(io::read_image(out / "edit_sheet.png").sizes(),
+            (at::IntArrayRef{3, 2 * 2 * 66, 2 * 3 * 66}));
   EXPECT_GT(r["vqa"]["questions"].get<int64_t>(), 2);
   for (const char* who : {"model", "blind", "majority"}) {
     EXPECT_TRUE(r["vqa"][who].contains("overall")) << r.dump();

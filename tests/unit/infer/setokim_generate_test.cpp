@@ -7,6 +7,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
 
+#include "setok/io/image.h"
 #include "setok/llm/kv_cache.h"
 #include "tiny_setokim.h"
 
@@ -31,6 +32,8 @@ ImageGenerationOptions fast() {
 }
 
 TEST(SetokimGenerate, ForcedCountsCapAndSeededRepeats) {
+  if (!io::has_image_support())
+    GTEST_SKIP() << "built without OpenCV (the test world is PNG files)";
   auto t = tiny_setokim({"model.diffusion.num_sampling_steps=10"}, true);
   ImageGenerationOptions o = fast();
   o.num_tokens = 4;
@@ -63,6 +66,8 @@ TEST(SetokimGenerate, ForcedCountsCapAndSeededRepeats) {
 }
 
 TEST(SetokimGenerate, GuidanceOneIsTheConditionalPathAndRowsBatch) {
+  if (!io::has_image_support())
+    GTEST_SKIP() << "built without OpenCV (the test world is PNG files)";
   auto t = tiny_setokim({"model.diffusion.num_sampling_steps=10"}, true);
   ImageGenerationOptions o = fast();
   o.num_tokens = 3;
@@ -92,6 +97,8 @@ TEST(SetokimGenerate, GuidanceOneIsTheConditionalPathAndRowsBatch) {
 }
 
 TEST(SetokimGenerate, EditingAndNoImageStart) {
+  if (!io::has_image_support())
+    GTEST_SKIP() << "built without OpenCV (the test world is PNG files)";
   auto t = tiny_setokim({"model.diffusion.num_sampling_steps=10"}, true);
   at::Generator g = at::make_generator<at::CPUGeneratorImpl>(3);
   ImageRequest edit;
@@ -115,6 +122,8 @@ TEST(SetokimGenerate, EditingAndNoImageStart) {
 
 // Re-running a span over a cache truncated to the prefix gives the logits of one full pass.
 TEST(SetokimGenerate, TruncatedCacheRerunEqualsFullForward) {
+  if (!io::has_image_support())
+    GTEST_SKIP() << "built without OpenCV (the test world is PNG files)";
   auto t = tiny_setokim({"model.diffusion.num_sampling_steps=10"}, true);
   llm::LlamaForCausalLM llm = t.setokim->model->llm;
   at::NoGradGuard no_grad;
