@@ -2,12 +2,10 @@
 
 #include <memory>
 
-#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
 #include "requests.h"
 #include "setok/infer/answer_requests.h"
-#include "setok/train/setokim_build.h"
 
 namespace setok::apps {
 
@@ -23,18 +21,6 @@ constexpr const char* kSetokimCheckpoint =
     "a Setokim run folder (stage 2 or 3; its latest checkpoint) or a step folder";
 
 }  // namespace
-
-mllm::Setokim load_setokim_for_requests(const RequestFlags& f, const CommonFlags& common,
-                                        train::SetokimConfig& cfg) {
-  ConfigFlags config = f.config;
-  config.config = request_config(f);
-  const c10::Device device = load_and_apply(cfg, config, common, cfg.runtime, cfg.log, {"model"});
-  spdlog::info("loading {} (config {})", f.checkpoint, config.config);
-  mllm::Setokim setokim = train::load_setokim_run(cfg, f.checkpoint);
-  setokim->to(device);
-  setokim->eval();
-  return setokim;
-}
 
 std::function<int()> add_answer_commands(CLI::App& app, const CommonFlags& common) {
   auto vqa = std::make_shared<AnswerFlags>();

@@ -5,7 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "answer.h"
+#include "requests.h"
 #include "setok/infer/demo_eval.h"
 #include "setok/io/json.h"
 

@@ -2,10 +2,8 @@
 
 #include <memory>
 
-#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
-#include "answer.h"
 #include "requests.h"
 #include "setok/infer/image_requests.h"
 #include "setok/train/stage1_config.h"

@@ -2,9 +2,11 @@
 
 #include <iostream>
 
+#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
 #include "setok/runtime/error.h"
+#include "setok/train/setokim_build.h"
 
 namespace setok::apps {
 
@@ -42,6 +44,18 @@ std::string request_config(const RequestFlags& f) {
 
 fs::path request_image_root(const RequestFlags& f) {
   return f.image_root.empty() ? fs::path(f.list).parent_path() : fs::path(f.image_root);
+}
+
+mllm::Setokim load_setokim_for_requests(const RequestFlags& f, const CommonFlags& common,
+                                        train::SetokimConfig& cfg) {
+  ConfigFlags config = f.config;
+  config.config = request_config(f);
+  const c10::Device device = load_and_apply(cfg, config, common, cfg.runtime, cfg.log, {"model"});
+  spdlog::info("loading {} (config {})", f.checkpoint, config.config);
+  mllm::Setokim setokim = train::load_setokim_run(cfg, f.checkpoint);
+  setokim->to(device);
+  setokim->eval();
+  return setokim;
 }
 
 int run_request_list(

@@ -7,6 +7,8 @@
 
 #include "common.h"
 #include "setok/infer/request_runner.h"
+#include "setok/mllm/setokim.h"
+#include "setok/train/setokim_config.h"
 
 namespace setok::apps {
 
@@ -28,6 +30,10 @@ std::string request_config(const RequestFlags& flags);
 
 // Where images are read from: --image-root, else the list's folder.
 std::filesystem::path request_image_root(const RequestFlags& flags);
+
+// The Setokim run a request command names (--checkpoint, its config), on the config's device.
+mllm::Setokim load_setokim_for_requests(const RequestFlags& flags, const CommonFlags& common,
+                                        train::SetokimConfig& config);
 
 // Reads the list, runs `handle` over it, prints the summary; the exit code (1 when any failed).
 int run_request_list(

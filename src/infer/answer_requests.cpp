@@ -23,8 +23,7 @@ std::vector<RequestOutcome> answer_requests(mllm::SetokimImpl& setokim,
   const std::string suffix = data::style_prompt(o.answer_style);
   for (size_t i = 0; i < requests.size(); ++i) {
     const io::Json& f = requests[i].fields;
-    const fs::path given = f["image"].get<std::string>();
-    const fs::path path = given.is_absolute() ? given : o.image_root / given;
+    const fs::path path = request_file(requests[i], "image", o.image_root);
     AnswerRequest r;
     try {
       r.images = {vision::preprocess_image(io::read_image(path), o.preprocess, path.string())};

@@ -199,21 +199,20 @@ io::Json generation_section(mllm::SetokimImpl& setokim, const llm::TextTokenizer
   const io::Json pairs = io::read_json(o.data_dir / "heldout" / "pair.json");
   std::vector<ImageRequest> requests;
   std::vector<data::SceneReading> truth;
+  std::vector<at::Tensor> renders;  // the scenes' own pictures
   for (size_t r = 0; r < pairs.size() && static_cast<int64_t>(r) < o.scenes; ++r) {
     ImageRequest q;
     q.turns = {{"human", pairs[r]["caption"].get<std::string>()}};
     q.unconditional_turns = {{"human", ""}};
     q.seed = o.seed * 1000003ULL + r;
     requests.push_back(std::move(q));
-    truth.push_back(
-        data::read_scene_image(io::read_image(o.data_dir / pairs[r]["image"].get<std::string>())));
+    renders.push_back(io::read_image(o.data_dir / pairs[r]["image"].get<std::string>()));
+    truth.push_back(data::read_scene_image(renders.back()));
   }
   const auto images = draw(setokim, text, requests, o, "generate_");
   std::vector<std::vector<at::Tensor>> sheet;  // ground-truth render | generated
   for (size_t i = 0; i < images.size() && sheet.size() < 8; ++i)
-    if (images[i].error.empty())
-      sheet.push_back({io::read_image(o.data_dir / pairs[i]["image"].get<std::string>()),
-                       to_bytes(images[i].pixels)});
+    if (images[i].error.empty()) sheet.push_back({renders[i], to_bytes(images[i].pixels)});
   write_sheet(o, "generation_sheet.png", sheet);
   int64_t drawn = 0, count = 0, colours = 0;
   double tokens = 0;
@@ -238,10 +237,12 @@ io::Json edit_section(mllm::SetokimImpl& setokim, const llm::TextTokenizer& text
   const io::Json edits = io::read_json(o.data_dir / "heldout" / "edit.json");
   std::vector<ImageRequest> requests;
   std::vector<std::string> kinds;
-  std::vector<at::Tensor> targets;
+  std::vector<at::Tensor> targets, sources;
   for (size_t r = 0; r < edits.size() && static_cast<int64_t>(r) < o.scenes; ++r) {
     ImageRequest q;
-    q.images = {load(o.data_dir / edits[r]["source"].get<std::string>(), o.preprocess)};
+    const fs::path source = o.data_dir / edits[r]["source"].get<std::string>();
+    sources.push_back(io::read_image(source));
+    q.images = {vision::preprocess_image(sources.back(), o.preprocess, source.string())};
     q.turns = {{"human", "<image>\n" + edits[r]["instruction"].get<std::string>()}};
     q.unconditional_turns = {{"human", "<image>\n"}};
     q.seed = o.seed * 1000003ULL + 7919 + r;
@@ -253,17 +254,20 @@ io::Json edit_section(mllm::SetokimImpl& setokim, const llm::TextTokenizer& text
   std::vector<std::vector<at::Tensor>> sheet;  // source | target | edited
   for (size_t i = 0; i < images.size() && sheet.size() < 8; ++i)
     if (images[i].error.empty())
-      sheet.push_back({io::read_image(o.data_dir / edits[i]["source"].get<std::string>()),
-                       targets[i], to_bytes(images[i].pixels)});
+      sheet.push_back({sources[i], targets[i], to_bytes(images[i].pixels)});
   write_sheet(o, "edit_sheet.png", sheet);
   double psnr = 0;
+  int64_t compared = 0;  // pictures of the target's size (the detokenizer draws at its own)
   int64_t drawn = 0, scored = 0, right = 0;
   for (size_t i = 0; i < images.size(); ++i) {
     if (!images[i].error.empty()) continue;
     ++drawn;
     const at::Tensor got = to_bytes(images[i].pixels);
     const at::Tensor target = targets[i];
-    if (got.sizes() == target.sizes()) psnr += scores::image_psnr(got, target);
+    if (got.sizes() == target.sizes()) {
+      psnr += scores::image_psnr(got, target);
+      ++compared;
+    }
     const data::SceneReading a = data::read_scene_image(got), b = data::read_scene_image(target);
     if (kinds[i] == "recolour") {
       ++scored;
@@ -275,7 +279,8 @@ io::Json edit_section(mllm::SetokimImpl& setokim, const llm::TextTokenizer& text
   }
   return {{"edits", images.size()},
           {"drawn", drawn},
-          {"psnr", drawn ? psnr / drawn : 0.0},
+          {"psnr", compared ? psnr / compared : 0.0},
+          {"psnr_images", compared},
           {"attribute_scored", scored},
           {"attribute_right", scored ? 100.0 * right / scored : 0.0}};
 }

@@ -20,8 +20,7 @@ uint64_t request_seed(uint64_t seed, const std::string& id) {
 
 // The request's image, preprocessed; a bad file is an error naming it.
 at::Tensor request_image(const Request& r, const ImageTaskOptions& o) {
-  const fs::path given = r.fields["image"].get<std::string>();
-  const fs::path path = given.is_absolute() ? given : o.image_root / given;
+  const fs::path path = request_file(r, "image", o.image_root);
   return vision::preprocess_image(io::read_image(path), o.preprocess, path.string());
 }
 

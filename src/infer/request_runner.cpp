@@ -49,6 +49,11 @@ std::set<std::string> answered_ids(const fs::path& results) {
 
 }  // namespace
 
+fs::path request_file(const Request& request, const char* field, const fs::path& root) {
+  const fs::path given = request.fields[field].get<std::string>();
+  return given.is_absolute() ? given : root / given;
+}
+
 io::Json RequestError::to_json() const {
   io::Json j = {{"line", line}};
   if (!id.empty()) j["id"] = id;
@@ -117,23 +122,23 @@ RunnerSummary run_requests(
   auto fail_bad_lines_before = [&](int64_t line) {
     while (next_bad < list.bad.size() && list.bad[next_bad].line < line) fail(list.bad[next_bad++]);
   };
-  std::vector<Request> todo;
+  std::vector<Request> pending;  // not yet answered
   for (const auto& r : list.requests) {
     if (done.count(r.id)) {
       ++s.already;
     } else {
-      todo.push_back(r);
+      pending.push_back(r);
     }
   }
   runtime::ProgressOptions po;
   po.label = o.label;
   po.unit = "req";
-  po.total = static_cast<int64_t>(todo.size());
+  po.total = static_cast<int64_t>(pending.size());
   runtime::Progress progress(po);
-  for (size_t start = 0; start < todo.size(); start += static_cast<size_t>(o.batch_size)) {
-    const size_t end = std::min(todo.size(), start + static_cast<size_t>(o.batch_size));
-    const std::vector<Request> batch(todo.begin() + static_cast<std::ptrdiff_t>(start),
-                                     todo.begin() + static_cast<std::ptrdiff_t>(end));
+  for (size_t start = 0; start < pending.size(); start += static_cast<size_t>(o.batch_size)) {
+    const size_t end = std::min(pending.size(), start + static_cast<size_t>(o.batch_size));
+    const std::vector<Request> batch(pending.begin() + static_cast<std::ptrdiff_t>(start),
+                                     pending.begin() + static_cast<std::ptrdiff_t>(end));
     fail_bad_lines_before(batch.front().line);
     std::vector<RequestOutcome> outcomes;
     try {

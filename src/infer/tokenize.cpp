@@ -31,8 +31,7 @@ std::vector<RequestOutcome> tokenize_requests(tokenizer::SetokTokenizerImpl& tok
   std::vector<size_t> where;
   const int64_t patch = tok.vision_tower->config().patch_size;
   for (size_t i = 0; i < requests.size(); ++i) {
-    const fs::path given = requests[i].fields["image"].get<std::string>();
-    const fs::path path = given.is_absolute() ? given : options.image_root / given;
+    const fs::path path = request_file(requests[i], "image", options.image_root);
     try {
       const at::Tensor image = io::read_image(path);  // [3, H, W]
       pixels.push_back(vision::preprocess_image(image, pre, path.string()));

@@ -25,6 +25,10 @@ struct Request {
   io::Json fields;   // the whole object
 };
 
+// The file a request's `field` (a string) names: as given when absolute, else under `root`.
+std::filesystem::path request_file(const Request& request, const char* field,
+                                   const std::filesystem::path& root);
+
 struct RequestError {
   int64_t line = 0;
   std::string id;  // empty when unreadable

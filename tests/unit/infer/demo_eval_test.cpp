@@ -65,6 +65,7 @@ TEST(DemoEval, WholeRunOnTheTestWorld) {
   EXPECT_LE(r["generation"]["tokens_per_image"].get<double>(), 3.0);
   EXPECT_EQ(r["edit"]["drawn"], 2);
   EXPECT_GT(r["edit"]["psnr"].get<double>(), 0.0);
+  EXPECT_EQ(r["edit"]["psnr_images"], 2);
 }
 
 }  // namespace
