@@ -41,11 +41,10 @@ std::vector<std::string> words(const std::string& s) {
 }
 
 // The question / answer pairs of an instruct file of the world.
-std::vector<std::pair<std::string, std::string>> world_questions(const fs::path& file,
-                                                                 int64_t records) {
+std::vector<std::pair<std::string, std::string>> world_questions(const fs::path& file) {
   std::vector<std::pair<std::string, std::string>> qa;
   const io::Json all = io::read_json(file);
-  for (size_t r = 0; r < all.size() && (records < 0 || static_cast<int64_t>(r) < records); ++r) {
+  for (size_t r = 0; r < all.size(); ++r) {
     const io::Json& conv = all[r]["conversations"];
     for (size_t t = 0; t + 1 < conv.size(); t += 2) {
       std::string q = conv[t]["value"].get<std::string>();
@@ -77,7 +76,7 @@ std::vector<std::string> answers(mllm::SetokimImpl& setokim, const llm::TextToke
 io::Json vqa_section(mllm::SetokimImpl& setokim, const llm::TextTokenizer& text,
                      const DemoEvalOptions& o, const AnswerOptions& ao) {
   const fs::path dir = o.data_dir;
-  const auto majority = majority_answers(world_questions(dir / "train" / "instruct.json", -1));
+  const auto majority = majority_answers(world_questions(dir / "train" / "instruct.json"));
   const io::Json scenes = io::read_json(dir / "heldout" / "instruct.json");
   std::vector<AnswerRequest> seeing, blind;
   std::vector<TypedAnswer> model, blind_answers, majority_answers_out;
