@@ -42,6 +42,13 @@ std::function<int()> add_demo_eval_command(CLI::App& app, const CommonFlags& com
       ->capture_default_str();
   cmd->add_option("--cfg", f->eval.generation.mar.cfg, "guidance scale (1 = off)")
       ->capture_default_str();
+  cmd->add_option("--temperature", f->eval.generation.mar.temperature,
+                  "diffusion sampling temperature")
+      ->check(CLI::Range(0.0, 100.0))
+      ->capture_default_str();
+  cmd->add_option("--tasks", f->eval.tasks, "the parts to run: vqa caption generation edit")
+      ->check(CLI::IsMember({"vqa", "caption", "generation", "edit"}))
+      ->capture_default_str();
   cmd->add_option("--out", f->out, "also write the JSON here");
   cmd->add_option("--images", f->images, "write the generated and edited pictures here");
   return [f, &common]() -> int {

@@ -34,8 +34,8 @@ Setokim demo finished. Where to look:
   $FIN/demo_eval.json       held-out VQA per question type (model, blind model, majority answer),
                             caption token-F1, generated pictures' object count and colours, edits'
                             PSNR and attribute (docs/inference.md)
-  $FIN/demo_images/generation_sheet.png   rows of: the scene's render | the picture drawn from
-                                          its caption
+  $FIN/demo_images/generation_sheet.png   rows of: the scene's render | its own tokens redrawn |
+                                          the picture drawn from its caption
   $FIN/demo_images/edit_sheet.png         rows of: source | target | the edited picture
   $PRE/eval.json, $FIN/eval.json          held-out losses before and after each stage
   $PRE/curves.png, $FIN/curves.png        training curves

@@ -25,6 +25,7 @@ PACKAGES=(
   cmake
   g++
   ninja-build
+  jq                    # scripts/ablate_tokens.sh reads the runs' JSON results
 )
 
 missing=()

@@ -1,6 +1,7 @@
 #include "setok/data/scene_reading.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <set>
 
@@ -83,6 +84,14 @@ int64_t objects_in_region(std::vector<uint8_t> mask, int64_t H, int64_t W) {
   return most;
 }
 
+// The most pixels one object of the world can cover in an H x W picture: the largest square
+// (half-extent 0.21 of the side, data/scenes), unoccluded. A region of one colour larger than
+// this holds at least two objects however they overlap.
+double largest_object_area(int64_t H, int64_t W) {
+  const double side = 2 * 0.21 * static_cast<double>(std::max(H, W));
+  return side * side;
+}
+
 }  // namespace
 
 SceneReading read_scene_image(const at::Tensor& image, int64_t min_area) {
@@ -126,7 +135,10 @@ SceneReading read_scene_image(const at::Tensor& image, int64_t min_area) {
     std::vector<uint8_t> in(label.size(), 0);  // this region
     const int64_t area = flood(label, H, W, start, colour, seen, in);
     area_of[static_cast<size_t>(colour)] += area;
-    if (area >= min_area) out.objects += objects_in_region(in, H, W);
+    if (area >= min_area)
+      out.objects += std::max(
+          objects_in_region(in, H, W),
+          static_cast<int64_t>(std::ceil(static_cast<double>(area) / largest_object_area(H, W))));
   }
   for (size_t k = 0; k < names.size(); ++k)
     if (area_of[k] >= min_area) out.colours.push_back(names[k]);

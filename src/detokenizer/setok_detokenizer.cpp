@@ -70,7 +70,7 @@ SetokDetokenizerImpl::SetokDetokenizerImpl(const DetokenizerConfig& c, int64_t t
     d.num_sampling_steps = c.diffusion_steps;
     d.noise_schedule = c.noise_schedule;
     d.diffusion_batch_mul = c.diffusion_batch_mul;
-    d.clip_denoised = true;  // pixels lie in [-1, 1]
+    d.sample_clip = 1.0;  // pixels lie in [-1, 1]
     diffloss = register_module("diffloss", diffusion::DiffLoss(d));
   } else {
     pixel_head = register_module("pixel_head", torch::nn::Linear(Dd, c.patch_dim()));

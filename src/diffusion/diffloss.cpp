@@ -82,7 +82,7 @@ at::Tensor DiffLossImpl::sample(const at::Tensor& z, double temperature, double 
     noise = (gen ? at::randn({N, C}, *gen, opts) : at::randn({N, C}, opts)).to(z.device());
     model = [&](const at::Tensor& x, const at::Tensor& t) { return net->forward(x, t, z); };
   }
-  return gen_.p_sample_loop(model, noise, temperature, options_.clip_denoised, gen);
+  return gen_.p_sample_loop(model, noise, temperature, options_.sample_clip, gen);
 }
 
 }  // namespace setok::diffusion

@@ -169,7 +169,7 @@ GaussianDiffusion::Posterior GaussianDiffusion::q_posterior(const at::Tensor& x_
 GaussianDiffusion::MeanVariance GaussianDiffusion::p_mean_variance(const Model& model,
                                                                    const at::Tensor& x,
                                                                    const at::Tensor& t,
-                                                                   bool clip_denoised) const {
+                                                                   double clip) const {
   const int64_t C = x.size(1);
   const at::Tensor out = model(x, original_t(t));  // [B, 2C, ...]
   if (out.size(1) != 2 * C) {
@@ -186,7 +186,7 @@ GaussianDiffusion::MeanVariance GaussianDiffusion::p_mean_variance(const Model& 
   r.variance = r.log_variance.exp();
   r.pred_xstart = extract(sqrt_recip_alphas_cumprod_, t, x) * x -
                   extract(sqrt_recipm1_alphas_cumprod_, t, x) * eps;
-  if (clip_denoised) r.pred_xstart = r.pred_xstart.clamp(-1, 1);
+  if (clip > 0) r.pred_xstart = r.pred_xstart.clamp(-clip, clip);
   r.mean = q_posterior(r.pred_xstart, x, t).mean;
   return r;
 }
@@ -232,7 +232,7 @@ GaussianDiffusion::Losses GaussianDiffusion::training_losses(const Model& model,
   // The variational bound trains only the variance: the mean comes from a detached epsilon.
   const at::Tensor frozen = at::cat({eps.detach(), var_values}, 1);
   const MeanVariance p =
-      p_mean_variance([&](const at::Tensor&, const at::Tensor&) { return frozen; }, x_t, t, false);
+      p_mean_variance([&](const at::Tensor&, const at::Tensor&) { return frozen; }, x_t, t, 0.0);
   const Posterior q = q_posterior(x_start, x_t, t);
   const at::Tensor kl =
       mean_flat(normal_kl(q.mean, q.log_variance, p.mean, p.log_variance)) / std::log(2.0);
@@ -247,13 +247,13 @@ GaussianDiffusion::Losses GaussianDiffusion::training_losses(const Model& model,
 }
 
 at::Tensor GaussianDiffusion::p_sample_loop(const Model& model, const at::Tensor& noise,
-                                            double temperature, bool clip_denoised,
+                                            double temperature, double clip,
                                             std::optional<at::Generator> generator) const {
   at::Tensor x = noise;
   const int64_t B = noise.size(0);
   for (int64_t i = num_timesteps() - 1; i >= 0; --i) {
     const at::Tensor t = at::full({B}, i, noise.options().dtype(at::kLong));
-    const MeanVariance p = p_mean_variance(model, x, t, clip_denoised);
+    const MeanVariance p = p_mean_variance(model, x, t, clip);
     if (i == 0) {
       x = p.mean;
       break;

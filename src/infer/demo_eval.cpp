@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
 #include <spdlog/spdlog.h>
 
 #include "setok/data/scene_reading.h"
@@ -193,6 +194,51 @@ void write_sheet(const DemoEvalOptions& o, const std::string& name,
   io::write_image(o.images_out / name, sheet);
 }
 
+// The drawing path's ceiling: each scene's own SeTok tokens through the detokenizer, as uint8
+// pictures. A generated picture can be read no better than these.
+struct Redrawn {
+  std::vector<at::Tensor> pictures;  // uint8 [3, H, W] each
+  std::vector<at::Tensor> tokens;    // each scene's own tokens [n, D]
+};
+
+Redrawn reconstructions(mllm::SetokimImpl& setokim, const DemoEvalOptions& o,
+                        const std::vector<at::Tensor>& renders) {
+  at::NoGradGuard no_grad;
+  setokim.detokenizer->eval();
+  Redrawn out;
+  for (size_t s = 0; s < renders.size(); s += static_cast<size_t>(o.batch)) {
+    std::vector<std::vector<at::Tensor>> part;
+    for (size_t i = s; i < std::min(renders.size(), s + o.batch); ++i)
+      part.push_back({vision::preprocess_image(renders[i], o.preprocess, "scene")});
+    const BatchImages b = tokenize_batch_images(setokim, part);
+    for (size_t k = 0; k < part.size(); ++k) {
+      const int64_t n = b.counts[k];
+      at::Generator g = at::make_generator<at::CPUGeneratorImpl>(o.seed * 1000003ULL + s + k);
+      const at::Tensor tokens = b.tokens[static_cast<int64_t>(k)].narrow(0, 0, n);  // [n, D]
+      out.tokens.push_back(tokens.to(at::kCPU));
+      out.pictures.push_back(
+          to_bytes(setokim.detokenizer->decode(tokens.unsqueeze(0), {}, g)[0].to(at::kCPU)));
+    }
+  }
+  return out;
+}
+
+// The largest |entry| of a list of [n, D] token sets (0 when empty).
+double token_max_abs(const std::vector<at::Tensor>& sets) {
+  double m = 0.0;
+  for (const auto& t : sets)
+    if (t.defined() && t.numel() > 0) m = std::max(m, t.abs().max().item<double>());
+  return m;
+}
+
+// Root mean square of every entry of a list of [n, D] token sets (0 when empty).
+double token_rms(const std::vector<at::Tensor>& sets) {
+  std::vector<at::Tensor> flat;
+  for (const auto& t : sets)
+    if (t.defined() && t.numel() > 0) flat.push_back(t.to(at::kFloat).reshape(-1));
+  return flat.empty() ? 0.0 : at::cat(flat).pow(2).mean().sqrt().item<double>();
+}
+
 io::Json generation_section(mllm::SetokimImpl& setokim, const llm::TextTokenizer& text,
                             const DemoEvalOptions& o) {
   const io::Json pairs = io::read_json(o.data_dir / "heldout" / "pair.json");
@@ -209,26 +255,44 @@ io::Json generation_section(mllm::SetokimImpl& setokim, const llm::TextTokenizer
     truth.push_back(data::read_scene_image(renders.back()));
   }
   const auto images = draw(setokim, text, requests, o, "generate_");
-  std::vector<std::vector<at::Tensor>> sheet;  // ground-truth render | generated
+  const Redrawn redrawn = reconstructions(setokim, o, renders);
+  std::vector<std::vector<at::Tensor>> sheet;  // ground-truth render | its tokens redrawn | drawn
   for (size_t i = 0; i < images.size() && sheet.size() < 8; ++i)
-    if (images[i].error.empty()) sheet.push_back({renders[i], to_bytes(images[i].pixels)});
+    if (images[i].error.empty())
+      sheet.push_back({renders[i], redrawn.pictures[i], to_bytes(images[i].pixels)});
   write_sheet(o, "generation_sheet.png", sheet);
   int64_t drawn = 0, count = 0, colours = 0;
   double tokens = 0;
+  std::vector<at::Tensor> written;
   for (size_t i = 0; i < images.size(); ++i) {
     if (!images[i].error.empty()) continue;
     ++drawn;
+    written.push_back(images[i].tokens);
     tokens += static_cast<double>(images[i].num_tokens());
     const data::SceneReading got = data::read_scene_image(to_bytes(images[i].pixels));
     count += got.objects == truth[i].objects;
     colours += got.colours == truth[i].colours;
+  }
+  int64_t ceiling_count = 0, ceiling_colours = 0;
+  for (size_t i = 0; i < redrawn.pictures.size(); ++i) {
+    const data::SceneReading got = data::read_scene_image(redrawn.pictures[i]);
+    ceiling_count += got.objects == truth[i].objects;
+    ceiling_colours += got.colours == truth[i].colours;
   }
   const auto pct = [&](int64_t n) { return images.empty() ? 0.0 : 100.0 * n / images.size(); };
   return {{"prompts", images.size()},
           {"drawn", drawn},
           {"count_exact", pct(count)},
           {"colour_set_exact", pct(colours)},
-          {"tokens_per_image", drawn ? tokens / drawn : 0.0}};
+          {"tokens_per_image", drawn ? tokens / drawn : 0.0},
+          // Scale of the written tokens beside the scenes' own (a head that has not learned the
+          // tokens' distribution writes them at the wrong scale).
+          {"token_rms", token_rms(written)},
+          {"scene_token_rms", token_rms(redrawn.tokens)},
+          {"scene_token_max_abs", token_max_abs(redrawn.tokens)},
+          // The same reading of each scene's own tokens redrawn (stage 1's reconstruction).
+          {"reconstruction",
+           {{"count_exact", pct(ceiling_count)}, {"colour_set_exact", pct(ceiling_colours)}}}};
 }
 
 io::Json edit_section(mllm::SetokimImpl& setokim, const llm::TextTokenizer& text,
@@ -346,15 +410,29 @@ io::Json evaluate_demo(mllm::SetokimImpl& setokim, const llm::TextTokenizer& tex
   ao.chat_template = o.chat_template;
   ao.generation.max_new_tokens = o.max_new_tokens;
   ao.generation.seed = o.seed;
-  io::Json out;
-  spdlog::info("demo eval: VQA (with and without the image)");
-  out["vqa"] = vqa_section(setokim, text, o, ao);
-  spdlog::info("demo eval: captions");
-  out["caption"] = caption_section(setokim, text, o, ao);
-  spdlog::info("demo eval: generation");
-  out["generation"] = generation_section(setokim, text, o);
-  spdlog::info("demo eval: edits");
-  out["edit"] = edit_section(setokim, text, o);
+  const auto wanted = [&](const char* task) {
+    return std::find(o.tasks.begin(), o.tasks.end(), task) != o.tasks.end();
+  };
+  for (const auto& t : o.tasks)
+    if (t != "vqa" && t != "caption" && t != "generation" && t != "edit")
+      throw Error("demo eval: unknown task '" + t + "' (tasks: vqa, caption, generation, edit)");
+  io::Json out = io::Json::object();
+  if (wanted("vqa")) {
+    spdlog::info("demo eval: VQA (with and without the image)");
+    out["vqa"] = vqa_section(setokim, text, o, ao);
+  }
+  if (wanted("caption")) {
+    spdlog::info("demo eval: captions");
+    out["caption"] = caption_section(setokim, text, o, ao);
+  }
+  if (wanted("generation")) {
+    spdlog::info("demo eval: generation");
+    out["generation"] = generation_section(setokim, text, o);
+  }
+  if (wanted("edit")) {
+    spdlog::info("demo eval: edits");
+    out["edit"] = edit_section(setokim, text, o);
+  }
   return out;
 }
 

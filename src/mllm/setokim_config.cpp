@@ -16,6 +16,8 @@ void DiffusionHeadConfig::describe(config::Schema& s) {
   s.field("diffusion_batch_mul", diffusion_batch_mul, "(t, noise) draws per hidden slot");
   s.field("num_sampling_steps", num_sampling_steps, "respacing used when sampling, e.g. \"100\"");
   s.choice("noise_schedule", noise_schedule, {"cosine", "linear"}, "beta schedule");
+  s.field("sample_clip", sample_clip,
+          "sampling: clamp each predicted clean token to [-c, c] (0 = unclamped, as MAR)");
   s.field("mask_ratio_min", mask_ratio_min,
           "MAR masking: the hidden fraction of an output image's slots is drawn from N(1, std) "
           "truncated to [mask_ratio_min, 1]");
@@ -24,6 +26,7 @@ void DiffusionHeadConfig::describe(config::Schema& s) {
 
 void DiffusionHeadConfig::validate(const std::string& p) const {
   if (width < 1 || depth < 1) config::fail(p, "width and depth must be >= 1");
+  if (!(sample_clip >= 0)) config::fail(config::join(p, "sample_clip"), "must be >= 0");
   if (diffusion_batch_mul < 1) config::fail(config::join(p, "diffusion_batch_mul"), "must be >= 1");
   if (!(mask_ratio_min > 0 && mask_ratio_min <= 1))
     config::fail(config::join(p, "mask_ratio_min"), "must be in (0, 1]");
@@ -37,6 +40,7 @@ diffusion::DiffLossOptions DiffusionHeadConfig::options() const {
   o.diffusion_batch_mul = diffusion_batch_mul;
   o.num_sampling_steps = num_sampling_steps;
   o.noise_schedule = noise_schedule;
+  o.sample_clip = sample_clip;
   return o;
 }
 

@@ -47,9 +47,9 @@ class GaussianDiffusion {
   struct MeanVariance {
     at::Tensor mean, variance, log_variance, pred_xstart;
   };
-  // t in this diffusion's (respaced) indices.
+  // t in this diffusion's (respaced) indices; clip > 0 clamps the predicted x_0 to [-clip, clip].
   MeanVariance p_mean_variance(const Model& model, const at::Tensor& x, const at::Tensor& t,
-                               bool clip_denoised = false) const;
+                               double clip = 0.0) const;
 
   struct Losses {
     at::Tensor loss, mse, vb;  // per sample [B]; vb in bits
@@ -57,9 +57,10 @@ class GaussianDiffusion {
   Losses training_losses(const Model& model, const at::Tensor& x_start, const at::Tensor& t,
                          const at::Tensor& noise) const;
 
-  // x_T = noise -> x_0 over every step; noise at each step scaled by `temperature`.
+  // x_T = noise -> x_0 over every step; noise at each step scaled by `temperature`; clip as
+  // p_mean_variance's.
   at::Tensor p_sample_loop(const Model& model, const at::Tensor& noise, double temperature = 1.0,
-                           bool clip_denoised = false,
+                           double clip = 0.0,
                            std::optional<at::Generator> generator = std::nullopt) const;
 
  private:

@@ -7,7 +7,9 @@
 //     training split;
 //   - caption token-F1 against the scene's caption;
 //   - generation: the generated picture read by data/scene_reading against the reading of the
-//     ground-truth render of the same caption (object count exact, colour set exact);
+//     ground-truth render of the same caption (object count exact, colour set exact), beside
+//     the same reading of each scene's own tokens redrawn by the detokenizer (the ceiling the
+//     drawing path sets: a generated picture is read no better than a reconstruction);
 //   - edits: PSNR against the target render, and whether the edit's attribute is right as the
 //     reader sees it (recolour: the colour set; add / remove: the object count — each compared
 //     with the target render's reading; moves are not scored: the reader has no positions).
@@ -52,8 +54,11 @@ struct DemoEvalOptions {
   llm::ChatTemplate chat_template = llm::ChatTemplate::kVicunaV1;
   vision::ImagePreprocess preprocess;
   uint64_t seed = 0;
+  // Which parts run: any of "vqa", "caption", "generation", "edit" (all by default).
+  std::vector<std::string> tasks = {"vqa", "caption", "generation", "edit"};
   // When set: every generated / edited PNG, and generation_sheet.png (rows of ground-truth render
-  // | generated) and edit_sheet.png (source | target | edited) for the first 8.
+  // | its own tokens redrawn | generated) and edit_sheet.png (source | target | edited) for the
+  // first 8.
   std::filesystem::path images_out;
 };
 

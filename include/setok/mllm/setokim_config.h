@@ -23,6 +23,7 @@ struct DiffusionHeadConfig : config::Section {
   int64_t diffusion_batch_mul = 4;
   std::string num_sampling_steps = "100";
   std::string noise_schedule = "cosine";
+  double sample_clip = 0.0;  // > 0: sampled tokens' predicted x_0 clamped to [-c, c]
   double mask_ratio_min = 0.7;
   double mask_ratio_std = 0.25;
   void describe(config::Schema& s) override;

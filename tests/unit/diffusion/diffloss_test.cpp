@@ -28,7 +28,7 @@ DiffLoss toy_diffloss() {
   o.width = 64;
   o.depth = 2;
   o.num_sampling_steps = "50";
-  o.clip_denoised = true;  // the toy data lies in [-1, 1]
+  o.sample_clip = 1.0;  // the toy data lies in [-1, 1]
   return DiffLoss(o);
 }
 
@@ -72,7 +72,7 @@ TEST(DiffLoss, BatchMulRepeatsEachRowWithItsOwnDraws) {
 
 // Four Gaussian blobs in 2-D, one per condition (a one-hot z): after 1200 CPU steps, samples for
 // each condition must have the blob's mean (within 0.06) and spread (std 0.1 +- 0.05..0.1).
-// Cosine schedule, 50 sampling steps, x_0 clamped (see DiffLossOptions::clip_denoised).
+// Cosine schedule, 50 sampling steps, x_0 clamped (see DiffLossOptions::sample_clip).
 TEST(DiffLoss, LearnsAConditionalToyDistribution) {
   DiffLoss dl = toy_diffloss();
   const at::Tensor means =

@@ -92,12 +92,12 @@ TEST(GaussianDiffusion, PerfectEpsilonGivesSmallMseAndSamplingIsSeeded) {
   };
   auto g1 = at::make_generator<at::CPUGeneratorImpl>(7),
        g2 = at::make_generator<at::CPUGeneratorImpl>(7);
-  const at::Tensor a = g.p_sample_loop(zero, at::ones({2, 3}), 1.0, false, g1);
-  const at::Tensor b = g.p_sample_loop(zero, at::ones({2, 3}), 1.0, false, g2);
+  const at::Tensor a = g.p_sample_loop(zero, at::ones({2, 3}), 1.0, 0.0, g1);
+  const at::Tensor b = g.p_sample_loop(zero, at::ones({2, 3}), 1.0, 0.0, g2);
   EXPECT_TRUE(at::equal(a, b));
   EXPECT_TRUE(at::isfinite(a).all().item<bool>());
-  const at::Tensor cold = g.p_sample_loop(zero, at::ones({2, 3}), 0.0, false, g1);
-  const at::Tensor cold2 = g.p_sample_loop(zero, at::ones({2, 3}), 0.0, false, g2);
+  const at::Tensor cold = g.p_sample_loop(zero, at::ones({2, 3}), 0.0, 0.0, g1);
+  const at::Tensor cold2 = g.p_sample_loop(zero, at::ones({2, 3}), 0.0, 0.0, g2);
   EXPECT_TRUE(at::allclose(cold, cold2));  // temperature 0: deterministic whatever the noise
 }
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "setok/io/image.h"
+#include "setok/runtime/error.h"
 #include "temp_dir.h"
 #include "tiny_setokim.h"
 
@@ -50,9 +51,10 @@ TEST(DemoEval, WholeRunOnTheTestWorld) {
   test::TempDir out;
   o.images_out = out.path();
   const io::Json r = evaluate_demo(*t.setokim, *t.text, o);
-  // Sheets: 2 rows of 2 (generation) and 3 (edits) 64-pixel pictures with 2-pixel gaps, doubled.
+  // Sheets: 2 rows of 3 64-pixel pictures (generation: render | redrawn | drawn; edits: source
+  // | target | edited) with 2-pixel gaps, doubled.
   EXPECT_EQ(io::read_image(out / "generation_sheet.png").sizes(),
-            (at::IntArrayRef{3, 2 * 2 * 66, 2 * 2 * 66}));
+            (at::IntArrayRef{3, 2 * 2 * 66, 2 * 3 * 66}));
   EXPECT_EQ(io::read_image(out / "edit_sheet.png").sizes(),
             (at::IntArrayRef{3, 2 * 2 * 66, 2 * 3 * 66}));
   EXPECT_GT(r["vqa"]["questions"].get<int64_t>(), 2);
@@ -63,9 +65,23 @@ TEST(DemoEval, WholeRunOnTheTestWorld) {
   EXPECT_EQ(r["caption"]["images"], 2);
   EXPECT_EQ(r["generation"]["drawn"], 2);
   EXPECT_LE(r["generation"]["tokens_per_image"].get<double>(), 3.0);
+  for (const char* k : {"count_exact", "colour_set_exact"}) {  // 2 scenes: 0, 50 or 100 %
+    const double v = r["generation"]["reconstruction"][k].get<double>();
+    EXPECT_TRUE(v == 0.0 || v == 50.0 || v == 100.0) << k << " " << v;
+  }
+  EXPECT_GT(r["generation"]["token_rms"].get<double>(), 0.0);
+  EXPECT_GT(r["generation"]["scene_token_rms"].get<double>(), 0.0);
   EXPECT_EQ(r["edit"]["drawn"], 2);
   EXPECT_GT(r["edit"]["psnr"].get<double>(), 0.0);
   EXPECT_EQ(r["edit"]["psnr_images"], 2);
+  // A chosen part runs alone, with the same numbers; an unknown part is refused.
+  o.tasks = {"caption"};
+  o.images_out.clear();
+  const io::Json c = evaluate_demo(*t.setokim, *t.text, o);
+  EXPECT_EQ(c.size(), 1u) << c.dump();
+  EXPECT_EQ(c["caption"], r["caption"]);
+  o.tasks = {"captions"};
+  EXPECT_THROW(evaluate_demo(*t.setokim, *t.text, o), Error);
 }
 
 }  // namespace
