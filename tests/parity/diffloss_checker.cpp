@@ -59,7 +59,7 @@ std::string check_diffloss(const fs::path& folder) {
     return dl->net->forward(x, tt, z);
   };
   const auto p = dl->gen_diffusion().p_mean_variance(model, ref->tensor("x_t", at::kFloat),
-                                                     ref->tensor("t_spaced", at::kLong), false);
+                                                     ref->tensor("t_spaced", at::kLong), 0.0);
   expect_close("p_mean", p.mean, ref->tensor("p_mean", at::kFloat), kRtol, kAtol);
   expect_close("p_log_variance", p.log_variance, ref->tensor("p_log_variance", at::kFloat), kRtol,
                kAtol);
