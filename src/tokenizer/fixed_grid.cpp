@@ -24,9 +24,14 @@ Clusters fixed_grid_clusters(int64_t B, int64_t grid_h, int64_t grid_w, int64_t 
   for (int64_t y = 0; y < grid_h; ++y)
     for (int64_t x = 0; x < grid_w; ++x)
       cell[static_cast<size_t>(y * grid_w + x)] = (y * g / grid_h) * g + x * g / grid_w;
+  // Filled through accessors: element-wise tensor indexing makes a tensor per element (16 ms
+  // per call for 16 images of 16 x 16 patches; 0.3 ms this way).
   at::Tensor assignment = at::full({B, N}, -1, at::kLong);
   at::Tensor scores = at::full({B, N}, -1.0, at::kFloat);
   at::Tensor counts = at::zeros({B}, at::kLong);
+  auto assign = assignment.accessor<int64_t, 2>();
+  auto score = scores.accessor<float, 2>();
+  auto count = counts.accessor<int64_t, 1>();
   std::vector<std::vector<int64_t>> centres(static_cast<size_t>(B));
   for (int64_t b = 0; b < B; ++b) {
     const bool* valid = mask.defined() ? mask[b].data_ptr<bool>() : nullptr;
@@ -43,21 +48,23 @@ Clusters fixed_grid_clusters(int64_t B, int64_t grid_h, int64_t grid_w, int64_t 
       centres[static_cast<size_t>(b)].push_back(m[m.size() / 2]);
     }
     if (next == 0) throw Error("fixed-grid tokens: image " + std::to_string(b) + " has no content");
-    counts[b] = next;
+    count[b] = next;
     for (int64_t n = 0; n < N; ++n) {
       if (valid != nullptr && !valid[n]) continue;
-      assignment[b][n] = id[static_cast<size_t>(cell[static_cast<size_t>(n)])];
-      scores[b][n] = 0.0;
+      assign[b][n] = id[static_cast<size_t>(cell[static_cast<size_t>(n)])];
+      score[b][n] = 0.0f;
     }
   }
   const int64_t L = counts.max().item<int64_t>();
   at::Tensor centre = at::zeros({B, L}, at::kLong);
   at::Tensor centre_mask = at::zeros({B, L}, at::kBool);
+  auto centre_at = centre.accessor<int64_t, 2>();
+  auto centre_valid = centre_mask.accessor<bool, 2>();
   for (int64_t b = 0; b < B; ++b) {
     const auto& c = centres[static_cast<size_t>(b)];
     for (size_t l = 0; l < c.size(); ++l) {
-      centre[b][static_cast<int64_t>(l)] = c[l];
-      centre_mask[b][static_cast<int64_t>(l)] = true;
+      centre_at[b][static_cast<int64_t>(l)] = c[l];
+      centre_valid[b][static_cast<int64_t>(l)] = true;
     }
   }
   Clusters out;
