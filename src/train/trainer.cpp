@@ -328,11 +328,13 @@ void Trainer::log_interval(Interval& interval, io::MetricsWriter& metrics) {
   if (interval.steps == 0) return;
   std::map<std::string, double> row;
   for (const auto& [k, v] : interval.sums) row[k] = v / static_cast<double>(interval.steps);
-  io::Json timing = {{"epoch", epoch_},
-                     {"samples", samples_},
-                     {interval.unit + "_per_s",
-                      static_cast<double>(interval.units) / std::max(interval.seconds, 1e-9)},
-                     {"data_wait_fraction", interval.wait / std::max(interval.seconds, 1e-9)}};
+  io::Json timing = {
+      {"epoch", epoch_},
+      {"samples", samples_},
+      {interval.unit + "_per_s",
+       static_cast<double>(interval.units) / std::max(interval.seconds, 1e-9)},
+      {"steps_per_s", static_cast<double>(interval.steps) / std::max(interval.seconds, 1e-9)},
+      {"data_wait_fraction", interval.wait / std::max(interval.seconds, 1e-9)}};
   if (o_.rank == 0) {
     metrics.log(step_, row, timing);
     log_scalars("train/", io::Json(row), step_);

@@ -96,6 +96,7 @@ std::vector<io::Json> loss_rows(const fs::path& run_dir) {
   std::vector<io::Json> rows = io::read_jsonl(run_dir / "metrics.jsonl");
   for (auto& r : rows) {
     r.erase("tokens_per_s");
+    r.erase("steps_per_s");
     r.erase("data_wait_fraction");
   }
   return rows;

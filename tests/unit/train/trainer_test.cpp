@@ -147,6 +147,7 @@ TEST(Trainer, EachOptimizerSeesOnlyItsOwnLoss) {
   const auto rows = io::read_jsonl(dir / "run" / "metrics.jsonl");
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_TRUE(rows[0].contains("tokens_per_s"));
+  EXPECT_GT(rows[0]["steps_per_s"].get<double>(), 0.0);
   EXPECT_TRUE(rows[0].contains("loss_disc"));
   EXPECT_TRUE(rows[0].contains("grad_norm_discriminator"));
 }
