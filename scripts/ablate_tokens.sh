@@ -15,7 +15,8 @@
 #        trainer, e.g. --set train.steps=100]
 #   --table        only rebuild the table from the arms' saved results
 #   --keep-stage1  reuse an arm's stage-1 run when it has a checkpoint (else it is retrained)
-# About 20 minutes per arm on 2 CPU cores (see docs/benchmarks.md).
+# About 18 minutes per arm on 2 idle CPU cores with `-- --set train.steps=1000` (every stage 1,000
+# steps), about 2.5x that at the configs' own steps (docs/benchmarks.md has the table).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD="${SETOK_BUILD_DIR:-build}"
