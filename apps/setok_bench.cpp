@@ -5,6 +5,8 @@
 
 #include "common.h"
 #include "setok/config/config.h"
+#include "setok/dist/collective_bench.h"
+#include "setok/dist/dist_env.h"
 #include "setok/infer/data_bench.h"
 #include "setok/infer/diffloss_bench.h"
 #include "setok/infer/llm_bench.h"
@@ -13,6 +15,7 @@
 #include "setok/llm/llm_run_config.h"
 #include "setok/runtime/app.h"
 #include "setok/runtime/device.h"
+#include "setok/runtime/error.h"
 #include "setok/runtime/seed.h"
 #include "setok/train/mllm_bench.h"
 #include "setok/train/setokim_plan.h"
@@ -119,8 +122,52 @@ int main(int argc, char** argv) {
                        "folder for the generated files (default: a fresh one under /tmp, "
                        "removed afterwards)");
   data_cmd->add_flag("--json", data_json, "machine-readable JSON on stdout");
+  setok::dist::CollectiveBenchOptions dist_options;
+  std::string dist_device = "cpu", dist_backend = "auto";
+  double dist_timeout = 120;
+  bool dist_json = false;
+  CLI::App* dist_cmd = app.add_subcommand(
+      "dist",
+      "All-reduce bandwidth of the process group by message size (float32; algorithm and bus "
+      "bandwidth). Run it as the ranks of a world: scripts/launch.sh --nproc 2 setok_bench dist "
+      "(or under torchrun --no-python / srun). Rank 0 prints. Training step time at 1 and 2 "
+      "processes: scripts/bench_dist.sh");
+  dist_cmd->add_option("--sizes", dist_options.sizes_kib, "message sizes in KiB")
+      ->capture_default_str();
+  dist_cmd->add_option("--device", dist_device, "cpu (Gloo) or cuda (NCCL, cuda:LOCAL_RANK)")
+      ->capture_default_str();
+  dist_cmd->add_option("--backend", dist_backend, "auto, gloo or nccl")
+      ->check(CLI::IsMember({"auto", "gloo", "nccl"}))
+      ->capture_default_str();
+  dist_cmd->add_option("--timeout", dist_timeout, "seconds for the rendezvous and each collective")
+      ->capture_default_str();
+  dist_cmd->add_option("--iters", dist_options.iters, "timed repetitions (median)")
+      ->capture_default_str();
+  dist_cmd->add_option("--warmup", dist_options.warmup, "untimed repetitions first")
+      ->capture_default_str();
+  dist_cmd->add_flag("--json", dist_json, "machine-readable JSON on stdout");
   if (const int code = setok::apps::parse_command_line(app, "setok_bench", argc, argv); code >= 0)
     return code;
+  if (app.got_subcommand("dist")) {
+    return setok::runtime::run_app("setok_bench", [&] {
+      setok::apps::apply_common_flags(common);
+      const setok::dist::DistEnv env = setok::dist::read_dist_env();
+      if (!env.distributed()) {
+        throw setok::Error(
+            "setok_bench dist: one process (no RANK / WORLD_SIZE or SLURM_* variables); start "
+            "it as the ranks of a world: scripts/launch.sh --nproc 2 setok_bench dist");
+      }
+      c10::Device device = setok::runtime::resolve_device(dist_device);
+      if (device.is_cuda()) device = c10::Device(c10::kCUDA, env.local_rank);
+      setok::dist::GroupOptions go;
+      go.backend = dist_backend;
+      go.timeout_s = dist_timeout;
+      const auto group = setok::dist::ProcessGroup::create(env, device, go);
+      const auto r = setok::dist::bench_all_reduce(*group, device, dist_options);
+      if (env.rank == 0) std::cout << (dist_json ? r.to_json().dump(2) + "\n" : r.to_text());
+      return 0;
+    });
+  }
   if (app.got_subcommand("data")) {
     return setok::runtime::run_app("setok_bench", [&] {
       setok::apps::apply_common_flags(common);

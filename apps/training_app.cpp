@@ -1,15 +1,20 @@
 #include "training_app.h"
 
+#include <algorithm>
 #include <iostream>
+#include <memory>
 
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
 #include "common.h"
 #include "setok/config/config.h"
+#include "setok/dist/dist_env.h"
+#include "setok/dist/process_group.h"
 #include "setok/io/json.h"
 #include "setok/runtime/app.h"
 #include "setok/runtime/seed.h"
+#include "setok/runtime/threads.h"
 #include "setok/train/recipe_registry.h"
 
 namespace setok::apps {
@@ -43,14 +48,34 @@ int run_training_app(int argc, char** argv, const std::string& app_name,
       std::cout << kind.plan(*cfg);
       return 0;
     }
-    const c10::Device device = load_and_apply(*cfg, config_flags, common, cfg->runtime, cfg->log);
+    // Who this process is: torchrun / Slurm / scripts/launch.sh variables (none: one process).
+    const dist::DistEnv env = dist::read_dist_env();
+    c10::Device device = load_and_apply(*cfg, config_flags, common, cfg->runtime, cfg->log);
+    if (env.distributed()) {
+      // One device per local rank; the node's cores shared between its ranks.
+      if (device.is_cuda()) device = c10::Device(c10::kCUDA, env.local_rank);
+      if (cfg->runtime.threads == 0)
+        runtime::set_num_threads(std::max(1, runtime::hardware_threads() / env.local_world));
+    }
     const train::TrainConfig& t = cfg->train_section();
     std::filesystem::create_directories(t.run_dir);
-    cfg->log.apply(0, 1, std::filesystem::path(t.run_dir) / "train.log");
-    spdlog::info("{}: {} on {} (recipe {}, {} steps, batch {})", app_name, config_flags.config,
-                 device.str(), kind.name, t.steps, t.batch_size);
+    const std::string log_name =
+        env.rank == 0 ? "train.log" : "train.rank" + std::to_string(env.rank) + ".log";
+    cfg->log.apply(env.rank, env.world, std::filesystem::path(t.run_dir) / log_name);
+    spdlog::info("{}: {} on {} (recipe {}, {} steps, batch {}, {})", app_name, config_flags.config,
+                 device.str(), kind.name, t.steps, t.batch_size, dist::describe(env));
+    std::shared_ptr<dist::ProcessGroup> group;
+    if (env.distributed()) {
+      dist::GroupOptions go;
+      go.backend = cfg->dist.backend;
+      go.timeout_s = cfg->dist.timeout_s;
+      group = dist::ProcessGroup::create(env, device, go);
+    }
     const std::unique_ptr<train::Recipe> recipe = kind.make_recipe(*cfg, device);
     train::TrainerOptions options = train::trainer_options(*cfg, device);
+    options.group = group;
+    options.bucket_mb = cfg->dist.bucket_mb;
+    options.overlap = cfg->dist.overlap;
     options.stop_after = training.stop_after;
     train::Trainer trainer(*recipe, options);
     if (training.eval_only) {
@@ -58,6 +83,7 @@ int run_training_app(int argc, char** argv, const std::string& app_name,
     } else {
       trainer.fit(training.resume);
     }
+    if (env.rank != 0) return 0;  // rank 0 reports
     const io::Json doc = io::read_json(trainer.run_dir() / "eval.json");
     std::cout << "evaluation (" << (trainer.run_dir() / "eval.json").string()
               << ", first -> last):\n"

@@ -12,6 +12,8 @@ if(TARGET torch_cuda OR TORCH_CUDA_LIBRARIES)
   set(SETOK_TORCH_FLAVOUR "CUDA")
   # CUDA-only code (allocator statistics) lives in runtime/compat.cpp behind this define.
   add_compile_definitions(SETOK_WITH_CUDA=1)
+  # c10d's NCCL process group (dist/process_group.cpp); the CUDA LibTorch ships it.
+  add_compile_definitions(USE_C10D_NCCL)
 else()
   set(SETOK_TORCH_FLAVOUR "CPU")
 endif()

@@ -5,7 +5,7 @@
 # (PandaGPT's conversations) and VQAv2, OK-VQA, A-OKVQA, GQA, all in their publishers' layouts
 # (docs/data.md: each VQA question a short-answer conversation; ALLaVA's release file instead of
 # the original's own preprocessed copy, which ALLaVA's release does not include).
-# Usage: scripts/finetune.sh [--set key=value ...] [--resume] [--dry-run]
+# Usage: [NPROC=N NNODES=M NODE_RANK=R MASTER=ADDR:PORT] scripts/finetune.sh [--set key=value ...] [--resume] [--dry-run]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -62,5 +62,9 @@ DATASET_ANNOTATIONS=(
 source scripts/dataset_arrays.sh
 dataset_arrays_to_json
 
-exec bash scripts/launch.sh setok_finetune --config configs/setokim_vicuna7b_finetune.json \
+# Processes: NPROC per node (default 1), NNODES nodes; multi-node runs also set NODE_RANK and
+# MASTER (ADDR:PORT of node 0). See docs/distributed.md.
+LAUNCH_ARGS=(--nproc "${NPROC:-1}" --nnodes "${NNODES:-1}" --node-rank "${NODE_RANK:-0}"
+             --master "${MASTER:-127.0.0.1:29500}")
+exec bash scripts/launch.sh "${LAUNCH_ARGS[@]}" setok_finetune --config configs/setokim_vicuna7b_finetune.json \
   --set "data.train=[$DATASETS]" "$@"

@@ -4,7 +4,7 @@
 # LLaVA-Instruct-150K); everything else comes from configs/setokim_vicuna7b_pretrain.json
 # (Vicuna-7B v1.5, SigLIP-so400m SeTok from runs/setok_so400m, lr 1e-3, 32 per device, warmup 3 %,
 # cosine, bf16, TF32, max length 2048, gradient checkpointing). Override with --set.
-# Usage: scripts/pretrain_mm_proj.sh [--set key=value ...] [--resume] [--dry-run]
+# Usage: [NPROC=N NNODES=M NODE_RANK=R MASTER=ADDR:PORT] scripts/pretrain_mm_proj.sh [--set key=value ...] [--resume] [--dry-run]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,5 +28,9 @@ DATASET_TYPE=(
 source scripts/dataset_arrays.sh
 dataset_arrays_to_json
 
-exec bash scripts/launch.sh setok_pretrain --config configs/setokim_vicuna7b_pretrain.json \
+# Processes: NPROC per node (default 1), NNODES nodes; multi-node runs also set NODE_RANK and
+# MASTER (ADDR:PORT of node 0). See docs/distributed.md.
+LAUNCH_ARGS=(--nproc "${NPROC:-1}" --nnodes "${NNODES:-1}" --node-rank "${NODE_RANK:-0}"
+             --master "${MASTER:-127.0.0.1:29500}")
+exec bash scripts/launch.sh "${LAUNCH_ARGS[@]}" setok_pretrain --config configs/setokim_vicuna7b_pretrain.json \
   --set "data.train=[$DATASETS]" "$@"

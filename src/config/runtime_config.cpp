@@ -46,6 +46,23 @@ void LogConfig::validate(const std::string& path) const {
   if (every < 1) fail(join(path, "every"), "must be >= 1");
 }
 
+void DistConfig::describe(Schema& s) {
+  s.choice("backend", backend, {"auto", "gloo", "nccl"},
+           "collectives: auto = NCCL on CUDA, Gloo on CPU");
+  s.field("timeout_s", timeout_s,
+          "seconds a rank waits for the others (rendezvous, each collective) before it stops "
+          "with an error");
+  s.field("bucket_mb", bucket_mb, "gradient all-reduce bucket size in MiB");
+  s.field("overlap", overlap,
+          "average gradients during the backward pass with c10d's DDP reducer where it applies "
+          "(else after it)");
+}
+
+void DistConfig::validate(const std::string& path) const {
+  if (!(timeout_s > 0)) fail(join(path, "timeout_s"), "must be > 0");
+  if (!(bucket_mb > 0)) fail(join(path, "bucket_mb"), "must be > 0");
+}
+
 }  // namespace setok::config
 
 namespace setok::config {

@@ -111,14 +111,24 @@ at::Tensor SetokDetokenizerImpl::predict_pixels(const at::Tensor& tokens, const 
 
 at::Tensor SetokDetokenizerImpl::diffusion_loss(const at::Tensor& tokens, const at::Tensor& mask,
                                                 const at::Tensor& target,
-                                                std::optional<at::Generator> gen) {
+                                                std::optional<at::Generator> gen,
+                                                const at::Tensor& image_seeds) {
   if (!diffusion_head()) throw Error("detokenizer: diffusion_loss needs the diffusion head");
   const at::Tensor z = features(tokens, mask);                                    // [B, Nq, Dd]
   const at::Tensor x = patchify(target.to(z.scalar_type()), config_.patch_size);  // [B, Nq, p*p*3]
   if (x.size(1) != z.size(1)) {
     throw Error("detokenizer: target images must be " + std::to_string(config_.image_size) + " px");
   }
-  return diffloss->forward(x.reshape({-1, x.size(2)}), z.reshape({-1, z.size(2)}), {}, gen);
+  const at::Tensor rows_x = x.reshape({-1, x.size(2)});  // [B Nq, p*p*3], image-major
+  const at::Tensor rows_z = z.reshape({-1, z.size(2)});  // [B Nq, Dd]
+  if (image_seeds.defined()) {
+    if (image_seeds.numel() != x.size(0)) {
+      throw Error("detokenizer: one diffusion seed per image (" + std::to_string(x.size(0)) +
+                  "), got " + std::to_string(image_seeds.numel()));
+    }
+    return diffloss->forward_seeded(rows_x, rows_z, image_seeds);
+  }
+  return diffloss->forward(rows_x, rows_z, {}, gen);
 }
 
 at::Tensor SetokDetokenizerImpl::decode(const at::Tensor& tokens, const at::Tensor& mask,

@@ -1,6 +1,7 @@
 #include "setok/diffusion/diffloss.h"
 
 #include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
 
 #include "setok/runtime/error.h"
 
@@ -61,6 +62,36 @@ at::Tensor DiffLossImpl::forward(const at::Tensor& target_in, const at::Tensor& 
   const at::Tensor mask = mask_in.to(loss.scalar_type()).reshape(-1).repeat({mul});
   if (mask.size(0) != N) throw Error("DiffLoss loss: mask must have one entry per row");
   return (loss * mask).sum() / mask.sum().clamp_min(1.0);
+}
+
+at::Tensor DiffLossImpl::forward_seeded(const at::Tensor& target, const at::Tensor& z,
+                                        const at::Tensor& seeds) {
+  check(z, "loss");
+  const int64_t N = z.size(0), C = options_.target_channels, G = seeds.numel();
+  if (!target.defined() || target.dim() != 2 || target.size(0) != N || target.size(1) != C) {
+    throw Error("DiffLoss loss: target must be [" + std::to_string(N) + ", " + std::to_string(C) +
+                "], got " + (target.defined() ? c10::str(target.sizes()) : "undefined"));
+  }
+  if (G == 0 || N % G != 0) {
+    throw Error("DiffLoss loss: " + std::to_string(N) + " rows do not split into " +
+                std::to_string(G) + " seeded groups");
+  }
+  const int64_t R = N / G, mul = options_.diffusion_batch_mul;
+  const int64_t steps = train_.num_timesteps();
+  // DiffLoss's layout: rows repeated mul times as whole blocks [mul N].
+  at::Tensor t = at::empty({mul, G, R}, at::kLong), noise = at::empty({mul, G, R, C}, at::kFloat);
+  const at::Tensor s = seeds.to(at::kCPU, at::kLong).contiguous();
+  const int64_t* seed = s.data_ptr<int64_t>();
+  for (int64_t g = 0; g < G; ++g) {
+    at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(seed[g]));
+    for (int64_t m = 0; m < mul; ++m) {
+      t[m][g].copy_(at::randint(steps, {R}, gen, at::kLong));
+      noise[m][g].copy_(at::randn({R, C}, gen, at::kFloat));
+    }
+  }
+  return losses(target.repeat({mul, 1}), z.repeat({mul, 1}), t.view({-1}).to(target.device()),
+                noise.view({-1, C}).to(target.device(), target.scalar_type()))
+      .loss.mean();
 }
 
 at::Tensor DiffLossImpl::sample(const at::Tensor& z, double temperature, double cfg,

@@ -12,20 +12,19 @@ namespace setok::losses {
 
 namespace {
 
-std::pair<at::Tensor, at::Tensor> gathered(const Gather& g, const at::Tensor& x,
-                                           const at::Tensor& mask) {
-  return g.all_gather ? g.all_gather(x, mask) : std::make_pair(x, mask);
+// Value x, gradient k times x's: how a rank's share of a loss computed on every rank is weighted.
+at::Tensor scaled_gradient(const at::Tensor& x, double k) {
+  return x * k - x.detach() * (k - 1.0);
 }
 
-// [B, K] mask -> (rows [N], image id of each row [N]) for the real entries.
-std::pair<at::Tensor, at::Tensor> real_rows(const at::Tensor& mask, int64_t image_offset) {
+// [B, K] mask -> (rows [N], image of each row [N]) for the real entries.
+std::pair<at::Tensor, at::Tensor> real_rows(const at::Tensor& mask) {
   const at::Tensor idx = mask.reshape(-1).nonzero().view(-1);  // flat positions
-  const at::Tensor image = at::div(idx, mask.size(1), "floor") + image_offset;
-  return {idx, image};
+  return {idx, at::div(idx, mask.size(1), "floor")};
 }
 
 // Soft cross-entropy of each row of `logits` [R, C] against a target uniform over the row's
-// positives [R, C] (bool); rows without a positive are left out.
+// positives [R, C] (bool); rows without a positive are left out (0 when none has one).
 at::Tensor soft_ce(const at::Tensor& logits, const at::Tensor& positives) {
   const at::Tensor count = positives.sum(1);  // [R]
   const at::Tensor keep = count > 0;
@@ -85,38 +84,35 @@ at::Tensor token_concept_loss(const at::Tensor& tokens, const at::Tensor& token_
   if (!phrase_ids.defined() || phrase_ids.sizes() != phrase_mask.sizes()) {
     throw Error("contrastive loss: phrase ids must be [B, P] like the phrase mask");
   }
-  const int64_t B = tokens.size(0), E = tokens.size(2);
-  const int64_t offset = static_cast<int64_t>(gather.rank) * B;
-  const at::Tensor tmask = token_mask.to(at::kBool), pmask = phrase_mask.to(at::kBool);
   const at::Tensor ids = phrase_ids.to(tokens.device()).to(at::kLong);
-  const auto [all_t, all_tm_raw] = gathered(gather, tokens, tmask);   // [G, L', E], [G, L']
-  const auto [all_p, all_pm_raw] = gathered(gather, phrases, pmask);  // [G, P', E], [G, P']
-  const auto [all_ids, unused] = gathered(gather, ids, pmask);        // [G, P']
-  const at::Tensor all_tm = all_tm_raw.to(at::kBool), all_pm = all_pm_raw.to(at::kBool);
-
-  // Phrase -> images: this rank's phrases against every image of the gathered batch.
-  const auto [p_idx, p_img] = real_rows(pmask, offset);
+  if (gather.all_gather) {
+    // The whole batch on every rank (see Gather).
+    const auto [all_t, all_tm] = gather.all_gather(tokens, token_mask);    // [W B, L', E]
+    const auto [all_p, all_pm] = gather.all_gather(phrases, phrase_mask);  // [W B, P', E]
+    const auto [all_ids, unused] = gather.all_gather(ids, phrase_mask);    // [W B, P']
+    const double w = gather.world;
+    return scaled_gradient(token_concept_loss(all_t, all_tm, all_p, all_pm, all_ids,
+                                              scaled_gradient(scale, 1.0 / w), softness),
+                           w);
+  }
+  const int64_t E = tokens.size(2);
+  const at::Tensor tmask = token_mask.to(at::kBool), pmask = phrase_mask.to(at::kBool);
+  // Phrase -> images: every phrase against every image.
+  const auto [p_idx, p_img] = real_rows(pmask);
   if (p_idx.numel() == 0) return tokens.sum() * 0.0;
-  const at::Tensor q_rows = phrases.reshape({-1, E}).index_select(0, p_idx);  // [Q, E]
-  const at::Tensor q_ids = ids.reshape(-1).index_select(0, p_idx);            // [Q]
-  const at::Tensor q_sim = at::matmul(all_t, q_rows.t()).permute({2, 0, 1});  // [Q, G, L']
+  const at::Tensor q_rows = phrases.reshape({-1, E}).index_select(0, p_idx);   // [Q, E]
+  const at::Tensor q_ids = ids.reshape(-1).index_select(0, p_idx);             // [Q]
+  const at::Tensor q_sim = at::matmul(tokens, q_rows.t()).permute({2, 0, 1});  // [Q, B, L]
   const at::Tensor q_score =
-      soft_maximum(q_sim, all_tm.unsqueeze(0).expand_as(q_sim), softness);  // [Q, G]
-  const at::Tensor q_holds =
-      ((q_ids.view({-1, 1, 1}) == all_ids.unsqueeze(0)) & all_pm.unsqueeze(0))
-          .any(-1);  // [Q, G]: image g holds phrase q's text
+      soft_maximum(q_sim, tmask.unsqueeze(0).expand_as(q_sim), softness);  // [Q, B]
+  const at::Tensor q_holds = ((q_ids.view({-1, 1, 1}) == ids.unsqueeze(0)) & pmask.unsqueeze(0))
+                                 .any(-1);  // [Q, B]: image b holds phrase q's text
   const at::Tensor phrase_side = soft_ce(q_score * scale, q_holds);
-
-  // Image -> phrases: this rank's images against every phrase of the gathered batch.
-  const auto [c_idx, c_img] = real_rows(all_pm, 0);
-  const at::Tensor c_cols = all_p.reshape({-1, E}).index_select(0, c_idx);     // [K, E]
-  const at::Tensor c_ids = all_ids.reshape(-1).index_select(0, c_idx);         // [K]
-  const at::Tensor b_sim = at::matmul(tokens, c_cols.t()).permute({0, 2, 1});  // [B, K, L]
+  // Image -> phrases: every image against every phrase.
+  const at::Tensor b_sim = at::matmul(tokens, q_rows.t()).permute({0, 2, 1});  // [B, Q, L]
   const at::Tensor b_score =
-      soft_maximum(b_sim, tmask.unsqueeze(1).expand_as(b_sim), softness);  // [B, K]
-  const at::Tensor b_holds =
-      ((c_ids.view({1, -1, 1}) == ids.unsqueeze(1)) & pmask.unsqueeze(1)).any(-1);  // [B, K]
-  const at::Tensor image_side = soft_ce(b_score * scale, b_holds);
+      soft_maximum(b_sim, tmask.unsqueeze(1).expand_as(b_sim), softness);  // [B, Q]
+  const at::Tensor image_side = soft_ce(b_score * scale, q_holds.t());
   return 0.5 * (phrase_side + image_side);
 }
 
@@ -129,28 +125,28 @@ at::Tensor multilabel_contrastive_loss(const at::Tensor& tokens, const at::Tenso
     throw Error("contrastive loss: tokens " + c10::str(tokens.sizes()) + " and phrases " +
                 c10::str(phrases.sizes()) + " disagree in batch or width");
   }
-  const int64_t B = tokens.size(0), offset = static_cast<int64_t>(gather.rank) * B;
-  const at::Tensor tmask = token_mask.to(at::kBool), pmask = phrase_mask.to(at::kBool);
-  // This rank's rows.
-  const auto [t_idx, t_img] = real_rows(tmask, offset);
-  const auto [p_idx, p_img] = real_rows(pmask, offset);
+  if (gather.all_gather) {
+    // The whole batch on every rank (see Gather).
+    const auto [all_t, all_tm] = gather.all_gather(tokens, token_mask);    // [W B, L', E]
+    const auto [all_p, all_pm] = gather.all_gather(phrases, phrase_mask);  // [W B, P', E]
+    const double w = gather.world;
+    return scaled_gradient(
+        multilabel_contrastive_loss(all_t, all_tm, all_p, all_pm, scaled_gradient(scale, 1.0 / w)),
+        w);
+  }
+  const auto [t_idx, t_img] = real_rows(token_mask.to(at::kBool));
+  const auto [p_idx, p_img] = real_rows(phrase_mask.to(at::kBool));
   const at::Tensor t_rows = tokens.reshape({-1, tokens.size(2)}).index_select(0, t_idx);  // [Nt, E]
   const at::Tensor p_rows =
       phrases.reshape({-1, phrases.size(2)}).index_select(0, p_idx);  // [Np, E]
-  // Columns over the gathered batch.
-  const auto [all_p, all_pmask] = gathered(gather, phrases, pmask);
-  const auto [all_t, all_tmask] = gathered(gather, tokens, tmask);
-  const auto [pc_idx, pc_img] = real_rows(all_pmask.to(at::kBool), 0);
-  const auto [tc_idx, tc_img] = real_rows(all_tmask.to(at::kBool), 0);
-  const at::Tensor p_cols = all_p.reshape({-1, all_p.size(2)}).index_select(0, pc_idx);
-  const at::Tensor t_cols = all_t.reshape({-1, all_t.size(2)}).index_select(0, tc_idx);
+  // Rows of one side against the columns of the other; a row's positives are its own image's.
   auto side = [&](const at::Tensor& rows, const at::Tensor& row_image, const at::Tensor& cols,
                   const at::Tensor& col_image) {
     const at::Tensor same = row_image.to(tokens.device()).unsqueeze(1) ==
                             col_image.to(tokens.device()).unsqueeze(0);  // [R, C]
     return soft_ce(at::matmul(rows, cols.t()) * scale, same);
   };
-  return 0.5 * (side(t_rows, t_img, p_cols, pc_img) + side(p_rows, p_img, t_cols, tc_img));
+  return 0.5 * (side(t_rows, t_img, p_rows, p_img) + side(p_rows, p_img, t_rows, t_img));
 }
 
 at::Tensor info_nce_loss(const at::Tensor& image, const at::Tensor& text, const at::Tensor& scale,

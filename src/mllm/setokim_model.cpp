@@ -1,7 +1,6 @@
 #include "setok/mllm/setokim_model.h"
 
 #include <ATen/ATen.h>
-#include <ATen/CPUGeneratorImpl.h>
 
 #include "setok/llm/text_tokenizer.h"
 #include "setok/runtime/error.h"
@@ -84,30 +83,6 @@ at::Tensor SetokimModelImpl::embed(const SequenceBatch& batch, const at::Tensor&
   return e.index_put({positions.select(1, 0), positions.select(1, 1)}, projected);
 }
 
-at::Tensor SetokimModelImpl::seeded_diffusion(const at::Tensor& target, const at::Tensor& z,
-                                              const at::Tensor& seeds) {
-  // DiffLoss's layout: rows repeated diffusion_batch_mul times as whole blocks [N mul]; row
-  // r of block m takes the m-th (t, noise) draw of slot r's own generator.
-  const int64_t N = target.size(0), C = target.size(1);
-  const int64_t mul = diffloss->options().diffusion_batch_mul;
-  const int64_t steps = diffloss->train_diffusion().num_timesteps();
-  at::Tensor t = at::empty({mul, N}, at::kLong), noise = at::empty({mul, N, C}, at::kFloat);
-  const auto seed = seeds.contiguous().data_ptr<int64_t>();
-  for (int64_t r = 0; r < N; ++r) {
-    at::Generator g = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(seed[r]));
-    for (int64_t m = 0; m < mul; ++m) {
-      t[m][r] = at::randint(steps, {1}, g, at::kLong)[0];
-      noise[m][r].copy_(at::randn({C}, g, at::kFloat));
-    }
-  }
-  const at::Tensor loss =
-      diffloss
-          ->losses(target.repeat({mul, 1}), z.repeat({mul, 1}), t.view({-1}).to(target.device()),
-                   noise.view({-1, C}).to(target.device()))
-          .loss;  // [N mul]
-  return loss.mean();
-}
-
 at::Tensor SetokimModelImpl::logits(const at::Tensor& hidden) {
   const at::Tensor base = llm->logits(hidden);                                 // [..., V] float32
   const at::Tensor special = at::linear(hidden.to(at::kFloat), special_head);  // [..., 3]
@@ -148,7 +123,7 @@ SetokimLosses SetokimModelImpl::forward(const SequenceBatch& batch, const at::Te
     if (slot_seeds.defined()) {
       const at::Tensor seeds =
           slot_seeds.to(at::kCPU).index({slots.select(1, 0).cpu(), slots.select(1, 1).cpu()});
-      out.diffusion = seeded_diffusion(target, z, seeds);
+      out.diffusion = diffloss->forward_seeded(target, z, seeds);  // a group per slot
     } else {
       out.diffusion = diffloss->forward(target, z, {}, generator);
     }

@@ -63,7 +63,7 @@ at::Tensor valid_tokens(const at::Tensor& token_mask, int64_t B, int64_t N,
 }  // namespace
 
 Clusters dpc_knn(const at::Tensor& x_in, const DpcKnnOptions& o, std::optional<at::Generator> noise,
-                 const at::Tensor& token_mask) {
+                 const at::Tensor& token_mask, const at::Tensor& tie_noise) {
   check(x_in, o, 3);
   at::NoGradGuard no_grad;
   compat::Float32MathGuard fp32;  // TF32 would round |x|^2 in cdist's matmul path to ~1e-3
@@ -83,8 +83,14 @@ Clusters dpc_knn(const at::Tensor& x_in, const DpcKnnOptions& o, std::optional<a
       at::where(valid.unsqueeze(1), dist, (global + 1).view({B, 1, 1}));          // [B, N, N]
   const at::Tensor knn = std::get<0>(to_valid.topk(o.k, -1, /*largest=*/false));  // [B, N, k]
   at::Tensor density = (-knn.pow(2).mean(-1)).exp();                              // [B, N]
+  if (tie_noise.defined() && tie_noise.sizes() != at::IntArrayRef({B, N})) {
+    throw Error("DPC-KNN: tie noise must be [" + std::to_string(B) + ", " + std::to_string(N) +
+                "], got " + c10::str(tie_noise.sizes()));
+  }
   if (o.tie_noise) {
-    at::Tensor u = noise ? at::rand({B, N}, *noise, at::kFloat) : at::rand({B, N}, at::kFloat);
+    at::Tensor u = tie_noise.defined() ? tie_noise.to(at::kFloat)
+                   : noise             ? at::rand({B, N}, *noise, at::kFloat)
+                                       : at::rand({B, N}, at::kFloat);
     density = density + u.to(x.device()) * 1e-6;
   }
   density = density.masked_fill(valid.logical_not(), -1.0);  // below every valid density
@@ -143,13 +149,15 @@ Clusters dpc_knn(const at::Tensor& x_in, const DpcKnnOptions& o, std::optional<a
 }
 
 Clusters dpc_knn_per_image(const at::Tensor& x, const DpcKnnOptions& o,
-                           std::optional<at::Generator> noise, const at::Tensor& token_mask) {
+                           std::optional<at::Generator> noise, const at::Tensor& token_mask,
+                           const at::Tensor& tie_noise) {
   check(x, o, 3);
   const at::Tensor valid = valid_tokens(token_mask, x.size(0), x.size(1), x.device());
   std::vector<Clusters> per;
   int64_t L = 0;
   for (int64_t b = 0; b < x.size(0); ++b) {
-    per.push_back(dpc_knn(x.narrow(0, b, 1), o, noise, valid.narrow(0, b, 1)));
+    per.push_back(dpc_knn(x.narrow(0, b, 1), o, noise, valid.narrow(0, b, 1),
+                          tie_noise.defined() ? tie_noise.narrow(0, b, 1) : at::Tensor()));
     L = std::max(L, per.back().max_count());
   }
   auto pad = [L](const at::Tensor& t) { return at::constant_pad_nd(t, {0, L - t.size(1)}); };

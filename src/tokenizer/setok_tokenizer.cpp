@@ -49,13 +49,34 @@ at::Tensor SetokTokenizerImpl::encode(const at::Tensor& pixel_values) {
 }
 
 SetokTokens SetokTokenizerImpl::forward(const at::Tensor& pixel_values,
-                                        const at::Tensor& token_mask) {
+                                        const at::Tensor& token_mask,
+                                        const std::vector<int64_t>& sample_index) {
   const int64_t g = vision_tower->config().grid();
-  return forward_features(encode(pixel_values), g, g, token_mask);
+  return forward_features(encode(pixel_values), g, g, token_mask, sample_index);
 }
 
+namespace {
+
+// [B, N] uniform noise, row b from its own generator seeded by (run seed, sample_index[b]).
+at::Tensor per_sample_noise(const std::vector<int64_t>& sample_index, int64_t B, int64_t N) {
+  if (static_cast<int64_t>(sample_index.size()) != B) {
+    throw Error("tokenizer: " + std::to_string(sample_index.size()) + " sample indices for " +
+                std::to_string(B) + " images");
+  }
+  std::vector<at::Tensor> rows;
+  for (int64_t index : sample_index) {
+    at::Generator gen = runtime::make_cpu_generator("tokenizer.dpc_knn.tie_noise.sample",
+                                                    static_cast<uint64_t>(index));
+    rows.push_back(at::rand({N}, gen, at::kFloat));
+  }
+  return at::stack(rows);  // [B, N]
+}
+
+}  // namespace
+
 SetokTokens SetokTokenizerImpl::forward_features(const at::Tensor& features, int64_t grid_h,
-                                                 int64_t grid_w, const at::Tensor& token_mask) {
+                                                 int64_t grid_w, const at::Tensor& token_mask,
+                                                 const std::vector<int64_t>& sample_index) {
   if (!features.defined() || features.dim() != 3 || features.size(1) != grid_h * grid_w ||
       features.size(2) != feature_dim()) {
     throw Error("tokenizer: expected features [B, " + std::to_string(grid_h * grid_w) + ", " +
@@ -72,9 +93,12 @@ SetokTokens SetokTokenizerImpl::forward_features(const at::Tensor& features, int
     out.clusters =
         fixed_grid_clusters(x.size(0), grid_h, grid_w, config_.grid, token_mask, x.device());
   } else {
+    const at::Tensor tie_noise = clustering_.tie_noise && !sample_index.empty()
+                                     ? per_sample_noise(sample_index, x.size(0), x.size(1))
+                                     : at::Tensor();
     out.clusters = mode_ == MergeMode::kBatched
-                       ? dpc_knn(x, clustering_, noise, token_mask)
-                       : dpc_knn_per_image(x, clustering_, noise, token_mask);
+                       ? dpc_knn(x, clustering_, noise, token_mask, tie_noise)
+                       : dpc_knn_per_image(x, clustering_, noise, token_mask, tie_noise);
   }
   MergedTokens merged = merger->forward(x, out.clusters.assignment, out.clusters.counts, mode_);
   out.tokens = merged.tokens;

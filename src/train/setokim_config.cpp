@@ -76,6 +76,7 @@ void SetokimTrainConfig::validate(const std::string& p) const {
 void SetokimConfig::describe(config::Schema& s) {
   s.section("runtime", runtime, "device, threads, seed");
   s.section("log", log, "logging");
+  s.section("dist", dist, "multi-process training (the launcher's environment says who is who)");
   s.section("model", model, "SeTok (frozen), the LLM, projectors and diffusion head");
   s.section("data", data, "datasets and loader");
   s.section("train", train, "optimisation, checkpoints, evaluation, trainable set");

@@ -222,10 +222,18 @@ SetokimRecipe::Forward SetokimRecipe::forward(const data::Batch& batch, uint64_t
   // SeTok tokens of every image of the batch, frozen (eval mode: no dropout).
   std::vector<at::Tensor> pixels;
   std::vector<int64_t> first_image;  // per sample, its first image's index in the batch
-  for (const auto& imgs : batch.unstacked.at("images")) {
+  // Image k of sample s clusters with tie noise from (seed, s * 8 + k): the same tokens in any
+  // batch, on any rank.
+  std::vector<int64_t> image_index;
+  const auto& images = batch.unstacked.at("images");
+  for (size_t b = 0; b < images.size(); ++b) {
+    const at::Tensor& imgs = images[b];
     first_image.push_back(static_cast<int64_t>(pixels.size()));
     if (!imgs.defined()) continue;
-    for (int64_t k = 0; k < imgs.size(0); ++k) pixels.push_back(imgs[k]);
+    for (int64_t k = 0; k < imgs.size(0); ++k) {
+      pixels.push_back(imgs[k]);
+      image_index.push_back(batch.ints.at("sample")[b] * 8 + k);
+    }
   }
   Forward out;
   at::Tensor tokens = at::zeros({1, 1, setokim_->setok->token_dim()}, at::kFloat);
@@ -233,7 +241,8 @@ SetokimRecipe::Forward SetokimRecipe::forward(const data::Batch& batch, uint64_t
   if (!pixels.empty()) {
     at::NoGradGuard no_grad;
     setokim_->setok->eval();
-    const tokenizer::SetokTokens t = setokim_->setok->forward(at::stack(pixels).to(device_));
+    const tokenizer::SetokTokens t =
+        setokim_->setok->forward(at::stack(pixels).to(device_), {}, image_index);
     tokens = t.tokens.to(at::kFloat);  // [N, L_max, D]
     const at::Tensor c = t.clusters.counts.to(at::kCPU);
     counts.assign(c.data_ptr<int64_t>(), c.data_ptr<int64_t>() + c.numel());
@@ -306,10 +315,24 @@ SetokimRecipe::Forward SetokimRecipe::forward(const data::Batch& batch, uint64_t
 StepResult SetokimRecipe::step(const data::Batch& batch, const StepContext& ctx) {
   const Forward f = forward(batch, static_cast<uint64_t>(cfg_.runtime.seed));
   const auto& t = cfg_.train;
-  const at::Tensor total = t.text_weight * f.losses.text + t.diffusion_weight * f.losses.diffusion;
+  // Distributed: each mean becomes this rank's sum over the global count (times the world size,
+  // which the gradient average divides out again).
+  at::Tensor text = f.losses.text, diffusion = f.losses.diffusion;
+  if (group_) {
+    at::Tensor counts = at::tensor(std::vector<double>{static_cast<double>(f.losses.text_tokens),
+                                                       static_cast<double>(f.losses.hidden_slots)},
+                                   at::kDouble);
+    std::vector<at::Tensor> v{counts};
+    group_->all_reduce(v);
+    const double world = group_->world(), text_all = counts[0].item<double>(),
+                 slots_all = counts[1].item<double>();
+    text = text * (text_all > 0 ? world * f.losses.text_tokens / text_all : 0.0);
+    diffusion = diffusion * (slots_all > 0 ? world * f.losses.hidden_slots / slots_all : 0.0);
+  }
+  const at::Tensor total = t.text_weight * text + t.diffusion_weight * diffusion;
   std::map<std::string, double> m = {{"loss", total.item<double>()},
-                                     {"loss_text", f.losses.text.item<double>()},
-                                     {"loss_diffusion", f.losses.diffusion.item<double>()},
+                                     {"loss_text", text.item<double>()},
+                                     {"loss_diffusion", diffusion.item<double>()},
                                      {"tokens_per_image", f.tokens_per_image},
                                      {"skipped_samples", static_cast<double>(f.skipped)}};
   (void)ctx;
@@ -330,7 +353,10 @@ io::Json SetokimRecipe::evaluate(int64_t step) {
     const int64_t n = eval_.size(s);
     const int64_t limit =
         cfg_.train.eval_batches > 0 ? std::min<int64_t>(n, cfg_.train.eval_batches * B) : n;
-    for (int64_t start = 0; start < limit; start += B) {
+    // Distributed: rank r takes batches r, r + W, ...; every draw comes from the sample's index,
+    // so the sums are the one-process sums.
+    const int64_t rank = group_ ? group_->rank() : 0, world = group_ ? group_->world() : 1;
+    for (int64_t start = rank * B; start < limit; start += world * B) {
       std::vector<data::Example> ex;
       for (int64_t i = start; i < std::min(limit, start + B); ++i)
         ex.push_back(example(eval_, s, i, static_cast<uint64_t>(i), /*train=*/false));
@@ -340,6 +366,19 @@ io::Json SetokimRecipe::evaluate(int64_t step) {
       diff += f.losses.diffusion.item<double>() * static_cast<double>(f.losses.hidden_slots);
       diff_n += f.losses.hidden_slots;
       skipped += f.skipped;
+    }
+    if (group_) {
+      at::Tensor sums =
+          at::tensor(std::vector<double>{text, static_cast<double>(text_n), diff,
+                                         static_cast<double>(diff_n), static_cast<double>(skipped)},
+                     at::kDouble);  // [5]
+      std::vector<at::Tensor> v{sums};
+      group_->all_reduce(v);
+      text = sums[0].item<double>();
+      text_n = std::llround(sums[1].item<double>());
+      diff = sums[2].item<double>();
+      diff_n = std::llround(sums[3].item<double>());
+      skipped = std::llround(sums[4].item<double>());
     }
     // One entry per dataset and task: "<name>" or "<name>/<task>" for pair data.
     std::string key =

@@ -10,6 +10,7 @@
 
 #include "setok/data/instance_mask.h"
 #include "setok/data/readers.h"
+#include "setok/dist/padded_gather.h"
 #include "setok/draw/cluster_overlay.h"
 #include "setok/io/image.h"
 #include "setok/io/state_dict.h"
@@ -186,7 +187,8 @@ Stage1Recipe::Phrases Stage1Recipe::phrases(const data::Batch& batch) {
   return out;
 }
 
-Stage1Recipe::Losses Stage1Recipe::compute(const data::Batch& batch, bool with_gan, int64_t step) {
+Stage1Recipe::Losses Stage1Recipe::compute(const data::Batch& batch, bool with_gan, int64_t step,
+                                           const losses::Gather& gather) {
   const auto& w = cfg_.train.loss;
   Losses out;
   const at::Tensor pixels = batch.tensors.at("pixels").to(device_);
@@ -196,18 +198,23 @@ Stage1Recipe::Losses Stage1Recipe::compute(const data::Batch& batch, bool with_g
   // trainable tower learns from one side only (train.tower_gradient), when the other side merges
   // the same clusters over detached tower features (the merger still learns from both).
   at::Tensor align_tokens;
+  // Batches carry their samples' indices (training: the global sample index; evaluation:
+  // kEvalSampleBase + item): per-sample clustering noise and diffusion draws.
+  const auto index_it = batch.ints.find(kSampleIndex);
+  const std::vector<int64_t> sample_index =
+      index_it != batch.ints.end() ? index_it->second : std::vector<int64_t>{};
   const std::string& route = cfg_.train.tower_gradient;
   if (route != "all" && model_->tokenizer->tower_trainable()) {
     const at::Tensor features = model_->tokenizer->encode(pixels);  // [B, N, C]
     const int64_t g = model_->tokenizer->vision_tower->config().grid();
     const tokenizer::SetokTokens live =
-        model_->tokenizer->forward_features(features, g, g, token_mask);
+        model_->tokenizer->forward_features(features, g, g, token_mask, sample_index);
     const tokenizer::SetokTokens detached = model_->tokenizer->merge(features.detach(), live);
     const bool align_live = route == "alignment";
     align_tokens = align_live ? live.tokens : detached.tokens;
     out.tokens = align_live ? detached : live;
   } else {
-    out.tokens = model_->tokenizer->forward(pixels, token_mask);
+    out.tokens = model_->tokenizer->forward(pixels, token_mask, sample_index);
     align_tokens = out.tokens.tokens;
   }
   const at::Tensor& tokens = out.tokens.tokens;
@@ -215,7 +222,16 @@ Stage1Recipe::Losses Stage1Recipe::compute(const data::Batch& batch, bool with_g
   at::Tensor total = at::zeros({}, tokens.options());
   at::Tensor rec;
   if (model_->detokenizer->diffusion_head()) {
-    rec = model_->detokenizer->diffusion_loss(tokens, mask, target, diffusion_gen_);
+    // Per-sample draws when the batch carries its samples' indices (training, evaluation).
+    at::Tensor image_seeds;
+    if (!sample_index.empty()) {
+      image_seeds = at::empty({static_cast<int64_t>(sample_index.size())}, at::kLong);
+      for (size_t b = 0; b < sample_index.size(); ++b) {
+        image_seeds[static_cast<int64_t>(b)] = static_cast<int64_t>(runtime::derive_seed(
+            "stage1.diffusion.sample", static_cast<uint64_t>(sample_index[b])));
+      }
+    }
+    rec = model_->detokenizer->diffusion_loss(tokens, mask, target, diffusion_gen_, image_seeds);
   } else {
     out.prediction = model_->detokenizer->predict_pixels(tokens, mask);
     rec = losses::reconstruction_loss(out.prediction, target,
@@ -224,13 +240,19 @@ Stage1Recipe::Losses Stage1Recipe::compute(const data::Batch& batch, bool with_g
   total = total + w.reconstruction * rec;
   out.metrics["loss_rec"] = rec.item<double>();
   if (w.concept > 0) {
-    const Phrases phr = phrases(batch);
+    Phrases phr = phrases(batch);
+    if (!phr.embeddings.defined() && gather.all_gather) {
+      // Distributed: a rank without phrases still joins the loss's collectives.
+      phr.embeddings =
+          at::zeros({batch.size, phr.mask.size(1), model_->contrastive->text_proj->weight.size(1)},
+                    tokens.options());
+    }
     if (phr.embeddings.defined()) {
       losses::ConceptLossOptions co;
       co.form = losses::parse_concept_form(w.concept_form);
       co.softness = w.concept_softness;
       const at::Tensor c = model_->contrastive->concept_loss(align_tokens, mask, phr.embeddings,
-                                                             phr.mask, phr.ids, co);
+                                                             phr.mask, phr.ids, co, gather);
       total = total + w.concept * c;
       out.metrics["loss_concept"] = c.item<double>();
     }
@@ -238,8 +260,8 @@ Stage1Recipe::Losses Stage1Recipe::compute(const data::Batch& batch, bool with_g
   if (w.caption > 0) {
     std::vector<std::string> captions;
     for (const auto& c : batch.texts.at("caption")) captions.push_back(c.at(0));
-    const at::Tensor c = model_->contrastive->caption_loss(align_tokens, mask,
-                                                           model_->embed_texts(captions, device_));
+    const at::Tensor c = model_->contrastive->caption_loss(
+        align_tokens, mask, model_->embed_texts(captions, device_), gather);
     total = total + w.caption * c;
     out.metrics["loss_caption"] = c.item<double>();
   }
@@ -268,7 +290,7 @@ Stage1Recipe::Losses Stage1Recipe::compute(const data::Batch& batch, bool with_g
 StepResult Stage1Recipe::step(const data::Batch& batch, const StepContext& ctx) {
   if (ctx.optimizer == 0) {
     if (ctx.micro == 0) predictions_.assign(static_cast<size_t>(ctx.micro_batches), {});
-    Losses l = compute(batch, /*with_gan=*/true, ctx.step);
+    Losses l = compute(batch, /*with_gan=*/true, ctx.step, gather_);
     if (l.prediction.defined())
       predictions_[static_cast<size_t>(ctx.micro)] = l.prediction.detach();
     return {l.total, l.metrics};
@@ -323,6 +345,22 @@ void Stage1Recipe::load_extra_state(const io::TensorStore& store) {
   io::LoadOptions o;
   o.name_map.prefix("discriminator.", "").ignore(R"((?!discriminator\.).*)");
   io::load_state(*disc_, store, o);
+}
+
+void Stage1Recipe::set_group(std::shared_ptr<dist::ProcessGroup> group) {
+  group_ = std::move(group);
+  gather_ = {};
+  if (!group_ || group_->world() < 2) return;
+  gather_.world = group_->world();
+  gather_.all_gather = [g = group_](const at::Tensor& x, const at::Tensor& mask) {
+    auto [all, all_mask] = dist::padded_all_gather(*g, x, mask);  // [W B, ...], rank-major
+    // The one-process batch's order (rank r holds items r, r + W, ... of the step's global
+    // batch), so the loss reduces its rows in the same order as one process does.
+    const int64_t W = g->world(), B = x.size(0);
+    const at::Tensor order =
+        at::arange(W * B, at::kLong).view({W, B}).t().reshape(-1).to(all.device());  // [B W]
+    return std::make_pair(all.index_select(0, order), all_mask.index_select(0, order));
+  };
 }
 
 std::vector<std::pair<std::string, at::Generator>> Stage1Recipe::generators() {

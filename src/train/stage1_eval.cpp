@@ -1,9 +1,12 @@
-// Stage 1 evaluation: every held-out set under its name, on its own random streams.
+// Stage 1 evaluation: every held-out set under its name, on its own random streams; sharded over
+// the ranks of a distributed run and gathered.
 #include <cmath>
 #include <cstdio>
 
 #include <ATen/ATen.h>
 
+#include "setok/dist/padded_gather.h"
+#include "setok/dist/process_group.h"
 #include "setok/losses/reconstruction.h"
 #include "setok/runtime/seed.h"
 #include "setok/train/concept_metrics.h"
@@ -25,6 +28,124 @@ void add_defined(std::vector<double>& v, double x) {
   if (!std::isnan(x)) v.push_back(x);
 }
 
+// Evaluation items draw their clustering noise and diffusion draws from this index space
+// (training's global sample indices stay far below it).
+constexpr int64_t kEvalSampleBase = int64_t{1} << 62;
+
+// What one rank's share of an evaluation set yields; gathered across ranks before the report.
+struct EvalTally {
+  std::map<std::string, double> sums;  // loss terms summed over batches
+  int64_t batches = 0;
+  bool counted_objects = true;
+  std::vector<double> tokens_per_image, objects_per_image, ari, fg_ari, fg_ari_bound, psnr;
+  std::vector<ImageConcepts> concepts;
+};
+
+std::vector<double> concat_doubles(dist::ProcessGroup& group, const std::vector<double>& v) {
+  const at::Tensor all =
+      dist::concat_over_ranks(group, at::tensor(v, at::kDouble).view({-1})).contiguous();
+  return {all.data_ptr<double>(), all.data_ptr<double>() + all.numel()};
+}
+
+// Loss sums by name: every rank's sums of the names this rank knows (rank 0, which holds the
+// first batch, knows every name the report needs).
+void gather_sums(dist::ProcessGroup& group, EvalTally& t) {
+  std::vector<int64_t> hashes;
+  std::vector<double> values;
+  for (const auto& [k, v] : t.sums) {
+    hashes.push_back(static_cast<int64_t>(runtime::stable_hash(k) >> 1));
+    values.push_back(v);
+  }
+  const at::Tensor all_hashes = dist::concat_over_ranks(group, at::tensor(hashes, at::kLong));
+  const std::vector<double> all_values = concat_doubles(group, values);
+  for (auto& [k, v] : t.sums) {
+    const auto h = static_cast<int64_t>(runtime::stable_hash(k) >> 1);
+    v = 0;
+    for (int64_t i = 0; i < all_hashes.numel(); ++i) {
+      if (all_hashes[i].item<int64_t>() == h) v += all_values[static_cast<size_t>(i)];
+    }
+  }
+  t.batches = std::llround(group.all_reduce_scalar(static_cast<double>(t.batches)));
+}
+
+// Every rank's images' concept embeddings, in rank order. E: the contrastive space's width.
+void gather_concepts(dist::ProcessGroup& group, EvalTally& t, int64_t E) {
+  std::vector<int64_t> meta;  // per image: tokens, phrases, has grounding targets
+  std::vector<at::Tensor> tokens{at::zeros({0, E})}, phrases{at::zeros({0, E})};
+  std::vector<at::Tensor> ids{at::zeros({0}, at::kLong)}, targets{at::zeros({0}, at::kLong)};
+  for (const ImageConcepts& c : t.concepts) {
+    const int64_t P = static_cast<int64_t>(c.phrase_ids.size());
+    meta.insert(meta.end(), {c.tokens.size(0), P, c.targets.defined() ? 1 : 0});
+    tokens.push_back(c.tokens.to(at::kFloat));
+    if (P == 0) continue;
+    phrases.push_back(c.phrases.to(at::kFloat));
+    ids.push_back(at::tensor(c.phrase_ids, at::kLong));
+    targets.push_back(c.targets.defined() ? c.targets.to(at::kLong) : at::zeros({P}, at::kLong));
+  }
+  const at::Tensor all_meta =
+      dist::concat_over_ranks(group, at::tensor(meta, at::kLong).view({-1, 3}));    // [n, 3]
+  const at::Tensor all_tokens = dist::concat_over_ranks(group, at::cat(tokens));    // [sum L, E]
+  const at::Tensor all_phrases = dist::concat_over_ranks(group, at::cat(phrases));  // [sum P, E]
+  const at::Tensor all_ids = dist::concat_over_ranks(group, at::cat(ids));          // [sum P]
+  const at::Tensor all_targets = dist::concat_over_ranks(group, at::cat(targets));  // [sum P]
+  t.concepts.clear();
+  int64_t token_at = 0, phrase_at = 0;
+  for (int64_t i = 0; i < all_meta.size(0); ++i) {
+    const int64_t L = all_meta[i][0].item<int64_t>(), P = all_meta[i][1].item<int64_t>();
+    ImageConcepts c;
+    c.tokens = all_tokens.narrow(0, token_at, L);
+    token_at += L;
+    if (P > 0) {
+      c.phrases = all_phrases.narrow(0, phrase_at, P);
+      const at::Tensor id = all_ids.narrow(0, phrase_at, P).contiguous();
+      c.phrase_ids.assign(id.data_ptr<int64_t>(), id.data_ptr<int64_t>() + P);
+      if (all_meta[i][2].item<int64_t>() != 0) c.targets = all_targets.narrow(0, phrase_at, P);
+      phrase_at += P;
+    }
+    t.concepts.push_back(std::move(c));
+  }
+}
+
+void gather_tally(dist::ProcessGroup& group, EvalTally& t, int64_t concept_width) {
+  gather_sums(group, t);
+  for (std::vector<double>* v :
+       {&t.tokens_per_image, &t.objects_per_image, &t.ari, &t.fg_ari, &t.fg_ari_bound, &t.psnr}) {
+    *v = concat_doubles(group, *v);
+  }
+  t.counted_objects = group.all_reduce_scalar(t.counted_objects ? 0.0 : 1.0) == 0.0;
+  if (concept_width > 0) gather_concepts(group, t, concept_width);
+}
+
+io::Json report(const EvalTally& t) {
+  io::Json out = io::Json::object();
+  for (const auto& [k, v] : t.sums) out[k] = v / static_cast<double>(t.batches);
+  out["images"] = t.tokens_per_image.size();
+  out["psnr"] = mean(t.psnr);
+  out["tokens_per_image"] = mean(t.tokens_per_image);
+  if (t.counted_objects && !t.objects_per_image.empty()) {
+    out["objects_per_image"] = mean(t.objects_per_image);
+    out["tokens_objects_pearson"] =
+        t.tokens_per_image.size() > 1 ? pearson(t.tokens_per_image, t.objects_per_image) : 0.0;
+  }
+  if (!t.ari.empty()) out["ari"] = mean(t.ari);
+  if (!t.fg_ari.empty()) out["fg_ari"] = mean(t.fg_ari);
+  if (!t.fg_ari_bound.empty()) out["fg_ari_patch_bound"] = mean(t.fg_ari_bound);
+  if (!t.concepts.empty()) {
+    const ConceptScores cs = concept_scores(t.concepts);
+    if (cs.phrases > 0) {
+      out["retrieval_accuracy"] = cs.retrieval_accuracy;
+      out["retrieval_chance"] = cs.retrieval_chance;
+    }
+    if (cs.grounded > 0) {
+      out["grounding_accuracy"] = cs.grounding_accuracy;
+      out["grounding_chance"] = cs.grounding_chance;
+      out["grounding_phrases"] = cs.grounded;
+      out["grounding_skipped"] = cs.grounding_skipped;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 io::Json Stage1Recipe::evaluate(int64_t step) {
@@ -38,25 +159,25 @@ io::Json Stage1Recipe::evaluate(int64_t step) {
 }
 
 io::Json Stage1Recipe::evaluate_set(const data::PairDataset& ds, int64_t step) {
-  io::Json out = io::Json::object();
   const int64_t B = cfg_.train.batch_size;
   const int64_t limit = cfg_.train.eval_batches > 0
                             ? std::min<int64_t>(cfg_.train.eval_batches * B, ds.size())
                             : static_cast<int64_t>(ds.size());
   const int64_t S = vision_pre_.size;
-  std::map<std::string, double> sums;
-  int64_t batches = 0;
-  bool counted_objects = true;
-  std::vector<double> tokens_per_image, objects_per_image, ari, fg_ari, fg_ari_bound, psnr;
-  std::vector<ImageConcepts> concepts;
-  for (int64_t start = 0; start < limit; start += B) {
+  EvalTally tally;
+  // Distributed: rank r evaluates batches r, r + W, ...; every draw comes from the item's index,
+  // so the gathered statistics are the one-process ones.
+  const int64_t rank = group_ ? group_->rank() : 0, world = group_ ? group_->world() : 1;
+  for (int64_t start = rank * B; start < limit; start += world * B) {
     std::vector<data::Example> examples;
     for (int64_t i = start; i < std::min(limit, start + B); ++i)
       examples.push_back(example(ds, static_cast<size_t>(i)));
-    const data::Batch batch = data::collate(std::move(examples));
+    data::Batch batch = data::collate(std::move(examples));
+    std::vector<int64_t>& index = batch.ints[kSampleIndex];
+    for (int64_t i = start; i < start + batch.size; ++i) index.push_back(kEvalSampleBase + i);
     const Losses l = compute(batch, /*with_gan=*/false, step);
-    for (const auto& [k, v] : l.metrics) sums[k] += v;
-    ++batches;
+    for (const auto& [k, v] : l.metrics) tally.sums[k] += v;
+    ++tally.batches;
     const at::Tensor target = batch.tensors.at("target").to(device_);
     // The diffusion head samples: only the first batch is decoded for PSNR (it is slow).
     const at::Tensor decoded =
@@ -67,7 +188,7 @@ io::Json Stage1Recipe::evaluate_set(const data::PairDataset& ds, int64_t step) {
                    : at::Tensor());
     if (decoded.defined()) {
       const at::Tensor p = losses::psnr(decoded, target).to(at::kCPU);
-      for (int64_t b = 0; b < p.size(0); ++b) psnr.push_back(p[b].item<double>());
+      for (int64_t b = 0; b < p.size(0); ++b) tally.psnr.push_back(p[b].item<double>());
     }
     const at::Tensor counts = l.tokens.clusters.counts.to(at::kCPU);
     const at::Tensor assignment = l.tokens.clusters.assignment.to(at::kCPU);
@@ -85,15 +206,15 @@ io::Json Stage1Recipe::evaluate_set(const data::PairDataset& ds, int64_t step) {
       const int64_t n_obj = batch.ints.at("num_objects")[b];
       const auto& texts = batch.texts.at("phrases")[b];
       const int64_t P = static_cast<int64_t>(texts.size());
-      tokens_per_image.push_back(static_cast<double>(L));
-      objects_per_image.push_back(static_cast<double>(n_obj));
-      counted_objects = counted_objects && n_obj >= 0;
+      tally.tokens_per_image.push_back(static_cast<double>(L));
+      tally.objects_per_image.push_back(static_cast<double>(n_obj));
+      tally.counted_objects = tally.counted_objects && n_obj >= 0;
       at::Tensor targets;
       const at::Tensor& lab = labels[static_cast<size_t>(b)];
       if (lab.defined()) {
         const at::Tensor pc = pixel_clusters(lab, assignment[b], S, patch_size_);  // [H * W]
-        add_defined(ari, pixel_ari(lab, pc));
-        add_defined(fg_ari, foreground_ari(lab, pc));
+        add_defined(tally.ari, pixel_ari(lab, pc));
+        add_defined(tally.fg_ari, foreground_ari(lab, pc));
         const int64_t K = std::max<int64_t>(lab.max().item<int64_t>(), P) + 1;
         const at::Tensor owners = patch_owners(lab, S, patch_size_, K);  // [N]
         targets = grounding_targets(lab, pc, owners, L, P);
@@ -101,7 +222,7 @@ io::Json Stage1Recipe::evaluate_set(const data::PairDataset& ds, int64_t step) {
         // patch in the cluster of its majority object (background pixels ignored).
         const at::Tensor object_owners =
             patch_owners(lab.masked_fill(lab == 0, -1), S, patch_size_, K);  // [N]
-        add_defined(fg_ari_bound,
+        add_defined(tally.fg_ari_bound,
                     foreground_ari(lab, pixel_clusters(lab, object_owners, S, patch_size_)));
       }
       if (!token_emb.defined()) continue;
@@ -113,35 +234,14 @@ io::Json Stage1Recipe::evaluate_set(const data::PairDataset& ds, int64_t step) {
                             phr.ids[b].to(at::kCPU).data_ptr<int64_t>() + P);
         c.targets = targets;
       }
-      concepts.push_back(std::move(c));
+      tally.concepts.push_back(std::move(c));
     }
   }
-  for (const auto& [k, v] : sums) out[k] = v / static_cast<double>(batches);
-  out["images"] = tokens_per_image.size();
-  out["psnr"] = mean(psnr);
-  out["tokens_per_image"] = mean(tokens_per_image);
-  if (counted_objects && !objects_per_image.empty()) {
-    out["objects_per_image"] = mean(objects_per_image);
-    out["tokens_objects_pearson"] =
-        tokens_per_image.size() > 1 ? pearson(tokens_per_image, objects_per_image) : 0.0;
+  if (group_) {
+    const int64_t E = model_->has_text() ? model_->contrastive->token_proj->weight.size(0) : 0;
+    gather_tally(*group_, tally, E);
   }
-  if (!ari.empty()) out["ari"] = mean(ari);
-  if (!fg_ari.empty()) out["fg_ari"] = mean(fg_ari);
-  if (!fg_ari_bound.empty()) out["fg_ari_patch_bound"] = mean(fg_ari_bound);
-  if (!concepts.empty()) {
-    const ConceptScores cs = concept_scores(concepts);
-    if (cs.phrases > 0) {
-      out["retrieval_accuracy"] = cs.retrieval_accuracy;
-      out["retrieval_chance"] = cs.retrieval_chance;
-    }
-    if (cs.grounded > 0) {
-      out["grounding_accuracy"] = cs.grounding_accuracy;
-      out["grounding_chance"] = cs.grounding_chance;
-      out["grounding_phrases"] = cs.grounded;
-      out["grounding_skipped"] = cs.grounding_skipped;
-    }
-  }
-  return out;
+  return report(tally);
 }
 
 std::string Stage1Recipe::summary(const io::Json& first, const io::Json& last) {

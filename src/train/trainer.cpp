@@ -12,6 +12,7 @@
 #include <torch/nn/module.h>
 
 #include "setok/data/sampler.h"
+#include "setok/dist/grad_sync.h"
 #include "setok/io/checkpoint.h"
 #include "setok/io/fs.h"
 #include "setok/io/image.h"
@@ -69,6 +70,11 @@ struct Trainer::Interval {
 
 Trainer::Trainer(Recipe& recipe, TrainerOptions options)
     : recipe_(recipe), o_(std::move(options)), run_dir_(o_.train.run_dir) {
+  if (o_.group) {
+    o_.rank = o_.group->rank();
+    o_.world = o_.group->world();
+    if (!o_.grad_sync) o_.grad_sync = dist::GradientSync(o_.group, o_.bucket_mb);
+  }
   if (o_.train.precision == "bf16" && !o_.device.is_cuda()) {
     throw Error(
         "train.precision bf16 needs a CUDA device (bf16 autocast runs on CUDA only); use fp32 on " +
@@ -112,7 +118,16 @@ io::Json Trainer::base_reference() {
 }
 
 void Trainer::save_checkpoint() {
-  if (o_.rank != 0) return;
+  // Every rank's cursor (all ranks take part in the gather; rank 0 writes).
+  std::vector<int64_t> positions{position_};
+  if (o_.group) {
+    const at::Tensor all = o_.group->all_gather(at::full({1}, position_, at::kLong));  // [W, 1]
+    positions.assign(all.data_ptr<int64_t>(), all.data_ptr<int64_t>() + all.numel());
+  }
+  if (o_.rank != 0) {
+    o_.group->barrier();  // the checkpoint is complete when training goes on
+    return;
+  }
   io::CheckpointDir ckpt(run_dir_ / "checkpoints", o_.train.keep_last);
   const std::set<std::string> frozen = frozen_names(recipe_.model());
   const io::Json base = base_reference();
@@ -144,6 +159,7 @@ void Trainer::save_checkpoint() {
     io::write_json(dir / "trainer.json", {{"step", step_},
                                           {"epoch", epoch_},
                                           {"position", position_},
+                                          {"positions", positions},
                                           {"samples", samples_},
                                           {"seed", o_.seed},
                                           {"world", o_.world},
@@ -151,6 +167,7 @@ void Trainer::save_checkpoint() {
                                           {"evaluations", evaluations_}});
   });
   spdlog::info("checkpoint step {} -> {}", step_, (run_dir_ / "checkpoints").string());
+  if (o_.group) o_.group->barrier();
 }
 
 bool Trainer::load_checkpoint(bool with_optimizers) {
@@ -177,14 +194,9 @@ bool Trainer::load_checkpoint(bool with_optimizers) {
   io::load_trainable_state(recipe_.model(), io::TensorStore::open(dir / "model.safetensors"));
   step_ = state.at("step").get<int64_t>();
   epoch_ = state.at("epoch").get<int64_t>();
-  position_ = state.at("position").get<int64_t>();
   samples_ = state.at("samples").get<int64_t>();
   if (state.contains("evaluations")) evaluations_ = state["evaluations"];
-  if (state.value("world", 1) != o_.world) {
-    throw Error(dir.string() + ": saved by a run with " + std::to_string(state.value("world", 1)) +
-                " ranks, resuming with " + std::to_string(o_.world) +
-                " (data positions would not match)");
-  }
+  restore_position(state, dir);
   if (with_optimizers) {
     const io::TensorStore opt = io::TensorStore::open(dir / "optimizer.safetensors");
     for (size_t k = 0; k < optimizers_.size(); ++k)
@@ -267,13 +279,26 @@ data::Batch Trainer::next_batch() {
       lo.skip_bad = o_.data.skip_bad_samples;
       lo.drop_last = true;
       lo.collate = [this](std::vector<data::Example> ex) { return recipe_.collate(std::move(ex)); };
-      const auto order = data::epoch_order(recipe_.epoch_size(), o_.seed, epoch_, o_.data.shuffle);
+      std::vector<int64_t> order =
+          data::epoch_order(recipe_.epoch_size(), o_.seed, epoch_, o_.data.shuffle);
+      // Even shards: the order's tail of fewer than `world` items is left out this epoch (a
+      // reshuffled epoch reads it), so every rank has the same number of batches.
+      order.resize(order.size() - order.size() % static_cast<size_t>(o_.world));
       loader_ = std::make_unique<data::Loader>(
           data::rank_shard(order, o_.rank, o_.world),
           [this](int64_t i) { return recipe_.fetch(i); }, lo, position_);
     }
+    const int64_t first = position_;
     if (auto b = loader_->next()) {
       position_ = loader_->position();
+      // Example i is item first + i of this rank's shard, i.e. position (first + i) * world +
+      // rank of the epoch's order (exact unless the loader skipped bad samples).
+      std::vector<int64_t>& index = b->ints[kSampleIndex];
+      index.resize(static_cast<size_t>(b->size));
+      for (int64_t i = 0; i < b->size; ++i) {
+        index[static_cast<size_t>(i)] =
+            epoch_ * recipe_.epoch_size() + (first + i) * o_.world + o_.rank;
+      }
       return std::move(*b);
     }
     if (++empty_epochs > 1) {
@@ -297,14 +322,16 @@ void Trainer::micro_steps(size_t k, const std::vector<data::Batch>& batches, Int
       if (o_.train.precision == "bf16") guard.emplace(c10::DeviceType::CUDA, c10::kBFloat16);
       r = recipe_.step(batches[static_cast<size_t>(m)], {step_, k, m, micro});
     }
-    if (!r.loss.defined() || !std::isfinite(r.loss.item<double>())) {
-      throw Error("non-finite " + opt.name() + " loss at step " + std::to_string(step_) + " (" +
-                  io::Json(r.metrics).dump() + "); lower train.lr or check the data");
-    }
+    if (!r.loss.defined())
+      throw Error("the recipe returned no " + opt.name() + " loss at step " +
+                  std::to_string(step_));
+    check_finite(opt.name() + " loss (" + io::Json(r.metrics).dump() + ")", r.loss.item<double>());
     // Gradients reach every parameter on the loss's path (restricting backward to this
     // optimizer's inputs would prune activation-checkpointed blocks whose input is detached);
     // only this optimizer's were zeroed above and only they are used below.
-    (r.loss / static_cast<double>(micro)).backward();
+    const at::Tensor scaled = r.loss / static_cast<double>(micro);
+    if (!reducers_.empty() && m == micro - 1) reducers_[k]->prepare_for_backward(scaled);
+    scaled.backward();
     for (const auto& [key, v] : r.metrics) interval.sums[key] += v / static_cast<double>(micro);
     if (k == 0) interval.units += r.units >= 0 ? r.units : batches[static_cast<size_t>(m)].size;
   }
@@ -315,7 +342,7 @@ void Trainer::optimizer_steps(const std::vector<data::Batch>& batches, Interval&
     Optimizer& opt = optimizers_[k];
     if (!opt.active(step_)) continue;
     micro_steps(k, batches, interval);
-    const double norm = opt.step(step_, o_.grad_sync);
+    const double norm = opt.step(step_, reducers_.empty() ? o_.grad_sync : GradSync());
     opt.zero_grad();
     const std::string suffix = k == 0 ? "" : "_" + opt.name();
     interval.sums["grad_norm" + suffix] += norm;
@@ -324,19 +351,23 @@ void Trainer::optimizer_steps(const std::vector<data::Batch>& batches, Interval&
   if (ema_) ema_->update();
 }
 
-void Trainer::log_interval(Interval& interval, io::MetricsWriter& metrics) {
+void Trainer::log_interval(Interval& interval, io::MetricsWriter* metrics) {
   if (interval.steps == 0) return;
+  average_over_ranks(interval.sums);
+  // Throughput of the whole world (every rank's units).
+  const double units = o_.group ? o_.group->all_reduce_scalar(static_cast<double>(interval.units))
+                                : static_cast<double>(interval.units);
   std::map<std::string, double> row;
   for (const auto& [k, v] : interval.sums) row[k] = v / static_cast<double>(interval.steps);
   io::Json timing = {
       {"epoch", epoch_},
       {"samples", samples_},
       {interval.unit + "_per_s",
-       static_cast<double>(interval.units) / std::max(interval.seconds, 1e-9)},
+       units / std::max(interval.seconds, 1e-9)},
       {"steps_per_s", static_cast<double>(interval.steps) / std::max(interval.seconds, 1e-9)},
       {"data_wait_fraction", interval.wait / std::max(interval.seconds, 1e-9)}};
-  if (o_.rank == 0) {
-    metrics.log(step_, row, timing);
+  if (metrics != nullptr) {
+    metrics->log(step_, row, timing);
     log_scalars("train/", io::Json(row), step_);
     log_scalars("train/", timing, step_);
   }
@@ -362,16 +393,21 @@ io::Json Trainer::fit(bool resume) {
   if (o_.rank == 0 && !o_.resolved_config.is_null())
     io::write_json(run_dir_ / "config.resolved.json", o_.resolved_config);
   recipe_.model().to(o_.device);
+  if (o_.group) join_group();
   make_ema();
   recipe_.model().train();
   optimizers_.clear();
   for (auto& spec : recipe_.optimizers()) optimizers_.emplace_back(std::move(spec));
   if (optimizers_.empty()) throw Error("the recipe declares no optimizer");
+  make_reducers();
   const bool resumed = resume && load_checkpoint(/*with_optimizers=*/true);
   if (resume && !resumed)
     spdlog::warn("--resume: no checkpoint in {}, starting from scratch", run_dir_.string());
-  io::MetricsWriter metrics(run_dir_ / "metrics.jsonl",
-                            resumed ? std::optional<int64_t>(step_) : std::nullopt);
+  std::unique_ptr<io::MetricsWriter> metrics;  // rank 0's
+  if (o_.rank == 0) {
+    metrics = std::make_unique<io::MetricsWriter>(
+        run_dir_ / "metrics.jsonl", resumed ? std::optional<int64_t>(step_) : std::nullopt);
+  }
   if (o_.rank == 0 && o_.tensorboard) {
     tensorboard_ =
         std::make_unique<io::TensorBoardWriter>(run_dir_ / "tensorboard", resumed ? step_ : -1);
@@ -395,7 +431,7 @@ io::Json Trainer::fit(bool resume) {
     for (int64_t a = 0; a < o_.train.grad_accum; ++a) batches.push_back(next_batch());
     optimizer_steps(batches, interval);
     int64_t step_samples = 0;
-    for (const auto& b : batches) step_samples += b.size;
+    for (const auto& b : batches) step_samples += b.size * o_.world;  // equal shards
     interval.unit = recipe_.throughput_unit();
     last = std::move(batches.back());
     ++step_;
@@ -407,7 +443,7 @@ io::Json Trainer::fit(bool resume) {
                                                     ? interval.sums["loss"] /
                                                           static_cast<double>(interval.steps)
                                                     : 0.0));
-    if (step_ % o_.log_every == 0 || step_ == o_.train.steps) log_interval(interval, metrics);
+    if (step_ % o_.log_every == 0 || step_ == o_.train.steps) log_interval(interval, metrics.get());
     write_sample_sheet(last);
     const bool eval_now = o_.train.eval_every > 0 && step_ % o_.train.eval_every == 0;
     if (eval_now && step_ < o_.train.steps) evaluate_and_record(step_);

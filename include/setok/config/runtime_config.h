@@ -37,4 +37,17 @@ struct LogConfig : Section {
   void apply(int rank = 0, int world_size = 1, const std::filesystem::path& file = {}) const;
 };
 
+// Multi-process training (DESIGN §5.13). Who the process is comes from the launcher's
+// environment (torchrun / Slurm variables, scripts/launch.sh); this section says how the ranks
+// talk.
+struct DistConfig : Section {
+  std::string backend = "auto";  // auto (NCCL on CUDA, Gloo on CPU) | gloo | nccl
+  double timeout_s = 300;        // rendezvous and every collective; a dead rank ends the run
+  double bucket_mb = 25;         // gradient all-reduce bucket size
+  bool overlap = true;           // all-reduce during backward (c10d Reducer) where it applies
+
+  void describe(Schema& s) override;
+  void validate(const std::string& path) const override;
+};
+
 }  // namespace setok::config

@@ -34,10 +34,13 @@ class SetokDetokenizerImpl : public torch::nn::Module {
   at::Tensor features(const at::Tensor& tokens, const at::Tensor& mask = {});
   // Pixel head output [B, 3, H, W], unclamped (training). Error for the diffusion head.
   at::Tensor predict_pixels(const at::Tensor& tokens, const at::Tensor& mask = {});
-  // Diffusion head training loss against target images [B, 3, H, W] in [-1, 1].
+  // Diffusion head training loss against target images [B, 3, H, W] in [-1, 1]. With
+  // image_seeds [B] int64, each image's patches draw their timesteps and noise from its own seed
+  // (DiffLoss::forward_seeded); otherwise from `gen` (or torch's default generator).
   at::Tensor diffusion_loss(const at::Tensor& tokens, const at::Tensor& mask,
                             const at::Tensor& target,
-                            std::optional<at::Generator> gen = std::nullopt);
+                            std::optional<at::Generator> gen = std::nullopt,
+                            const at::Tensor& image_seeds = {});
   // Images [B, 3, H, W] in [-1, 1]: the pixel head clamped, or the diffusion head sampled.
   at::Tensor decode(const at::Tensor& tokens, const at::Tensor& mask = {},
                     std::optional<at::Generator> gen = std::nullopt);

@@ -41,6 +41,13 @@ class DiffLossImpl : public torch::nn::Module {
   at::Tensor forward(const at::Tensor& target, const at::Tensor& z, const at::Tensor& mask = {},
                      std::optional<at::Generator> generator = std::nullopt);
 
+  // The same loss with every draw owned by a group of rows: target [N, C], z [N, Z] with the rows
+  // in G equal groups (N = G R, group g = rows g R .. g R + R - 1), seeds [G] int64. Group g's
+  // generator, seeded with seeds[g], draws for each of the diffusion_batch_mul repeats the R
+  // timesteps then the [R, C] noise. A row's draws depend on its group's seed only, not on the
+  // batch around it (per-sample randomness: data-parallel ranks reproduce one process).
+  at::Tensor forward_seeded(const at::Tensor& target, const at::Tensor& z, const at::Tensor& seeds);
+
   // The loss terms at given t (original steps) and noise, per row (tests, parity).
   GaussianDiffusion::Losses losses(const at::Tensor& target, const at::Tensor& z,
                                    const at::Tensor& t, const at::Tensor& noise);

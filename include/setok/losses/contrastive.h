@@ -21,11 +21,15 @@
 namespace setok::losses {
 
 // Distributed runs gather the other ranks' padded tensors: (x [B, K, ...], mask [B, K]) ->
-// ([W B, K', ...], [W B, K']) with this rank's block at `rank * B`; gradients flow through the
-// local block. The default is the identity (one process).
+// ([W B, K', ...], [W B, K']), this rank's block keeping its autograd history. Every rank then
+// computes the loss of the whole gathered batch — its value is the one-process loss — with its
+// gradient scaled so that the ranks' average (data-parallel training) is the one-process
+// gradient: x W for the features (each rank's backward reaches only its own block, in every row
+// and column it appears in) and 1/W more for the temperature (every rank's copy uses it). Every
+// rank must call the loss (the collectives run inside it). The default is one process.
 struct Gather {
   std::function<std::pair<at::Tensor, at::Tensor>(const at::Tensor&, const at::Tensor&)> all_gather;
-  int rank = 0;
+  int world = 1;
 };
 
 enum class ConceptForm { kToken, kPooled, kSpread };

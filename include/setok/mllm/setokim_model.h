@@ -82,9 +82,6 @@ class SetokimModelImpl : public torch::nn::Module {
   // (b, t) of every position holding a token of an image, and that token's row.
   at::Tensor image_rows(const SequenceBatch& batch, const at::Tensor& positions,
                         const at::Tensor& image_tokens) const;
-  // DiffLoss over rows with (t, noise) drawn from each row's own seed.
-  at::Tensor seeded_diffusion(const at::Tensor& target, const at::Tensor& z,
-                              const at::Tensor& seeds);
   SetokimModelOptions options_;
 };
 TORCH_MODULE(SetokimModel);

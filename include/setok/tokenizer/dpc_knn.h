@@ -45,16 +45,18 @@ struct Clusters {
 // x [B, N, C] (any float dtype, any device); token_mask [B, N] bool (undefined = every token
 // valid; each image needs at least one valid token). `noise` draws the tie-break noise when
 // options.tie_noise (a CPU generator; the noise is moved to x's device); nullopt uses torch's
-// default generator. Throws setok::Error for bad shapes, k outside [1, N] or non-finite x.
+// default generator. `tie_noise` [B, N] float in [0, 1), when defined, is used instead of any
+// draw (per-sample noise, see SetokTokenizerImpl::forward). Throws setok::Error for bad shapes,
+// k outside [1, N] or non-finite x.
 Clusters dpc_knn(const at::Tensor& x, const DpcKnnOptions& options,
                  std::optional<at::Generator> noise = std::nullopt,
-                 const at::Tensor& token_mask = {});
+                 const at::Tensor& token_mask = {}, const at::Tensor& tie_noise = {});
 
 // dpc_knn called once per image ([1, N, C] each) and padded to one Clusters: the released
 // code's per-image structure, used by the tokenizer's loop mode (benchmark baseline).
 Clusters dpc_knn_per_image(const at::Tensor& x, const DpcKnnOptions& options,
                            std::optional<at::Generator> noise = std::nullopt,
-                           const at::Tensor& token_mask = {});
+                           const at::Tensor& token_mask = {}, const at::Tensor& tie_noise = {});
 
 // One image at a time with host loops in float64, written straight from the formulas above:
 // the test oracle for dpc_knn and the baseline of `setok_bench tokenizer`. x [N, C];

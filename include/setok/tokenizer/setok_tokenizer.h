@@ -4,6 +4,7 @@
 //   -> DPC-KNN clusters (no grad) -> token merger -> tokens [B, L_max, D] + mask [B, L_max]
 #include <filesystem>
 #include <optional>
+#include <vector>
 
 #include <ATen/core/Generator.h>
 #include <torch/nn/module.h>
@@ -32,10 +33,15 @@ class SetokTokenizerImpl : public torch::nn::Module {
   // pixels [B, 3, S, S] (normalised) -> tokens. token_mask [B, N] bool marks the patches that
   // hold image content (vision::content_patch_mask); undefined = all. Masked patches (letterbox
   // padding) are never clustered: their assignment is -1 and no token sees them.
-  SetokTokens forward(const at::Tensor& pixel_values, const at::Tensor& token_mask = {});
+  // `sample_index` (one per image, e.g. the trainer's global sample indices): each image's
+  // clustering tie-break noise comes from (run seed, its index) instead of the noise stream, so
+  // an image draws the same noise in any batch, on any rank.
+  SetokTokens forward(const at::Tensor& pixel_values, const at::Tensor& token_mask = {},
+                      const std::vector<int64_t>& sample_index = {});
   // The same from precomputed tower features [B, N, C] on a grid_h x grid_w patch grid.
   SetokTokens forward_features(const at::Tensor& features, int64_t grid_h, int64_t grid_w,
-                               const at::Tensor& token_mask = {});
+                               const at::Tensor& token_mask = {},
+                               const std::vector<int64_t>& sample_index = {});
   // Tower features [B, N, C]; without gradients when the tower is frozen.
   at::Tensor encode(const at::Tensor& pixel_values);
   // The merger alone over `features` [B, N, C] with the clusters of an earlier forward (same

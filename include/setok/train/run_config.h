@@ -1,6 +1,6 @@
 #pragma once
-// The root config of a training run. The engine reads four sections — runtime, log, data and
-// train — and each stage extends data and train with its own keys; a stage's root config
+// The root config of a training run. The engine reads five sections — runtime, log, dist, data
+// and train — and each stage extends data and train with its own keys; a stage's root config
 // derives from RunConfig, owns its sections (its extended data / train, its model) and hands
 // the engine the shared parts through data_section() / train_section().
 #include "setok/config/runtime_config.h"
@@ -12,6 +12,7 @@ namespace setok::train {
 struct RunConfig : config::Section {
   config::RuntimeConfig runtime;
   config::LogConfig log;
+  config::DistConfig dist;
   virtual DataConfig& data_section() = 0;
   virtual TrainConfig& train_section() = 0;
   const DataConfig& data_section() const { return const_cast<RunConfig*>(this)->data_section(); }

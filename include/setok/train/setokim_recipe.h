@@ -41,6 +41,12 @@ class SetokimRecipe : public Recipe {
   StepResult step(const data::Batch& batch, const StepContext& context) override;
   io::Json evaluate(int64_t step) override;
   std::vector<std::pair<std::string, at::Generator>> generators() override;
+  // Data-parallel runs: the text and diffusion losses are normalised by the counts over every
+  // rank (text tokens, hidden slots), so the averaged gradient is the one-process gradient.
+  void set_group(std::shared_ptr<dist::ProcessGroup> group) override { group_ = std::move(group); }
+  bool recomputes_activations() const override {
+    return cfg_.train.activation_checkpointing || cfg_.model.llm.gradient_checkpointing;
+  }
   // One line per evaluation set and loss term (text, diffusion): first -> last.
   static std::string summary(const io::Json& first, const io::Json& last);
 
@@ -93,6 +99,7 @@ class SetokimRecipe : public Recipe {
   std::vector<std::string> eval_names_;
   std::vector<data::MixtureItem> items_;
   int64_t epoch_ = 0;
+  std::shared_ptr<dist::ProcessGroup> group_;
 };
 
 }  // namespace setok::train

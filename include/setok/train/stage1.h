@@ -45,6 +45,9 @@ class Stage1Recipe : public Recipe {
   io::NamedTensors extra_state() override;
   void load_extra_state(const io::TensorStore& store) override;
   std::vector<std::pair<std::string, at::Generator>> generators() override;
+  // Contrastive negatives gathered from every rank; losses normalised over the global batch.
+  void set_group(std::shared_ptr<dist::ProcessGroup> group) override;
+  bool recomputes_activations() const override { return cfg_.train.activation_checkpointing; }
 
   Stage1Model& setok() { return model_; }
 
@@ -63,7 +66,9 @@ class Stage1Recipe : public Recipe {
     at::Tensor mask;        // [B, P] bool
     at::Tensor ids;         // [B, P] int64 text identities
   };
-  Losses compute(const data::Batch& batch, bool with_gan, int64_t step);
+  // `gather`: the training step's (distributed runs); evaluation uses the local batch.
+  Losses compute(const data::Batch& batch, bool with_gan, int64_t step,
+                 const losses::Gather& gather = {});
   data::Example example(const data::PairDataset& ds, size_t i) const;
   Phrases phrases(const data::Batch& batch);
   io::Json evaluate_set(const data::PairDataset& ds, int64_t step);
@@ -84,6 +89,8 @@ class Stage1Recipe : public Recipe {
   // The generator pass's predictions of the current step, one per micro-batch (detached), for
   // the discriminator's pass.
   std::vector<at::Tensor> predictions_;
+  std::shared_ptr<dist::ProcessGroup> group_;
+  losses::Gather gather_;
 };
 
 }  // namespace setok::train

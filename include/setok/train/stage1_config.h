@@ -70,6 +70,7 @@ struct Stage1Config : StageConfig<Stage1ModelConfig, Stage1DataConfig, Stage1Tra
   void describe(config::Schema& s) override {
     s.section("runtime", runtime, "device, threads, seed");
     s.section("log", log, "logging");
+    s.section("dist", dist, "multi-process training (the launcher's environment says who is who)");
     s.section("model", model, "the SeTok model");
     s.section("data", data, "datasets and loader");
     s.section("train", train, "optimisation, checkpoints, evaluation, losses");

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -16,6 +17,8 @@
 #include <torch/nn/module.h>
 
 #include "setok/data/loader.h"
+#include "setok/dist/ddp_reducer.h"
+#include "setok/dist/process_group.h"
 #include "setok/io/json.h"
 #include "setok/io/safetensors.h"
 #include "setok/io/tensorboard.h"
@@ -83,7 +86,20 @@ class Recipe {
   virtual void load_extra_state(const io::TensorStore& store) {}
   // Generators whose state must survive a resume (besides torch's default ones).
   virtual std::vector<std::pair<std::string, at::Generator>> generators() { return {}; }
+  // Data-parallel runs: the group the losses gather across (contrastive negatives from every
+  // rank). Called once before training; one-process runs never call it.
+  virtual void set_group(std::shared_ptr<dist::ProcessGroup> group) {}
+  // True when blocks are recomputed in the backward pass (activation checkpointing): their
+  // parameters are then reached outside the graph the DDP reducer walks, and data-parallel runs
+  // average gradients after the backward pass instead.
+  virtual bool recomputes_activations() const { return false; }
 };
+
+// The batch's global sample indices (int64 per example, in Batch::ints): the position of each
+// example in the run's stream of samples, equal whatever the number of processes. Random draws
+// that shape a sample are derived from (seed, this index) so that ranks reproduce the
+// one-process run.
+inline constexpr const char* kSampleIndex = "sample_index";
 
 struct TrainerOptions {
   TrainConfig train;
@@ -96,11 +112,18 @@ struct TrainerOptions {
   c10::Device device = c10::Device(c10::kCPU);
   int rank = 0;
   int world = 1;
+  // Data-parallel training (null: one process): rank and world come from it; gradients are
+  // averaged over it in buckets of bucket_mb; rank 0 writes checkpoints, logs and metrics.
+  std::shared_ptr<dist::ProcessGroup> group;
+  double bucket_mb = 25;
+  // Average during the backward pass with c10d's DDP reducer where it applies (docs/
+  // distributed.md); otherwise, or when off, after it.
+  bool overlap = true;
   io::Json resolved_config;  // written to run_dir/config.resolved.json
   // Stop (with a checkpoint) after this many steps in this invocation, e.g. to fit a cluster's
   // time limit; `--resume` continues. 0 = run to train.steps.
   int64_t stop_after = 0;
-  // Called with each optimizer's gradients before clipping (distributed all-reduce); optional.
+  // Called with each optimizer's gradients before clipping; set from `group` when there is one.
   GradSync grad_sync;
 };
 
@@ -121,6 +144,9 @@ class Trainer {
   struct Interval;  // what a log interval accumulates
   void save_checkpoint();
   bool load_checkpoint(bool with_optimizers);
+  // This rank's cursor from a checkpoint's: its own on the same world size; on another, the
+  // epoch's consumed samples re-sharded over the new ranks.
+  void restore_position(const io::Json& state, const std::filesystem::path& dir);
   io::Json evaluate_and_record(int64_t step);
   // trainer.json's "base": the frozen weights' source and fingerprints (whole, per part).
   io::Json base_reference();
@@ -129,7 +155,15 @@ class Trainer {
   // One optimizer's micro-steps over the step's batches: forward, backward into its parameters.
   void micro_steps(size_t k, const std::vector<data::Batch>& batches, Interval& interval);
   void optimizer_steps(const std::vector<data::Batch>& batches, Interval& interval);
-  void log_interval(Interval& interval, io::MetricsWriter& metrics);
+  void log_interval(Interval& interval, io::MetricsWriter* metrics);
+  // Data-parallel start: the ranks' configs must agree; rank 0's weights go to every rank.
+  void join_group();
+  // One c10d DDP reducer per optimizer when the backward pass can overlap the all-reduce.
+  void make_reducers();
+  // Every rank's loss is finite, or every rank stops with an error naming the ranks that are not.
+  void check_finite(const std::string& what, double loss);
+  // The interval's metrics averaged over the ranks (when every rank logged the same keys).
+  void average_over_ranks(std::map<std::string, double>& sums);
   void write_sample_sheet(const data::Batch& last);
 
   void make_ema();
@@ -141,9 +175,11 @@ class Trainer {
   std::unique_ptr<Ema> ema_;                            // train.ema_decay > 0
   std::unique_ptr<io::TensorBoardWriter> tensorboard_;  // rank 0 with options.tensorboard
   std::vector<Optimizer> optimizers_;
+  std::vector<std::unique_ptr<dist::DdpReducer>> reducers_;  // empty: average after backward
   std::unique_ptr<data::Loader> loader_;
   double data_wait_ = 0;  // seconds spent in next_batch, over the run
   std::filesystem::path run_dir_;
+  // position_: this rank's cursor in its shard of the epoch (every rank's is saved).
   int64_t step_ = 0, epoch_ = 0, position_ = 0, samples_ = 0;
   io::Json evaluations_ = io::Json::array();
 };

@@ -1,0 +1,45 @@
+#pragma once
+// c10d's DDP engine (c10d::Reducer, the machinery behind PyTorch's DistributedDataParallel)
+// over one optimizer's parameters: autograd hooks on the parameters' gradient accumulators fill
+// flat buckets during the backward pass, and each full bucket's all-reduce starts while the rest
+// of the backward still runs; when backward returns, every gradient holds the average over the
+// ranks. Unused parameters are found by walking the loss's graph (find_unused_parameters): a
+// parameter that no rank used keeps its gradient, one that some ranks used is averaged with
+// zeros from the others.
+//
+// Driven here on LibTorch 1.13 (Debian), where reducer.hpp needs a compat header for a
+// distributed-autograd include it does not ship (src/dist/compat/). On LibTorch 2.x, where the
+// Reducer takes a c10d::ProcessGroup wrapping its Backends and its constructor changed between
+// minor versions, supported() is false and the trainer averages after the backward pass
+// (GradientSync) — see docs/distributed.md.
+#include <memory>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+#include "setok/dist/process_group.h"
+
+namespace setok::dist {
+
+class DdpReducer {
+ public:
+  static bool supported();
+
+  // `params`: the parameters that train, the same list in the same order on every rank.
+  DdpReducer(std::shared_ptr<ProcessGroup> group, const std::vector<at::Tensor>& params,
+             double bucket_mb);
+  ~DdpReducer();
+  DdpReducer(const DdpReducer&) = delete;
+  DdpReducer& operator=(const DdpReducer&) = delete;
+
+  // Call before the backward of `loss` whose gradients (plus whatever earlier backward passes
+  // accumulated into the parameters) are to be averaged. A backward without this call only
+  // accumulates locally (DDP's no_sync).
+  void prepare_for_backward(const at::Tensor& loss);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace setok::dist

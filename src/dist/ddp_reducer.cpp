@@ -1,0 +1,76 @@
+#include "setok/dist/ddp_reducer.h"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "process_group_impl.h"
+#include "setok/runtime/compat.h"
+#include "setok/runtime/error.h"
+
+#if !SETOK_TORCH_VERSION_AT_LEAST(2, 0)
+#include <torch/csrc/distributed/c10d/reducer.hpp>
+#endif
+
+namespace setok::dist {
+
+#if !SETOK_TORCH_VERSION_AT_LEAST(2, 0)
+
+struct DdpReducer::Impl {
+  std::shared_ptr<ProcessGroup> group;
+  std::unique_ptr<c10d::Reducer> reducer;
+};
+
+bool DdpReducer::supported() {
+  return true;
+}
+
+DdpReducer::DdpReducer(std::shared_ptr<ProcessGroup> group, const std::vector<at::Tensor>& params,
+                       double bucket_mb)
+    : impl_(std::make_unique<Impl>()) {
+  if (!group) throw Error("DDP reducer: no process group");
+  if (params.empty()) throw Error("DDP reducer: no parameter to synchronise");
+  impl_->group = std::move(group);
+  const auto cap = static_cast<size_t>(bucket_mb * 1024.0 * 1024.0);
+  // As PyTorch's DDP: a small first bucket (its all-reduce starts early in the backward pass),
+  // then buckets of the cap, in reverse parameter order (roughly the order gradients arrive).
+  const size_t first_cap = std::min<size_t>(cap, 1024 * 1024);
+  const std::vector<bool> sparse(params.size(), false);
+  auto [buckets, limits] =
+      c10d::compute_bucket_assignment_by_size(params, {first_cap, cap}, sparse);
+  std::reverse(buckets.begin(), buckets.end());
+  std::reverse(limits.begin(), limits.end());
+  try {
+    impl_->reducer = std::make_unique<c10d::Reducer>(
+        params, std::move(buckets), std::move(limits), impl_->group->internals().group, sparse,
+        static_cast<int64_t>(cap), /*find_unused_parameters=*/true,
+        /*gradient_as_bucket_view=*/false, std::unordered_map<size_t, std::string>{},
+        static_cast<int64_t>(first_cap));
+  } catch (const std::exception& e) {
+    throw Error("DDP reducer: c10d::Reducer refused the parameters: " + std::string(e.what()));
+  }
+}
+
+void DdpReducer::prepare_for_backward(const at::Tensor& loss) {
+  impl_->reducer->prepare_for_backward({loss});
+}
+
+#else
+
+struct DdpReducer::Impl {};
+
+bool DdpReducer::supported() {
+  return false;
+}
+
+DdpReducer::DdpReducer(std::shared_ptr<ProcessGroup>, const std::vector<at::Tensor>&, double) {
+  throw Error("DDP reducer: not driven on LibTorch " + compat::torch_version() +
+              " (the trainer averages gradients after the backward pass instead)");
+}
+
+void DdpReducer::prepare_for_backward(const at::Tensor&) {}
+
+#endif
+
+DdpReducer::~DdpReducer() = default;
+
+}  // namespace setok::dist
