@@ -2,7 +2,8 @@
 # One-shot GPU checks for a session that has an accelerator (see ../shared/gpu/README.md):
 # CUDA build with the LibTorch inside the machine's PyTorch wheel (OpenCV off: the machine has
 # no OpenCV C++ library), the test suite, then the GPU benchmarks. Everything goes to $OUT
-# (default /tmp/setok-gpu): gpu_check.log, ctest.log and one JSON file per benchmark.
+# (default /tmp/setok-gpu): gpu_check.log, ctest.log, cuda_tests.log, parity_cuda.log and one
+# JSON file per benchmark.
 #
 #   OUT=/some/dir bash scripts/gpu_check.sh            # everything
 #   SETOK_GPU_SKIP_TESTS=1 bash scripts/gpu_check.sh   # build + benchmarks only
@@ -39,6 +40,17 @@ if [ "${SETOK_GPU_SKIP_TESTS:-0}" != 1 ]; then
   echo "ctest exit code $?; summary:"
   grep -E "tests passed|tests failed|Failed|\*\*\*" "$OUT/ctest.log" | head -40
 fi
+
+step "CUDA tests: bf16 step vs fp32, resume with the device RNG, a 1-GPU NCCL world"
+build-cuda/tests/setok_unit_tests --gtest_filter='CudaTraining.*:ProcessGroup.*' \
+  > "$OUT/cuda_tests.log" 2>&1
+echo "CUDA tests exit code $?"
+grep -E "^\[ +(OK|FAILED|SKIPPED) |Failure|Expected|Which is" "$OUT/cuda_tests.log" | head -30
+step "parity of the fixture models on the GPU (TF32 off)"
+SETOK_PARITY_DEVICE=cuda build-cuda/tests/setok_parity_tests --gtest_filter='Parity.*' \
+  > "$OUT/parity_cuda.log" 2>&1
+echo "GPU parity exit code $?"
+grep -E "^parity |FAILED|Failure" "$OUT/parity_cuda.log" | head -30
 
 B=build-cuda/apps
 bench() {

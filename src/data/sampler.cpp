@@ -8,7 +8,7 @@
 namespace setok::data {
 
 namespace {
-uint64_t mix(uint64_t a, uint64_t b) {
+uint64_t mix_order(uint64_t a, uint64_t b) {
   uint64_t z = a * 0x9E3779B97F4A7C15ULL + b + 0x3C6EF372FE94F82AULL;
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
@@ -40,7 +40,8 @@ std::vector<MixtureItem> mixture_items(const std::vector<int64_t>& sizes,
     const auto extra = static_cast<int64_t>(
         std::llround((m - static_cast<double>(whole)) * static_cast<double>(sizes[d])));
     if (extra > 0) {
-      std::vector<int64_t> pick = epoch_order(sizes[d], mix(seed, 0xD15EA5E + d), epoch, true);
+      std::vector<int64_t> pick =
+          epoch_order(sizes[d], mix_order(seed, 0xD15EA5E + d), epoch, true);
       pick.resize(static_cast<size_t>(extra));
       std::sort(pick.begin(), pick.end());
       for (int64_t i : pick) out.push_back({static_cast<int32_t>(d), i});
@@ -52,7 +53,7 @@ std::vector<MixtureItem> mixture_items(const std::vector<int64_t>& sizes,
 std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch, bool do_shuffle) {
   std::vector<int64_t> order(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
-  if (do_shuffle) shuffle(order, mix(seed, static_cast<uint64_t>(epoch)));
+  if (do_shuffle) shuffle(order, mix_order(seed, static_cast<uint64_t>(epoch)));
   return order;
 }
 

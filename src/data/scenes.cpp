@@ -50,7 +50,7 @@ struct Rng {
   int64_t below(int64_t n) { return static_cast<int64_t>(engine() % static_cast<uint64_t>(n)); }
 };
 
-uint64_t mix(uint64_t a, uint64_t b) {
+uint64_t mix_scene(uint64_t a, uint64_t b) {
   uint64_t z = a * 0x9E3779B97F4A7C15ULL + b + 0x632BE59BD9B4E019ULL;
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
@@ -197,7 +197,7 @@ Scene sample_scene(uint64_t seed, uint64_t index, const SceneOptions& o) {
   if (o.min_objects < 1 || o.max_objects < o.min_objects) {
     throw Error("scenes: need 1 <= min_objects <= max_objects");
   }
-  Rng rng(mix(seed, index));
+  Rng rng(mix_scene(seed, index));
   Scene s;
   s.image_size = o.image_size;
   const auto& bgs = background_table();
@@ -277,7 +277,7 @@ std::vector<QA> scene_questions(const Scene& s) {
 }
 
 SceneEdit sample_edit(const Scene& s, uint64_t seed, uint64_t index, const SceneOptions& opt) {
-  Rng rng(mix(mix(seed, index), 0xED17));
+  Rng rng(mix_scene(mix_scene(seed, index), 0xED17));
   SceneEdit e;
   e.target = s;
   std::vector<size_t> nameable;

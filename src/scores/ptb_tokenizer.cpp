@@ -8,7 +8,7 @@ namespace setok::scores {
 
 namespace {
 
-bool is_digit(char c) {
+bool is_ascii_digit(char c) {
   return c >= '0' && c <= '9';
 }
 bool is_alpha(char c) {
@@ -23,7 +23,8 @@ bool ends_with(const std::string& s, const char* tail) {
 // comma between digits.
 bool is_separator(const std::string& s, size_t i) {
   const char c = s[i];
-  if (c == ',') return !(i > 0 && i + 1 < s.size() && is_digit(s[i - 1]) && is_digit(s[i + 1]));
+  if (c == ',')
+    return !(i > 0 && i + 1 < s.size() && is_ascii_digit(s[i - 1]) && is_ascii_digit(s[i + 1]));
   return std::strchr(";:!?\"`()[]{}", c) != nullptr;
 }
 

@@ -39,7 +39,7 @@ std::string check_dpc_knn(const fs::path& folder) {
     o.tie_noise = false;  // the reference zeroed it
     // The released single-image port takes a per-column maximum for the densest points.
     o.parent_distance = tokenizer::ParentDistance::kColumnMax;
-    const at::Tensor x = ref->tensor(c + ".x", at::kFloat);  // [N, C]
+    const at::Tensor x = ref->tensor(c + ".x", at::kFloat).to(parity_device());  // [N, C]
     const tokenizer::Clusters got = tokenizer::dpc_knn(x.unsqueeze(0), o);
     expect_equal(c + ".centres", got.centres[0], ref->tensor(c + ".centres", at::kLong));
     expect_equal(c + ".assignment", got.assignment[0], ref->tensor(c + ".assignment", at::kLong));

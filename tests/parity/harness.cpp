@@ -4,7 +4,11 @@
 #include <ostream>
 #include <sstream>
 
+#include <cstdlib>
+
 #include "setok/io/json.h"
+#include "setok/runtime/compat.h"
+#include "setok/runtime/device.h"
 #include "setok/runtime/error.h"
 
 namespace setok::parity {
@@ -87,6 +91,13 @@ void collect(const fs::path& root, std::vector<fs::path>& out) {
   for (const auto& c : children) collect(c, out);
 }
 }  // namespace
+
+c10::Device parity_device() {
+  const char* name = std::getenv("SETOK_PARITY_DEVICE");
+  const c10::Device device = runtime::resolve_device(name != nullptr && *name ? name : "cpu");
+  if (device.is_cuda()) compat::set_tf32(false);
+  return device;
+}
 
 std::vector<fs::path> fixture_folders(const fs::path& builtin, const std::string& extra) {
   std::vector<fs::path> out;

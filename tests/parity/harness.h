@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <c10/core/Device.h>
+
 namespace setok::parity {
 
 namespace fs = std::filesystem;
@@ -49,6 +51,11 @@ struct Line {
   std::string detail;
   std::string text() const;
 };
+
+// Where the checkers run the models: $SETOK_PARITY_DEVICE (cpu, cuda, cuda:N; default cpu), so
+// scripts/gpu_check.sh checks the CUDA kernels against the same references. On CUDA, TF32 is
+// turned off: the tolerances are float32's.
+c10::Device parity_device();
 
 // The kind of a fixture folder: fixture.json "kind", else config.json "model_type"; "" when
 // the folder has neither file (not a fixture folder). Malformed files throw.

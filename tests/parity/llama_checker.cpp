@@ -19,19 +19,21 @@ constexpr double kLogitsAtol = 1e-3;
 
 std::string check_llama(const fs::path& folder) {
   at::NoGradGuard no_grad;
+  const c10::Device device = parity_device();
   llm::LlamaForCausalLM model = llm::load_llama(folder);
+  model->to(device);
   model->eval();
   const auto ref = io::SafetensorsFile::open(folder / "reference.safetensors");
-  const at::Tensor ids = ref->tensor("input_ids", at::kLong);        // [B, T]
-  const at::Tensor mask = ref->tensor("attention_mask", at::kLong);  // [B, T]
+  const at::Tensor ids = ref->tensor("input_ids", at::kLong).to(device);        // [B, T]
+  const at::Tensor mask = ref->tensor("attention_mask", at::kLong).to(device);  // [B, T]
   // HF's forward (how the reference was made) numbers positions 0..T-1 whatever the mask; pass
   // them explicitly so a left-padded reference row compares like for like.
-  const at::Tensor positions = at::arange(ids.size(1), at::kLong).expand_as(ids);
+  const at::Tensor positions = at::arange(ids.size(1), ids.options()).expand_as(ids);
   const llm::LlamaOutput out = model->forward_embeds(model->embed(ids), mask, positions);
-  const at::Tensor real = mask.to(at::kBool);  // compare where the mask is 1
-  expect_close("logits[mask == 1]", out.logits.index({real}),
+  const at::Tensor real = mask.to(at::kBool).cpu();  // compare where the mask is 1
+  expect_close("logits[mask == 1]", out.logits.cpu().index({real}),
                ref->tensor("logits", at::kFloat).index({real}), kRtol, kLogitsAtol);
-  expect_close("final_hidden_state[mask == 1]", out.hidden.index({real}),
+  expect_close("final_hidden_state[mask == 1]", out.hidden.cpu().index({real}),
                ref->tensor("final_hidden_state", at::kFloat).index({real}), kRtol, kAtol);
 
   const at::Tensor prompt = ref->tensor("generate_prompt", at::kLong);  // [1, P]

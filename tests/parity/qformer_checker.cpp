@@ -22,11 +22,13 @@ std::string check_qformer(const fs::path& folder) {
                                                         (folder / "config.json").string());
   detokenizer::QFormer q(config);
   io::load_state(*q, io::TensorStore::open(folder));
+  const c10::Device device = parity_device();
+  q->to(device);
   q->eval();
   const auto ref = io::SafetensorsFile::open(folder / "reference.safetensors");
-  const at::Tensor out = q->forward(ref->tensor("query_embeds", at::kFloat),
-                                    ref->tensor("encoder_hidden_states", at::kFloat),
-                                    ref->tensor("encoder_attention_mask", at::kLong));
+  const at::Tensor out = q->forward(ref->tensor("query_embeds", at::kFloat).to(device),
+                                    ref->tensor("encoder_hidden_states", at::kFloat).to(device),
+                                    ref->tensor("encoder_attention_mask", at::kLong).to(device));
   expect_close("last_hidden_state", out, ref->tensor("last_hidden_state", at::kFloat), 1e-4, 1e-5);
   int64_t cross = 0;
   for (size_t i = 0; i < q->encoder->layer->size(); ++i) {

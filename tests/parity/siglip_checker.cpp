@@ -16,12 +16,14 @@ constexpr double kLogitsAtol = 1e-3;          // long chains
 
 std::string check_siglip(const fs::path& folder) {
   at::NoGradGuard no_grad;
+  const c10::Device device = parity_device();
   vision::SiglipModel model = vision::load_siglip(folder);
+  model->to(device);
   model->eval();
   const auto ref = io::SafetensorsFile::open(folder / "reference.safetensors");
-  const auto out =
-      model->forward(ref->tensor("pixel_values", at::kFloat), ref->tensor("input_ids", at::kLong),
-                     /*output_hidden_states=*/true);
+  const at::Tensor pixels = ref->tensor("pixel_values", at::kFloat).to(device);
+  const auto out = model->forward(pixels, ref->tensor("input_ids", at::kLong).to(device),
+                                  /*output_hidden_states=*/true);
   size_t compared = 0;
   auto close = [&](const std::string& name, const at::Tensor& got, double atol) {
     expect_close(name, got, ref->tensor(name, at::kFloat), kRtol, atol);
@@ -55,8 +57,9 @@ std::string check_siglip(const fs::path& folder) {
   close("logits_per_image", out.logits_per_image, kLogitsAtol);
   // The vision tower alone (what SeTok uses) loads through its name map and agrees.
   vision::SiglipVisionModel tower = vision::load_siglip_vision(folder);
+  tower->to(device);
   tower->eval();
-  const at::Tensor last = tower->features(ref->tensor("pixel_values", at::kFloat), -1);
+  const at::Tensor last = tower->features(pixels, -1);
   expect_close(
       "features(select_layer=-1)", last,
       ref->tensor("vision_hidden_states." + std::to_string(tower->encoder->depth()), at::kFloat),

@@ -14,8 +14,8 @@
 namespace setok::mllm {
 namespace {
 
-constexpr int64_t V = 40, X = llm::kIgnoreIndex, I = llm::kImageTokenId;
-const SpecialIds kIds{V, V + 1, V + 2, 0};
+constexpr int64_t V = 40, kNoLabel = llm::kIgnoreIndex, kImage = llm::kImageTokenId;
+const SpecialIds kSpecials{V, V + 1, V + 2, 0};
 
 SetokimModel tiny_model() {
   at::manual_seed(0);
@@ -39,9 +39,9 @@ SetokimModel tiny_model() {
 // One sample: "<s> 5 <image> 6 7 <target></s>", an input image of 2 tokens and an output of 3.
 SequenceBatch batch() {
   llm::TokenizedConversation c;
-  c.input_ids = {1, 5, I, 6, 7, kIds.target, 2};
-  c.labels = {X, X, X, X, 7, kIds.target, 2};
-  return collate_sequences({expand_images(c, {2, 3}, kIds)}, {0}, 0);
+  c.input_ids = {1, 5, kImage, 6, 7, kSpecials.target, 2};
+  c.labels = {kNoLabel, kNoLabel, kNoLabel, kNoLabel, 7, kSpecials.target, 2};
+  return collate_sequences({expand_images(c, {2, 3}, kSpecials)}, {0}, 0);
 }
 
 TEST(SetokimModel, EmbedsTextSpecialsAndImagePositions) {
@@ -87,7 +87,7 @@ TEST(SetokimModel, LossesMatchTheirDefinitions) {
   int64_t n = 0;
   for (int64_t t = 0; t + 1 < labels.size(0); ++t) {
     const int64_t y = labels[t + 1].item<int64_t>();
-    if (y == X) continue;
+    if (y == kNoLabel) continue;
     ce += -at::log_softmax(logits[t], 0)[y].item<double>();
     ++n;
   }

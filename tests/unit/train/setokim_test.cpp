@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "errors.h"
+#include "run_metrics.h"
 #include "scene_world.h"
 #include "setok/config/config.h"
 #include "setok/io/image.h"
@@ -92,15 +93,7 @@ io::Json run(const SetokimConfig& cfg, bool resume, int64_t stop_after,
   return last;
 }
 
-std::vector<io::Json> loss_rows(const fs::path& run_dir) {
-  std::vector<io::Json> rows = io::read_jsonl(run_dir / "metrics.jsonl");
-  for (auto& r : rows) {
-    r.erase("tokens_per_s");
-    r.erase("steps_per_s");
-    r.erase("data_wait_fraction");
-  }
-  return rows;
-}
+using test::loss_rows;
 
 bool starts(const std::string& s, const char* prefix) {
   return s.rfind(prefix, 0) == 0;

@@ -5,6 +5,7 @@
 #include <ATen/Parallel.h>
 
 #include "errors.h"
+#include "run_metrics.h"
 #include "scene_world.h"
 #include "setok/config/config.h"
 #include "setok/data/scene_dataset.h"
@@ -56,16 +57,7 @@ io::Json run(const Stage1Config& cfg, bool resume, int64_t stop_after) {
   return trainer.fit(resume);
 }
 
-// metrics.jsonl rows without the timing fields.
-std::vector<io::Json> loss_rows(const fs::path& run_dir) {
-  std::vector<io::Json> rows = io::read_jsonl(run_dir / "metrics.jsonl");
-  for (auto& r : rows) {
-    r.erase("images_per_s");
-    r.erase("steps_per_s");
-    r.erase("data_wait_fraction");
-  }
-  return rows;
-}
+using test::loss_rows;
 
 TEST(Stage1, ResumeIsExact) {
   if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
@@ -399,10 +391,11 @@ TEST(Stage1, ConfigErrors) {
   // Reader-specific keys belong to their reader; eval sets need distinct names.
   Stage1Config cfg4;
   const fs::path tiny = SETOK_SOURCE_DIR "/configs/setok_tiny.json";
-  EXPECT_NE(test::error_of([&] {
-              config::load(cfg4, tiny, {"data.train.0.annotations=a.json"});
-            }).find("data.train.0.annotations: only coco_panoptic, vqav2 and okvqa read a second file"),
-            std::string::npos);
+  EXPECT_NE(
+      test::error_of([&] {
+        config::load(cfg4, tiny, {"data.train.0.annotations=a.json"});
+      }).find("data.train.0.annotations: only coco_panoptic, vqav2 and okvqa read a second file"),
+      std::string::npos);
   EXPECT_NE(test::error_of([&] {
               config::load(cfg4, tiny, {"data.eval.0.classes=c.txt"});
             }).find("data.eval.0.classes: only imagenet reads a class list"),
