@@ -51,6 +51,10 @@ for recipe in stage1 setokim; do
       ${EXTRA[$recipe]} "$@" > "$run.log" 2>&1 || { echo "bench_dist: $run failed, see $run.log"; exit 1; }
     batch=$(jq '.train.batch_size' "$run/config.resolved.json")
     sps=$(steps_per_s "$run")
+    if [ "$sps" = null ]; then
+      echo "bench_dist: $run/metrics.jsonl has fewer than 2 logged intervals; raise STEPS (>= 10)" >&2
+      exit 1
+    fi
     per_sample=$(jq -n "$sps * $batch * $n")
     if [ -z "$base" ]; then base="$per_sample"; fi
     printf '%-8s %6d %8d %12.1f %12.1f %13.2fx\n' "$recipe" "$n" "$batch" \
