@@ -5,10 +5,12 @@
 #include <c10/util/Exception.h>
 
 #include "setok/runtime/error.h"
+#include "setok/runtime/heap.h"
 
 namespace setok::runtime {
 
 int run_app(const std::string& program, const std::function<int()>& body) {
+  tune_heap_for_tensors();  // before the first tensor
   try {
     return body();
   } catch (const Error& e) {
