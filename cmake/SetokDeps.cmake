@@ -11,3 +11,6 @@ endif()
 if(SETOK_WITH_OPENCV)
   find_package(OpenCV REQUIRED COMPONENTS core imgproc imgcodecs)
 endif()
+# zlib: the built-in PNG codec (io/png.cpp), which is how an OpenCV-free build (the GPU machines)
+# reads and writes pictures. Optional: without it such a build has no image files at all.
+find_package(ZLIB)

@@ -1,10 +1,12 @@
 #include "setok/io/image.h"
 
+#include <cctype>
 #include <cmath>
 
 #include <ATen/ATen.h>
 
 #include "setok/io/fs.h"
+#include "setok/io/png.h"
 #include "setok/runtime/error.h"
 
 #if SETOK_WITH_OPENCV
@@ -18,8 +20,8 @@ namespace setok::io {
 namespace {
 [[maybe_unused]] Error no_opencv(const std::string& what) {
   return Error(what +
-               ": this build of setok has no image support (configured with "
-               "-DSETOK_WITH_OPENCV=OFF); feed preprocessed tensors instead");
+               ": needs OpenCV, and this build of setok was configured with "
+               "-DSETOK_WITH_OPENCV=OFF");
 }
 
 // [C, H, W] uint8 (C = 1 or 3) from what callers hand us.
@@ -45,6 +47,10 @@ at::Tensor to_uint8_chw(const at::Tensor& image, const std::string& label) {
 #if SETOK_WITH_OPENCV
 
 bool has_image_support() {
+  return true;
+}
+
+bool has_drawing_support() {
   return true;
 }
 
@@ -164,28 +170,43 @@ void draw_dots(at::Tensor& canvas, const std::vector<std::pair<double, double>>&
   }
 }
 
-#else  // no OpenCV
+#else  // no OpenCV: PNG through the built-in codec (png.h) when zlib was found
 
 bool has_image_support() {
+  return png_codec_available();
+}
+
+bool has_drawing_support() {
   return false;
 }
 
-at::Tensor decode_image(const std::string&, const std::string& label) {
-  throw no_opencv(label);
+at::Tensor decode_image(const std::string& bytes, const std::string& label) {
+  if (bytes.empty()) throw Error(label + ": empty image file");
+  if (!is_png(bytes))
+    throw Error(label +
+                ": not a PNG file; this build of setok (configured with "
+                "-DSETOK_WITH_OPENCV=OFF) reads PNG only");
+  return decode_png(bytes, label);
 }
 
 at::Tensor read_image(const std::filesystem::path& path) {
-  throw no_opencv(path.string());
+  return decode_image(read_file(path), path.string());
 }
 
-std::string encode_image(const at::Tensor& image, const std::string&, const std::string& label) {
-  to_uint8_chw(image, label);  // shape errors first, as in the OpenCV build
-  throw no_opencv(label);
+std::string encode_image(const at::Tensor& image, const std::string& extension,
+                         const std::string& label) {
+  const at::Tensor chw = to_uint8_chw(image, label);
+  std::string lower = extension;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower != ".png")
+    throw Error(label + ": cannot write '" + extension +
+                "' images: this build of setok (configured with -DSETOK_WITH_OPENCV=OFF) "
+                "writes PNG only");
+  return encode_png(chw, label);
 }
 
 void write_image(const std::filesystem::path& path, const at::Tensor& image) {
-  to_uint8_chw(image, path.string());  // shape errors first, as in the OpenCV build
-  throw no_opencv(path.string());
+  write_file_atomic(path, encode_image(image, path.extension().string(), path.string()));
 }
 
 void draw_text(at::Tensor&, const std::string&, int64_t, int64_t, double,

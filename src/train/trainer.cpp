@@ -247,7 +247,7 @@ void Trainer::log_scalars(const std::string& prefix, const io::Json& values, int
 }
 
 void Trainer::write_curves() {
-  if (o_.rank != 0 || !o_.tensorboard || !io::has_image_support()) return;
+  if (o_.rank != 0 || !o_.tensorboard || !io::has_drawing_support()) return;
   try {
     spdlog::info("curves: {}", write_run_curves(run_dir_).string());
   } catch (const std::exception& e) {  // a picture must never fail a finished run

@@ -1,6 +1,7 @@
 #pragma once
-// Image files <-> uint8 tensors [3, H, W] (RGB). The only place that touches OpenCV; a build
-// configured with -DSETOK_WITH_OPENCV=OFF keeps these functions and they throw a clear error.
+// Image files <-> uint8 tensors [3, H, W] (RGB). The only place that touches OpenCV. A build
+// configured with -DSETOK_WITH_OPENCV=OFF reads and writes PNG through the built-in codec
+// (png.h, needs zlib); other formats and the drawing functions throw a clear error there.
 #include <array>
 #include <cstdint>
 #include <filesystem>
@@ -12,8 +13,11 @@
 
 namespace setok::io {
 
-// False in builds without OpenCV.
+// PNG files can be read and written (every build with OpenCV or zlib). Other formats need OpenCV.
 bool has_image_support();
+
+// The vector drawing below works (OpenCV builds only).
+bool has_drawing_support();
 
 // Decodes any format OpenCV reads (PNG, JPEG, BMP, WebP, ...). Grey and alpha images become
 // RGB. Returns uint8 [3, H, W]. Errors name the file (missing, undecodable).
