@@ -3,8 +3,8 @@
 # CUDA build with the LibTorch inside the machine's PyTorch wheel (OpenCV off: the machine has
 # no OpenCV C++ library), the test suite, then the GPU benchmarks. Everything goes to $OUT
 # (default /tmp/setok-gpu): gpu_check.log, ctest.log, cuda_tests.log, parity_cuda.log, one JSON
-# file per benchmark, and train_<stage>.log / train_<stage>.jsonl of short training runs of
-# every stage on the GPU (bf16 autocast, TF32) with a demo-eval of the result.
+# file per benchmark, and stages/: short training runs of every stage on the GPU (bf16 autocast,
+# TF32) with a demo-eval of the result (scripts/check_stages.sh).
 #
 #   OUT=/some/dir bash scripts/gpu_check.sh            # everything
 #   SETOK_GPU_SKIP_TESTS=1 bash scripts/gpu_check.sh   # build + benchmarks + training only
@@ -82,41 +82,11 @@ bench mllm_tiny_cuda mllm --config configs/setokim_tiny_pretrain.json --device c
 bench mllm_7b_cuda_bf16 mllm --config configs/setokim_vicuna7b_finetune.json --device cuda \
   --batch 4 --text 448 --slots 64 --iters 3 --warmup 1
 # Every stage trained briefly on the GPU, one process (a multi-process NCCL run needs a GPU per
-# rank): the demo world's scenes, stage 1, stage 2 from nothing, stage 3 from stage 2, then the
-# demo evaluation on the GPU. Each run's first and last logged losses go to the log.
-train_stage() {
-  local name=$1
-  shift
-  step "train $name on cuda: $*"
-  "$@" > "$OUT/train_$name.log" 2>&1
-  local rc=$?
-  echo "train $name exit code $rc"
-  grep -E "step +[0-9]+/|error|Error" "$OUT/train_$name.log" | sed -n '1p;$p'
-  return $rc
-}
+# rank): the demo world's scenes, stage 1, stage 2, stage 3 from stage 2, then demo-eval there.
 if [ "${SETOK_GPU_SKIP_TRAIN:-0}" != 1 ]; then
-  step "the demo world (scenes drawn here; the SentencePiece model carried)"
-  if SETOK_BUILD_DIR=build-cuda bash scripts/demo_data.sh > "$OUT/demo_data.log" 2>&1; then
-    R=$OUT/gpu_runs
-    GPU=(--set runtime.device=cuda --set runtime.tf32=true --set train.precision=bf16)
-    train_stage stage1 "$B/setok_train" --config configs/setok_tiny.json "${GPU[@]}" \
-      --set "train.run_dir=$R/stage1" --set train.steps=300 --set train.eval_every=300 \
-      --set train.checkpoint_every=300 &&
-      train_stage stage2 "$B/setok_pretrain" --config configs/setokim_tiny_pretrain.json \
-        "${GPU[@]}" --set "train.run_dir=$R/stage2" --set "model.setok_checkpoint=$R/stage1" \
-        --set train.steps=200 --set train.eval_every=200 --set train.checkpoint_every=200 &&
-      train_stage stage3 "$B/setok_finetune" --config configs/setokim_tiny_finetune.json \
-        "${GPU[@]}" --set "train.run_dir=$R/stage3" --set "train.init_from=$R/stage2" \
-        --set "model.setok_checkpoint=$R/stage1" \
-        --set train.steps=200 --set train.eval_every=200 --set train.checkpoint_every=200 &&
-      train_stage demo_eval "$B/setok_infer" demo-eval --checkpoint "$R/stage3" --device cuda \
-        --data data/shapes --scenes 16 --out "$OUT/demo_eval_cuda.json"
-    for st in stage1 stage2 stage3; do
-      [ -f "$R/$st/metrics.jsonl" ] && cp "$R/$st/metrics.jsonl" "$OUT/train_$st.jsonl"
-    done
-    rm -rf "$R"  # checkpoints stay on the machine's disk, not in what comes back
-  else
-    echo "demo world failed: $(tail -3 "$OUT/demo_data.log")"
-  fi
+  step "train every stage on cuda (bf16 autocast, TF32): scripts/check_stages.sh"
+  SETOK_BUILD_DIR=build-cuda bash scripts/check_stages.sh --device cuda --steps 300 \
+    --out "$OUT/stages" -- --set runtime.tf32=true --set train.precision=bf16
+  echo "check_stages exit code $?"
 fi
 step "done"

@@ -85,25 +85,11 @@ PngHeader parse_png_header(const uint8_t* d, uint32_t length, const std::string&
     throw Error(label +
                 ": interlaced (Adam7) PNG is not supported by this build's PNG codec "
                 "(built without OpenCV); re-save it without interlacing");
-  switch (h.colour_type) {
-    case 0:
-      h.channels = 1;
-      break;
-    case 2:
-      h.channels = 3;
-      break;
-    case 3:
-      h.channels = 1;
-      break;
-    case 4:
-      h.channels = 2;
-      break;
-    case 6:
-      h.channels = 4;
-      break;
-    default:
-      throw Error(label + ": corrupt PNG (colour type " + std::to_string(h.colour_type) + ")");
-  }
+  // Samples per pixel by colour type (grey, -, RGB, palette, grey + alpha, -, RGBA); 0: invalid.
+  constexpr std::array<int, 7> kChannels = {1, 0, 3, 1, 2, 0, 4};
+  if (h.colour_type > 6 || kChannels[static_cast<size_t>(h.colour_type)] == 0)
+    throw Error(label + ": corrupt PNG (colour type " + std::to_string(h.colour_type) + ")");
+  h.channels = kChannels[static_cast<size_t>(h.colour_type)];
   const bool low_ok = h.colour_type == 0 || h.colour_type == 3;
   const bool depth_ok = h.depth == 8 || (h.depth == 16 && h.colour_type != 3) ||
                         (low_ok && (h.depth == 1 || h.depth == 2 || h.depth == 4));

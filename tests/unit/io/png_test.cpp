@@ -151,6 +151,10 @@ TEST(Png, BrokenFilesAreNamedErrors) {
               decode_png(raw_png(1, 1, 3, 2, bytes({0, 1, 2, 3})), "d.png");
             }).find("bit depth 3"),
             std::string::npos);
+  EXPECT_NE(error_of([&] {
+              decode_png(raw_png(1, 1, 8, 5, bytes({0, 1})), "c.png");
+            }).find("c.png: corrupt PNG (colour type 5)"),
+            std::string::npos);
   EXPECT_NE(error_of([&] { decode_png("GIF89a", "n.gif"); }).find("n.gif: not a PNG"),
             std::string::npos);
 }
