@@ -94,10 +94,6 @@ at::Tensor decode_image(const std::string& bytes, const std::string& label) {
   return mat_to_tensor(decoded, label);
 }
 
-at::Tensor read_image(const std::filesystem::path& path) {
-  return decode_image(read_file(path), path.string());
-}
-
 std::string encode_image(const at::Tensor& image, const std::string& extension,
                          const std::string& label) {
   const at::Tensor chw = to_uint8_chw(image, label);
@@ -120,10 +116,6 @@ std::string encode_image(const at::Tensor& image, const std::string& extension,
     throw Error(label + ": cannot encode image: " + e.what());
   }
   return std::string(encoded.begin(), encoded.end());
-}
-
-void write_image(const std::filesystem::path& path, const at::Tensor& image) {
-  write_file_atomic(path, encode_image(image, path.extension().string(), path.string()));
 }
 
 namespace {
@@ -189,10 +181,6 @@ at::Tensor decode_image(const std::string& bytes, const std::string& label) {
   return decode_png(bytes, label);
 }
 
-at::Tensor read_image(const std::filesystem::path& path) {
-  return decode_image(read_file(path), path.string());
-}
-
 std::string encode_image(const at::Tensor& image, const std::string& extension,
                          const std::string& label) {
   const at::Tensor chw = to_uint8_chw(image, label);
@@ -203,10 +191,6 @@ std::string encode_image(const at::Tensor& image, const std::string& extension,
                 "' images: this build of setok (configured with -DSETOK_WITH_OPENCV=OFF) "
                 "writes PNG only");
   return encode_png(chw, label);
-}
-
-void write_image(const std::filesystem::path& path, const at::Tensor& image) {
-  write_file_atomic(path, encode_image(image, path.extension().string(), path.string()));
 }
 
 void draw_text(at::Tensor&, const std::string&, int64_t, int64_t, double,
@@ -225,5 +209,13 @@ void draw_dots(at::Tensor&, const std::vector<std::pair<double, double>>&,
 }
 
 #endif
+
+at::Tensor read_image(const std::filesystem::path& path) {
+  return decode_image(read_file(path), path.string());
+}
+
+void write_image(const std::filesystem::path& path, const at::Tensor& image) {
+  write_file_atomic(path, encode_image(image, path.extension().string(), path.string()));
+}
 
 }  // namespace setok::io
