@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # One-shot GPU checks for a session that has an accelerator (see ../shared/gpu/README.md):
 # CUDA build with the LibTorch inside the machine's PyTorch wheel (OpenCV off: the machine has
-# no OpenCV C++ library), the test suite, then the GPU benchmarks. Everything goes to $OUT
+# no OpenCV C++ library), the CUDA tests, the parity harness on the GPU, every stage trained
+# briefly there, the GPU benchmarks and the test suite against LibTorch 2.x. Everything goes to $OUT
 # (default /tmp/setok-gpu): gpu_check.log, ctest.log, cuda_tests.log, parity_cuda.log, one JSON
 # file per benchmark, and stages/: short training runs of every stage on the GPU (bf16 autocast,
 # TF32) with a demo-eval of the result (scripts/check_stages.sh).
 #
 #   OUT=/some/dir bash scripts/gpu_check.sh            # everything
-#   SETOK_GPU_SKIP_TESTS=1 bash scripts/gpu_check.sh   # build + benchmarks + training only
+#   SETOK_GPU_SKIP_TESTS=1 bash scripts/gpu_check.sh   # without ctest
 #   SETOK_GPU_SKIP_TRAIN=1 bash scripts/gpu_check.sh   # without the training runs
 #
 # The machine has no `spm_train`: carry the demo world's SentencePiece model (data/shapes/spm,
