@@ -247,7 +247,11 @@ void Trainer::log_scalars(const std::string& prefix, const io::Json& values, int
 }
 
 void Trainer::write_curves() {
-  if (o_.rank != 0 || !o_.tensorboard || !io::has_drawing_support()) return;
+  if (o_.rank != 0 || !o_.tensorboard) return;
+  if (!io::has_drawing_support()) {
+    spdlog::info("curves: not drawn (this build has no OpenCV; the TensorBoard files have them)");
+    return;
+  }
   try {
     spdlog::info("curves: {}", write_run_curves(run_dir_).string());
   } catch (const std::exception& e) {  // a picture must never fail a finished run
@@ -362,8 +366,7 @@ void Trainer::log_interval(Interval& interval, io::MetricsWriter* metrics) {
   io::Json timing = {
       {"epoch", epoch_},
       {"samples", samples_},
-      {interval.unit + "_per_s",
-       units / std::max(interval.seconds, 1e-9)},
+      {interval.unit + "_per_s", units / std::max(interval.seconds, 1e-9)},
       {"steps_per_s", static_cast<double>(interval.steps) / std::max(interval.seconds, 1e-9)},
       {"data_wait_fraction", interval.wait / std::max(interval.seconds, 1e-9)}};
   if (metrics != nullptr) {

@@ -109,7 +109,7 @@ std::string lines(const std::vector<std::string>& rows) {
 }
 
 TEST(CliAnswer, GoodAndBadLinesResumeAndStrict) {
-  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
+  if (!io::has_image_support()) GTEST_SKIP() << "this build reads no PNG (neither OpenCV nor zlib)";
   const fs::path run = tiny_run() / "run";
   TempDir dir;
   const io::Json scenes = io::read_json(scene_world() / "heldout" / "instruct.json");
@@ -185,7 +185,7 @@ TEST(CliAnswer, GoodAndBadLinesResumeAndStrict) {
 }
 
 TEST(CliAnswer, CaptionAndUsageErrors) {
-  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
+  if (!io::has_image_support()) GTEST_SKIP() << "this build reads no PNG (neither OpenCV nor zlib)";
   const fs::path run = tiny_run() / "run";
   TempDir dir;
   const io::Json scenes = io::read_json(scene_world() / "heldout" / "pair.json");
@@ -215,7 +215,7 @@ TEST(CliAnswer, CaptionAndUsageErrors) {
 }
 
 TEST(CliAnswer, GenerateEditReconstruct) {
-  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
+  if (!io::has_image_support()) GTEST_SKIP() << "this build reads no PNG (neither OpenCV nor zlib)";
   const fs::path run = tiny_run() / "run";
   TempDir dir;
   const io::Json scenes = io::read_json(scene_world() / "heldout" / "pair.json");

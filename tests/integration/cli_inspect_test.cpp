@@ -59,9 +59,12 @@ TEST(CliPlot, DrawsARunsCurves) {
   std::fputs("{\"step\": 10, \"loss\": 1.0}\n{\"step\": 20, \"loss\": 0.5}\n", f);
   std::fclose(f);
   const CliRun r = run_cli("plot " + dir.path().string() + " --out " + (dir / "c.png").string());
-  if (io::has_image_support()) {
+  if (io::has_drawing_support()) {  // plots are drawn with OpenCV
     EXPECT_EQ(r.code, 0) << r.out;
     EXPECT_TRUE(std::filesystem::exists(dir / "c.png")) << r.out;
+  } else {
+    EXPECT_EQ(r.code, 1) << r.out;
+    EXPECT_NE(r.out.find("needs OpenCV"), std::string::npos) << r.out;
   }
   const CliRun bad = run_cli("plot " + (dir / "nothing").string());
   EXPECT_EQ(bad.code, 1) << bad.out;

@@ -32,7 +32,7 @@ CliRun tokenize(const std::string& args) {
 }
 
 TEST(CliTokenize, WritesRecordsAndOverlays) {
-  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV";
+  if (!io::has_image_support()) GTEST_SKIP() << "this build reads no PNG (neither OpenCV nor zlib)";
   TempDir dir;
   std::string images;
   for (int n = 1; n <= 3; ++n) {
@@ -60,7 +60,7 @@ TEST(CliTokenize, WritesRecordsAndOverlays) {
 }
 
 TEST(CliTokenize, ListInputAndErrors) {
-  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV";
+  if (!io::has_image_support()) GTEST_SKIP() << "this build reads no PNG (neither OpenCV nor zlib)";
   TempDir dir;
   io::write_image(dir / "a.png", squares(2, 64));
   // The id defaults to the image path; the same image twice needs an id of its own.

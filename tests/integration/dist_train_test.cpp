@@ -185,7 +185,8 @@ io::Json latest_trainer_state(const fs::path& run_dir) {
 class DistTrain : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
+    if (!io::has_image_support())
+      GTEST_SKIP() << "this build reads no PNG (neither OpenCV nor zlib)";
   }
 };
 

@@ -89,7 +89,7 @@ TEST(Scenes, WordsDescribeTheScene) {
 }
 
 TEST(SceneDataset, WritesSplitsJsonAndImages) {
-  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV";
+  if (!io::has_image_support()) GTEST_SKIP() << "this build reads no PNG (neither OpenCV nor zlib)";
   test::TempDir dir;
   SceneDatasetOptions o;
   o.num = 10;

@@ -58,7 +58,7 @@ TEST(ImageNet, DataJsonWithSynsetMappingAndNames) {
 // COCO 2017 panoptic: segment ids encoded as R + 256 G + 256^2 B in the PNGs, categories from
 // the JSON, the first caption of each image from captions_*.json.
 TEST(CocoPanoptic, RecordsPhrasesCaptionsAndMasks) {
-  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (panoptic PNGs)";
+  if (!io::has_image_support()) GTEST_SKIP() << "this build reads no PNG (neither OpenCV nor zlib)";
   test::TempDir dir;
   const fs::path ann = dir / "annotations";
   fs::create_directories(ann / "panoptic_val2017");

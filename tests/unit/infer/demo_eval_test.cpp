@@ -38,7 +38,7 @@ TEST(DemoEval, ScoringByHand) {
 }
 
 TEST(DemoEval, WholeRunOnTheTestWorld) {
-  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
+  if (!io::has_image_support()) GTEST_SKIP() << "this build reads no PNG (neither OpenCV nor zlib)";
   auto t = test::tiny_setokim({"model.diffusion.num_sampling_steps=5"});
   DemoEvalOptions o;
   o.data_dir = test::scene_world();

@@ -21,8 +21,7 @@ at::Tensor pixels(uint64_t seed) {
 }
 
 TEST(SetokimAnswer, BatchOfThreeEqualsOneAtATime) {
-  if (!io::has_image_support())
-    GTEST_SKIP() << "built without OpenCV (the test world is PNG files)";
+  if (!io::has_image_support()) GTEST_SKIP() << "this build reads no PNG (neither OpenCV nor zlib)";
   auto t = tiny_setokim();
   const std::vector<AnswerRequest> requests = {
       {{pixels(1)}, {{"human", "<image>\nhow many red shapes are there?"}}},
@@ -55,8 +54,7 @@ TEST(SetokimAnswer, BatchOfThreeEqualsOneAtATime) {
 }
 
 TEST(SetokimAnswer, ImageTokensReplaceTheMarker) {
-  if (!io::has_image_support())
-    GTEST_SKIP() << "built without OpenCV (the test world is PNG files)";
+  if (!io::has_image_support()) GTEST_SKIP() << "this build reads no PNG (neither OpenCV nor zlib)";
   auto t = tiny_setokim();
   const at::Tensor img = pixels(7);
   const PromptBatch p = build_prompts(*t.setokim, *t.text, {{{img}, {{"human", "<image>\nwhat?"}}}},
@@ -80,8 +78,7 @@ TEST(SetokimAnswer, ImageTokensReplaceTheMarker) {
 }
 
 TEST(SetokimAnswer, MarkersAndImagesMustAgree) {
-  if (!io::has_image_support())
-    GTEST_SKIP() << "built without OpenCV (the test world is PNG files)";
+  if (!io::has_image_support()) GTEST_SKIP() << "this build reads no PNG (neither OpenCV nor zlib)";
   auto t = tiny_setokim();
   AnswerOptions o;
   o.generation.max_new_tokens = 1;

@@ -32,8 +32,7 @@ ImageGenerationOptions fast() {
 }
 
 TEST(SetokimGenerate, ForcedCountsCapAndSeededRepeats) {
-  if (!io::has_image_support())
-    GTEST_SKIP() << "built without OpenCV (the test world is PNG files)";
+  if (!io::has_image_support()) GTEST_SKIP() << "this build reads no PNG (neither OpenCV nor zlib)";
   auto t = tiny_setokim({"model.diffusion.num_sampling_steps=10"}, true);
   ImageGenerationOptions o = fast();
   o.num_tokens = 4;
@@ -66,8 +65,7 @@ TEST(SetokimGenerate, ForcedCountsCapAndSeededRepeats) {
 }
 
 TEST(SetokimGenerate, GuidanceOneIsTheConditionalPathAndRowsBatch) {
-  if (!io::has_image_support())
-    GTEST_SKIP() << "built without OpenCV (the test world is PNG files)";
+  if (!io::has_image_support()) GTEST_SKIP() << "this build reads no PNG (neither OpenCV nor zlib)";
   auto t = tiny_setokim({"model.diffusion.num_sampling_steps=10"}, true);
   ImageGenerationOptions o = fast();
   o.num_tokens = 3;
@@ -97,8 +95,7 @@ TEST(SetokimGenerate, GuidanceOneIsTheConditionalPathAndRowsBatch) {
 }
 
 TEST(SetokimGenerate, EditingAndNoImageStart) {
-  if (!io::has_image_support())
-    GTEST_SKIP() << "built without OpenCV (the test world is PNG files)";
+  if (!io::has_image_support()) GTEST_SKIP() << "this build reads no PNG (neither OpenCV nor zlib)";
   auto t = tiny_setokim({"model.diffusion.num_sampling_steps=10"}, true);
   at::Generator g = at::make_generator<at::CPUGeneratorImpl>(3);
   ImageRequest edit;
@@ -122,8 +119,7 @@ TEST(SetokimGenerate, EditingAndNoImageStart) {
 
 // Re-running a span over a cache truncated to the prefix gives the logits of one full pass.
 TEST(SetokimGenerate, TruncatedCacheRerunEqualsFullForward) {
-  if (!io::has_image_support())
-    GTEST_SKIP() << "built without OpenCV (the test world is PNG files)";
+  if (!io::has_image_support()) GTEST_SKIP() << "this build reads no PNG (neither OpenCV nor zlib)";
   auto t = tiny_setokim({"model.diffusion.num_sampling_steps=10"}, true);
   llm::LlamaForCausalLM llm = t.setokim->model->llm;
   at::NoGradGuard no_grad;

@@ -50,7 +50,7 @@ TEST(ImageQuality, StructureLowersSsimButNotAConstantShift) {
 }
 
 TEST(ImageQuality, FoldersPairFilesByName) {
-  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV";
+  if (!io::has_image_support()) GTEST_SKIP() << "this build reads no PNG (neither OpenCV nor zlib)";
   test::TempDir dir;
   std::filesystem::create_directories(dir / "ref");
   std::filesystem::create_directories(dir / "pred");

@@ -102,7 +102,7 @@ bool starts(const std::string& s, const char* prefix) {
 // Stage 2 with the LLM frozen: only the projectors, the special rows and the head move; the
 // frozen parts stay bitwise; checkpoints hold the trained part only and resume exactly.
 TEST(SetokimStage2, TrainsItsSetOverAFrozenBaseAndResumesExactly) {
-  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
+  if (!io::has_image_support()) GTEST_SKIP() << "this build reads no PNG (neither OpenCV nor zlib)";
   test::TempDir dir;
   std::map<std::string, at::Tensor> before, after;
   run(tiny(dir / "straight", 4, "pretrain", {"train.trainable=projectors"}), false, 0, &before,
@@ -142,7 +142,7 @@ TEST(SetokimStage2, TrainsItsSetOverAFrozenBaseAndResumesExactly) {
 // Stage 3 starts from a stage-2 run: its projectors and head are loaded; LoRA adapters train,
 // the (stage-2-trained) LLM under them stays as it was.
 TEST(SetokimStage3, StartsFromStage2AndTrainsLoraOverTheLlm) {
-  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
+  if (!io::has_image_support()) GTEST_SKIP() << "this build reads no PNG (neither OpenCV nor zlib)";
   test::TempDir dir;
   std::map<std::string, at::Tensor> s2;
   run(tiny(dir / "s2", 2, "pretrain", {"train.trainable=full"}), false, 0, nullptr, &s2);
@@ -189,7 +189,7 @@ TEST(SetokimStage3, StartsFromStage2AndTrainsLoraOverTheLlm) {
 // The tiny stage 2's first 20 steps against tests/golden/setokim_tiny_pretrain_loss.json (text
 // and diffusion terms, 5 % relative per logged step); SETOK_UPDATE_GOLDEN=1 rewrites it.
 TEST(SetokimStage2, GoldenLossCurve) {
-  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
+  if (!io::has_image_support()) GTEST_SKIP() << "this build reads no PNG (neither OpenCV nor zlib)";
   test::TempDir dir;
   run(tiny(dir / "golden", 20, "pretrain", {"train.lr=0.004", "train.schedule=constant"}), false,
       0);
@@ -227,7 +227,7 @@ TEST(SetokimStage2, GoldenLossCurve) {
 // scenes' images (copied under the publishers' file names) run through stage 3 and evaluate
 // under their names; the data entry's VQA keys are checked when the config loads.
 TEST(SetokimData, VqaLayoutsTrainAsConversations) {
-  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
+  if (!io::has_image_support()) GTEST_SKIP() << "this build reads no PNG (neither OpenCV nor zlib)";
   test::TempDir dir;
   const fs::path w = test::scene_world();
   const io::Json scenes = io::read_json(w / "heldout" / "instruct.json");
@@ -280,7 +280,7 @@ TEST(SetokimData, VqaLayoutsTrainAsConversations) {
 // One publisher layout of each kind trains and evaluates: PandaGPT conversations, MagicBrush
 // sessions, ImageNet class prompts (generation and captioning pairs) and ALLaVA.
 TEST(SetokimData, PublisherLayoutsOfEveryKindTrain) {
-  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
+  if (!io::has_image_support()) GTEST_SKIP() << "this build reads no PNG (neither OpenCV nor zlib)";
   test::TempDir dir;
   const fs::path w = test::scene_world();
   const io::Json scenes = io::read_json(w / "heldout" / "instruct.json");
@@ -348,7 +348,7 @@ TEST(SetokimData, PublisherLayoutsOfEveryKindTrain) {
 // (1e-5) and loads through the HF LLaMA loader; the PEFT adapter on the base reproduces them too;
 // the projectors-and-head file starts another run.
 TEST(SetokimExport, MergedLlmAdapterAndProjectors) {
-  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
+  if (!io::has_image_support()) GTEST_SKIP() << "this build reads no PNG (neither OpenCV nor zlib)";
   test::TempDir dir;
   run(tiny(dir / "s2", 2, "pretrain", {"train.trainable=full"}), false, 0);
   const SetokimConfig fin =

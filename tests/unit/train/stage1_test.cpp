@@ -60,7 +60,7 @@ io::Json run(const Stage1Config& cfg, bool resume, int64_t stop_after) {
 using test::loss_rows;
 
 TEST(Stage1, ResumeIsExact) {
-  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
+  if (!io::has_image_support()) GTEST_SKIP() << "this build reads no PNG (neither OpenCV nor zlib)";
   test::TempDir dir;
   const auto straight = run(tiny_config(dir / "straight", 8), false, 0);
   run(tiny_config(dir / "resumed", 8), false, 4);  // interrupted after 4 of 8 steps
@@ -81,7 +81,7 @@ TEST(Stage1, ResumeIsExact) {
 
 // With an EMA, the averaged weights survive a resume exactly, and evaluation uses them.
 TEST(Stage1, EmaResumesExactlyAndEvaluates) {
-  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
+  if (!io::has_image_support()) GTEST_SKIP() << "this build reads no PNG (neither OpenCV nor zlib)";
   test::TempDir dir;
   auto cfg = [&](const char* name) {
     Stage1Config c = tiny_config(dir / name, 8);
@@ -121,7 +121,7 @@ TEST(Stage1, EmaResumesExactlyAndEvaluates) {
 
 // Recomputing the transformer blocks in backward must not change training at all.
 TEST(Stage1, ActivationCheckpointingChangesNothing) {
-  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
+  if (!io::has_image_support()) GTEST_SKIP() << "this build reads no PNG (neither OpenCV nor zlib)";
   test::TempDir dir;
   run(tiny_config(dir / "plain", 4), false, 0);
   Stage1Config cfg = tiny_config(dir / "recompute", 4);
@@ -152,7 +152,7 @@ TEST(Stage1, ActivationCheckpointingChangesNothing) {
 // The tiny config's loss over 40 steps against tests/golden/stage1_tiny_loss.json (5 % relative
 // per logged step); SETOK_UPDATE_GOLDEN=1 rewrites the file. The loss must also fall.
 TEST(Stage1, GoldenLossCurve) {
-  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
+  if (!io::has_image_support()) GTEST_SKIP() << "this build reads no PNG (neither OpenCV nor zlib)";
   test::TempDir dir;
   run(tiny_config(dir / "golden", 40), false, 0);
   std::vector<double> losses;
@@ -188,7 +188,7 @@ TEST(Stage1, GoldenLossCurve) {
 // Evaluation and sample sheets run on their own random streams: training is bit-identical
 // whatever eval_every and sample_every are, and the same evaluation gives the same numbers.
 TEST(Stage1, TrainingIgnoresEvaluationAndSamplePeriods) {
-  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
+  if (!io::has_image_support()) GTEST_SKIP() << "this build reads no PNG (neither OpenCV nor zlib)";
   test::TempDir dir;
   run(tiny_config(dir / "quiet", 6), false, 0);
   Stage1Config busy = tiny_config(dir / "busy", 6);
@@ -216,7 +216,7 @@ TEST(Stage1, TrainingIgnoresEvaluationAndSamplePeriods) {
 // Real datasets hold images (and masks) of any size: letterboxed with pad_to_square, their
 // padding never clustered, masks carried per image through training and evaluation.
 TEST(Stage1, MixedImageAndMaskSizesTrainAndEvaluate) {
-  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV";
+  if (!io::has_image_support()) GTEST_SKIP() << "this build reads no PNG (neither OpenCV nor zlib)";
   test::TempDir dir;
   // Six scenes cropped to different shapes, each with its mask cropped the same way.
   const fs::path w = world();
@@ -260,7 +260,7 @@ TEST(Stage1, MixedImageAndMaskSizesTrainAndEvaluate) {
 // train.tower_gradient: a trainable tower learns from the alignment losses only, or from
 // reconstruction only; the other side still trains the merger over the same clusters.
 TEST(Stage1, TowerLearnsOnlyFromTheChosenSide) {
-  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
+  if (!io::has_image_support()) GTEST_SKIP() << "this build reads no PNG (neither OpenCV nor zlib)";
   test::TempDir dir;
   auto changed = [&](const char* name, double concept, const std::string& route,
                      double reconstruction = 1.0) {
@@ -306,7 +306,7 @@ TEST(Stage1, TowerLearnsOnlyFromTheChosenSide) {
 // The PatchGAN path runs on the engine's second optimizer ("discriminator", from disc_start):
 // its state is checkpointed by name and a resume is exact.
 TEST(Stage1, GanOnTheSecondOptimizerResumesExactly) {
-  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
+  if (!io::has_image_support()) GTEST_SKIP() << "this build reads no PNG (neither OpenCV nor zlib)";
   test::TempDir dir;
   auto cfg = [&](const char* name) {
     Stage1Config c = tiny_config(dir / name, 6);
@@ -337,7 +337,7 @@ TEST(Stage1, GanOnTheSecondOptimizerResumesExactly) {
 // loader takes the trained parts from the checkpoint and checks the configured tower is the one
 // the run was trained with.
 TEST(Stage1, CheckpointsReferToTheFrozenTower) {
-  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV (scenes are PNG files)";
+  if (!io::has_image_support()) GTEST_SKIP() << "this build reads no PNG (neither OpenCV nor zlib)";
   test::TempDir dir;
   Stage1Config cfg = tiny_config(dir / "frozen", 2);
   cfg.model.vision.trainable = false;
@@ -367,7 +367,7 @@ TEST(Stage1, CheckpointsReferToTheFrozenTower) {
 }
 
 TEST(Stage1, ConfigErrors) {
-  if (!io::has_image_support()) GTEST_SKIP() << "built without OpenCV";
+  if (!io::has_image_support()) GTEST_SKIP() << "this build reads no PNG (neither OpenCV nor zlib)";
   test::TempDir dir;
   Stage1Config cfg = tiny_config(dir / "x", 4);
   cfg.model.text.tokenizer.clear();
