@@ -28,6 +28,7 @@ exec > >(tee "$OUT/gpu_check.log") 2>&1
 start=$(date +%s)
 step() { echo "== $(($(date +%s) - start)) s: $*"; }
 BUDGET=${SETOK_GPU_BUDGET_S:-540}
+B=build-cuda/apps
 # Seconds a step may still run (each long command runs under `timeout` with this), so that the
 # whole script ends by about BUDGET + 40 s even when a step hangs.
 remaining() {
@@ -56,12 +57,38 @@ GEN=()
 command -v ninja > /dev/null && GEN=(-G Ninja)
 cmake -S . -B build-cuda "${GEN[@]}" -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$TP" \
   -DSETOK_WITH_OPENCV=OFF -DSETOK_SANITIZE_FORMAT_TESTS=OFF || exit 1
-cmake --build build-cuda -j "$(nproc)" || exit 1
+# Keep going past a failing unit, so one call shows every compile error.
+KEEP_GOING=()
+[ ${#GEN[@]} -gt 0 ] && KEEP_GOING=(-- -k 0)
+cmake --build build-cuda -j "$(nproc)" "${KEEP_GOING[@]}" || exit 1
+
+# A backtrace of a crash, or of the first C++ exception thrown, through cuda-gdb (the machine has
+# no gdb): LOG, then the command. Prints the frames.
+backtrace() {
+  local log=$1
+  shift
+  if ! command -v cuda-gdb > /dev/null; then
+    echo "(no cuda-gdb for a backtrace)"
+    return 0
+  fi
+  timeout 150 cuda-gdb -q -batch -ex 'set pagination off' -ex 'catch throw' -ex run -ex bt \
+    --args "$@" > "$log" 2>&1
+  grep -E "^#[0-9]+ |signal|what\(\)" "$log" | head -40
+}
 
 step "CUDA tests: bf16 step vs fp32, resume with the device RNG, a 1-GPU NCCL world"
-timeout "$(remaining)" build-cuda/tests/setok_unit_tests --gtest_filter='CudaTraining.*:ProcessGroup.*' \
-  > "$OUT/cuda_tests.log" 2>&1
-echo "CUDA tests exit code $?"
+# Each in its own process, so that a crash in one hides none of the others.
+: > "$OUT/cuda_tests.log"
+for t in ProcessGroup.NcclOneGpuWorld CudaTraining.Bf16AutocastStepMatchesFp32 \
+  CudaTraining.ResumeContinuesTheDeviceRandomStream; do
+  timeout "$(remaining)" build-cuda/tests/setok_unit_tests --gtest_filter="$t" \
+    >> "$OUT/cuda_tests.log" 2>&1
+  rc=$?
+  echo "$t exit code $rc"
+  if ((rc >= 128)) && time_left "a backtrace of $t"; then
+    backtrace "$OUT/cuda_backtrace.log" build-cuda/tests/setok_unit_tests --gtest_filter="$t"
+  fi
+done
 grep -E "^\[ +(OK|FAILED|SKIPPED) |Failure|Expected|Which is" "$OUT/cuda_tests.log" | head -30
 if time_left "GPU parity"; then
   step "parity of the fixture models on the GPU (TF32 off)"
@@ -79,17 +106,30 @@ if [ "${SETOK_GPU_SKIP_TRAIN:-0}" != 1 ] && time_left "the stages on the GPU"; t
   SETOK_BUILD_DIR=build-cuda timeout "$(remaining)" bash scripts/check_stages.sh --device cuda \
     --steps 200 \
     --out "$OUT/stages" -- --set runtime.tf32=true --set train.precision=bf16
-  echo "check_stages exit code $?"
+  rc=$?
+  echo "check_stages exit code $rc"
+  if ((rc != 0)) && grep -q "^setok_train: error" "$OUT/stages/train_stage1.log" 2> /dev/null &&
+    time_left "a backtrace of stage 1"; then
+    step "stage 1 failed: where the first exception is thrown (cuda-gdb, 2 steps)"
+    backtrace "$OUT/stage1_backtrace.log" "$B/setok_train" --config configs/setok_tiny.json \
+      --device cuda --set train.steps=2 --set train.eval_every=0 --set train.sample_every=0 \
+      --set train.run_dir=/tmp/setok-gdb-run --set runtime.tf32=true --set train.precision=bf16
+  fi
 fi
 
-B=build-cuda/apps
 bench() {
   local name=$1
   shift
   time_left "bench $name" || return 0
   step "bench $name: $*"
-  timeout "$(remaining)" "$B/setok_bench" "$@" --json > "$OUT/$name.json" 2> "$OUT/$name.err" ||
-    echo "bench $name failed: $(tail -3 "$OUT/$name.err")"
+  # At most 150 s a bench: the 7B Setokim one spent 260 s without a result on 2026-12-04.
+  local limit
+  limit=$(remaining)
+  ((limit > 150)) && limit=150
+  timeout "$limit" "$B/setok_bench" "$@" --json > "$OUT/$name.json" 2> "$OUT/$name.err"
+  local rc=$?
+  ((rc == 124)) && echo "bench $name: stopped after $limit s"
+  ((rc != 0 && rc != 124)) && echo "bench $name failed (exit $rc): $(tail -3 "$OUT/$name.err")"
   cat "$OUT/$name.json"
 }
 # LLM: tiny (overheads) and TinyLlama-1.1B-shaped in bf16 (DESIGN §8: compare with PyTorch).

@@ -18,3 +18,12 @@ namespace setok::dist {
 using C10dBackend = c10d::ProcessGroup;
 }
 #endif
+
+// Gloo: Debian's LibTorch comes with its headers (libgloo-dev); the LibTorch inside a PyTorch
+// wheel has Gloo built in but ships none of the headers c10d's ProcessGroupGloo.hpp includes, so
+// a build against it has no Gloo process group (NCCL only).
+#if __has_include(<gloo/algorithm.h>)
+#define SETOK_HAS_GLOO 1
+#else
+#define SETOK_HAS_GLOO 0
+#endif

@@ -9,7 +9,11 @@
 
 #include <ATen/ATen.h>
 #include <spdlog/spdlog.h>
+
+#include "c10d_compat.h"
+#if SETOK_HAS_GLOO
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#endif
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #ifdef USE_C10D_NCCL
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
@@ -45,11 +49,20 @@ std::string resolve_backend(const std::string& wanted, const c10::Device& device
         "build against a CUDA LibTorch");
   }
 #endif
+#if !SETOK_HAS_GLOO
+  if (b == "gloo") {
+    throw Error(
+        "dist.backend gloo: this build's LibTorch came without Gloo's headers (a PyTorch "
+        "wheel's); use nccl on CUDA devices, or build against a LibTorch that ships them "
+        "(Debian's libtorch-dev with libgloo-dev, or the official LibTorch archive)");
+  }
+#endif
   if (b == "nccl" && !device.is_cuda())
     throw Error("dist.backend nccl needs a CUDA device, the run is on " + device.str());
   return b;
 }
 
+#if SETOK_HAS_GLOO
 // Gloo's transport device: GLOO_SOCKET_IFNAME (as PyTorch reads it) or the host's address,
 // falling back to loopback for single-node runs on machines whose hostname does not resolve.
 std::shared_ptr<::gloo::transport::Device> gloo_device(const DistEnv& env) {
@@ -59,10 +72,15 @@ std::shared_ptr<::gloo::transport::Device> gloo_device(const DistEnv& env) {
     return c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1");
   return c10d::ProcessGroupGloo::createDefaultDevice();
 }
+#endif
 
 }  // namespace
 
 ProcessGroup::ProcessGroup(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+bool ProcessGroup::has_gloo() {
+  return SETOK_HAS_GLOO != 0;
+}
 ProcessGroup::~ProcessGroup() = default;
 
 std::shared_ptr<ProcessGroup> ProcessGroup::create(const DistEnv& env, const c10::Device& device,
@@ -91,10 +109,12 @@ std::shared_ptr<ProcessGroup> ProcessGroup::create(const DistEnv& env, const c10
   }
   try {
     if (impl->backend == "gloo") {
+#if SETOK_HAS_GLOO
       auto go = c10d::ProcessGroupGloo::Options::create(to_ms(options.timeout_s));
       go->devices.push_back(gloo_device(env));
       impl->group =
           c10::make_intrusive<c10d::ProcessGroupGloo>(impl->store, env.rank, env.world, go);
+#endif
     } else {
 #ifdef USE_C10D_NCCL
       auto no = c10d::ProcessGroupNCCL::Options::create();

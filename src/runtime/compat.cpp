@@ -117,13 +117,30 @@ void set_tf32(bool on) {
   at::globalContext().setAllowTF32CuDNN(on);
 }
 
+namespace {
+// The name setFloat32MatmulPrecision takes: LibTorch 2.x (2.11 at least) dropped the enum
+// overload, and both versions read these names.
+const char* matmul_precision_name(at::Float32MatmulPrecision p) {
+  switch (p) {
+    case at::Float32MatmulPrecision::HIGH:
+      return "high";
+    case at::Float32MatmulPrecision::MEDIUM:
+      return "medium";
+    case at::Float32MatmulPrecision::HIGHEST:
+    default:
+      return "highest";
+  }
+}
+}  // namespace
+
 Float32MathGuard::Float32MathGuard()
     : previous_(static_cast<int>(at::globalContext().float32MatmulPrecision())) {
-  at::globalContext().setFloat32MatmulPrecision(at::Float32MatmulPrecision::HIGHEST);
+  at::globalContext().setFloat32MatmulPrecision("highest");
 }
 
 Float32MathGuard::~Float32MathGuard() {
-  at::globalContext().setFloat32MatmulPrecision(static_cast<at::Float32MatmulPrecision>(previous_));
+  at::globalContext().setFloat32MatmulPrecision(
+      matmul_precision_name(static_cast<at::Float32MatmulPrecision>(previous_)));
 }
 
 }  // namespace setok::compat

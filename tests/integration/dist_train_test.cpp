@@ -16,6 +16,7 @@
 #include <ATen/ATen.h>
 
 #include "free_port.h"
+#include "local_ranks.h"
 #include "run_cli.h"
 #include "scene_world.h"
 #include "setok/io/checkpoint.h"
@@ -187,6 +188,7 @@ class DistTrain : public ::testing::Test {
   void SetUp() override {
     if (!io::has_image_support())
       GTEST_SKIP() << "this build reads no PNG (neither OpenCV nor zlib)";
+    SETOK_SKIP_WITHOUT_GLOO();
   }
 };
 

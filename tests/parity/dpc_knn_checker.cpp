@@ -44,7 +44,10 @@ std::string check_dpc_knn(const fs::path& folder) {
     expect_equal(c + ".centres", got.centres[0], ref->tensor(c + ".centres", at::kLong));
     expect_equal(c + ".assignment", got.assignment[0], ref->tensor(c + ".assignment", at::kLong));
     const at::Tensor score = ref->tensor(c + ".score", at::kFloat);
-    expect_close(c + ".score", got.scores.view(score.sizes()), score, 0.0, 1e-5);
+    // Scores are a density (exp of a mean of squared distances) times a distance: float32
+    // kernels that order the reductions differently move them by a few 1e-5 relative (seen on
+    // an H200: 1.0e-5 absolute at 0.219). Centres and assignments above are exact.
+    expect_close(c + ".score", got.scores.view(score.sizes()), score, 1e-4, 1e-5);
   }
   return std::to_string(cases.size()) + " cases, " + std::to_string(encodings) + " encodings";
 }

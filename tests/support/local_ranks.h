@@ -14,6 +14,13 @@
 
 namespace setok::test {
 
+// Skips a test that needs Gloo in a build without it (against a PyTorch wheel's LibTorch).
+#define SETOK_SKIP_WITHOUT_GLOO()                                                            \
+  do {                                                                                       \
+    if (!::setok::dist::ProcessGroup::has_gloo())                                            \
+      GTEST_SKIP() << "this build's LibTorch has no Gloo process group (a PyTorch wheel's)"; \
+  } while (0)
+
 inline void on_ranks(int world, const std::function<void(dist::ProcessGroup&)>& fn,
                      const c10::Device& device = c10::Device(c10::kCPU),
                      const std::string& backend = "gloo") {

@@ -29,6 +29,9 @@ class ProcessGroup {
   // passes). `device` is where this rank's tensors live (cuda:LOCAL_RANK for NCCL).
   static std::shared_ptr<ProcessGroup> create(const DistEnv& env, const c10::Device& device,
                                               const GroupOptions& options);
+  // Whether this build has c10d's Gloo process group (a LibTorch from a PyTorch wheel ships
+  // none of Gloo's headers: NCCL only there).
+  static bool has_gloo();
   ~ProcessGroup();
   ProcessGroup(const ProcessGroup&) = delete;
   ProcessGroup& operator=(const ProcessGroup&) = delete;

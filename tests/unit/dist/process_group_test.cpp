@@ -20,6 +20,7 @@ namespace {
 using test::on_ranks;
 
 TEST(ProcessGroup, CollectivesOnTwoRanks) {
+  SETOK_SKIP_WITHOUT_GLOO();
   on_ranks(2, [](ProcessGroup& g) {
     const double r = g.rank();
     std::vector<at::Tensor> v{at::full({3}, r + 1.0)};
@@ -41,6 +42,7 @@ TEST(ProcessGroup, CollectivesOnTwoRanks) {
 
 // Row counts differ (rank 1 has none at first), bools travel, rank order is kept.
 TEST(ProcessGroup, ConcatOverRanksKeepsUnevenRowsInRankOrder) {
+  SETOK_SKIP_WITHOUT_GLOO();
   on_ranks(2, [](ProcessGroup& g) {
     const at::Tensor mine =
         g.rank() == 0 ? at::arange(6, at::kFloat).view({3, 2}) : at::zeros({0, 2}, at::kFloat);
@@ -56,6 +58,7 @@ TEST(ProcessGroup, ConcatOverRanksKeepsUnevenRowsInRankOrder) {
 
 // The contrastive gather: K padded to the largest, the local block keeps its gradient.
 TEST(ProcessGroup, PaddedAllGatherPadsAndKeepsTheLocalGradient) {
+  SETOK_SKIP_WITHOUT_GLOO();
   on_ranks(2, [](ProcessGroup& g) {
     const int64_t K = g.rank() == 0 ? 1 : 3;
     const at::Tensor x = at::full({2, K, 4}, g.rank() + 1.0).requires_grad_();  // [B, K, 4]
@@ -73,6 +76,7 @@ TEST(ProcessGroup, PaddedAllGatherPadsAndKeepsTheLocalGradient) {
 // Averaging after the backward pass: used parameters averaged, one used by rank 0 only averaged
 // with rank 1's zeros, one nobody used keeps no gradient.
 TEST(ProcessGroup, GradientSyncAveragesWithDdpsUnusedParameterRule) {
+  SETOK_SKIP_WITHOUT_GLOO();
   on_ranks(2, [](ProcessGroup& g) {
     const auto group = std::shared_ptr<ProcessGroup>(&g, [](ProcessGroup*) {});
     at::Tensor a = at::zeros({3}).requires_grad_(), b = at::zeros({2}).requires_grad_(),
@@ -92,6 +96,7 @@ TEST(ProcessGroup, GradientSyncAveragesWithDdpsUnusedParameterRule) {
 // c10d's Reducer (LibTorch 1.13): the average arrives during the backward pass; a backward
 // without prepare_for_backward only accumulates locally (no_sync).
 TEST(ProcessGroup, DdpReducerAveragesDuringTheBackward) {
+  SETOK_SKIP_WITHOUT_GLOO();
   if (!DdpReducer::supported()) GTEST_SKIP() << "the Reducer is driven on LibTorch 1.13 only";
   on_ranks(2, [](ProcessGroup& g) {
     const auto group = std::shared_ptr<ProcessGroup>(&g, [](ProcessGroup*) {});
