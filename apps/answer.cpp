@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
 #include "requests.h"
@@ -13,7 +14,7 @@ namespace {
 
 struct AnswerFlags {
   RequestFlags requests;
-  std::string answer_style = "short";
+  std::string answer_style;  // empty: the run's own
   llm::GenerationOptions generation;
 };
 
@@ -25,8 +26,8 @@ constexpr const char* kSetokimCheckpoint =
 std::function<int()> add_answer_commands(CLI::App& app, const CommonFlags& common) {
   auto vqa = std::make_shared<AnswerFlags>();
   auto caption = std::make_shared<AnswerFlags>();
-  vqa->generation.max_new_tokens = 32;
-  caption->generation.max_new_tokens = 96;
+  vqa->generation.max_new_tokens = infer::kVqaMaxNewTokens;
+  caption->generation.max_new_tokens = infer::kCaptionMaxNewTokens;
   CLI::App* vqa_cmd = app.add_subcommand(
       "vqa",
       "Answer questions about images: {\"id\", \"image\", \"question\"} per line -> "
@@ -43,9 +44,10 @@ std::function<int()> add_answer_commands(CLI::App& app, const CommonFlags& commo
   vqa_cmd
       ->add_option("--answer-style", vqa->answer_style,
                    "short: LLaVA's single word or phrase prompt after the question (as VQA data "
-                   "trains); plain: the question alone")
-      ->check(CLI::IsMember({"short", "plain"}))
-      ->capture_default_str();
+                   "trains); plain: the question alone (as conversations train). Default: the "
+                   "style the run's training data posed its questions in (short when it had "
+                   "both); a style the run never saw is a warning")
+      ->check(CLI::IsMember({"short", "plain"}));
   return [&app, vqa, caption, vqa_cmd, &common]() -> int {
     const bool is_vqa = app.got_subcommand(vqa_cmd);
     const AnswerFlags& f = is_vqa ? *vqa : *caption;
@@ -56,16 +58,25 @@ std::function<int()> add_answer_commands(CLI::App& app, const CommonFlags& commo
     o.task = is_vqa ? infer::AnswerTask::kVqa : infer::AnswerTask::kCaption;
     o.image_root = request_image_root(f.requests);
     o.preprocess = cfg.model.vision.preprocess();
-    o.answer_style = data::parse_answer_style(f.answer_style);
+    if (is_vqa) {
+      std::optional<data::AnswerStyle> asked;
+      if (!f.answer_style.empty()) asked = data::parse_answer_style(f.answer_style);
+      const infer::AnswerStyleChoice style =
+          infer::choose_answer_style(asked, cfg.data.trained_answer_styles());
+      if (!style.warning.empty()) spdlog::warn("{}", style.warning);
+      spdlog::info("answer style: {}", data::answer_style_name(style.style));
+      o.answer_style = style.style;
+    }
     o.answer.chat_template = llm::parse_chat_template(cfg.model.llm.chat_template);
     o.answer.generation = f.generation;
     o.answer.generation.seed = static_cast<uint64_t>(
         f.requests.seed >= 0 ? f.requests.seed : static_cast<int64_t>(cfg.runtime.seed));
-    return run_request_list(f.requests, infer::answer_task_fields(o.task),
-                            is_vqa ? "vqa" : "caption",
-                            [&](const std::vector<infer::Request>& batch) {
-                              return infer::answer_requests(*setokim, text, batch, o);
-                            });
+    return run_request_list(
+        f.requests, infer::answer_task_fields(o.task), is_vqa ? "vqa" : "caption",
+        [&](const std::vector<infer::Request>& batch) {
+          return infer::answer_requests(*setokim, text, batch, o);
+        },
+        /*text_answers=*/true);
   };
 }
 

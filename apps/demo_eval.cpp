@@ -1,11 +1,14 @@
 #include "demo_eval.h"
 
+#include <algorithm>
 #include <iostream>
 #include <memory>
 
+#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
 #include "requests.h"
+#include "setok/infer/answer_requests.h"
 #include "setok/infer/demo_eval.h"
 #include "setok/io/json.h"
 
@@ -16,13 +19,15 @@ std::function<int()> add_demo_eval_command(CLI::App& app, const CommonFlags& com
     RequestFlags run;  // --checkpoint, --config (only these are used)
     infer::DemoEvalOptions eval;
     std::string data = "data/shapes", out, images;
+    std::string answer_style;  // empty: the run's own
   };
   auto f = std::make_shared<Flags>();
   f->eval.generation.mar.num_iter = 16;
   CLI::App* cmd = app.add_subcommand(
       "demo-eval",
       "A Setokim run on the demo world's held-out scenes: VQA exact match per question type "
-      "beside the blind-model and majority baselines, caption token-F1, generated pictures' "
+      "(each question alone, as setok_infer vqa asks it, and inside its conversation) beside "
+      "the blind-model and majority baselines, caption token-F1, generated pictures' "
       "object count and colours, edits' PSNR and attribute (docs/inference.md); prints the JSON");
   add_config_flags(*cmd, f->run.config, train::SetokimConfig{}, /*required=*/false);
   cmd->add_option("--checkpoint", f->run.checkpoint, "a Setokim run folder or step folder")
@@ -49,6 +54,10 @@ std::function<int()> add_demo_eval_command(CLI::App& app, const CommonFlags& com
   cmd->add_option("--tasks", f->eval.tasks, "the parts to run: vqa caption generation edit")
       ->check(CLI::IsMember({"vqa", "caption", "generation", "edit"}))
       ->capture_default_str();
+  cmd->add_option("--answer-style", f->answer_style,
+                  "how single questions are posed: short | plain (default: the run's own, as "
+                  "setok_infer vqa chooses it)")
+      ->check(CLI::IsMember({"short", "plain"}));
   cmd->add_option("--out", f->out, "also write the JSON here");
   cmd->add_option("--images", f->images, "write the generated and edited pictures here");
   return [f, &common]() -> int {
@@ -62,6 +71,14 @@ std::function<int()> add_demo_eval_command(CLI::App& app, const CommonFlags& com
     o.generation.chat_template = o.chat_template;
     o.preprocess = cfg.model.vision.preprocess();
     o.seed = static_cast<uint64_t>(cfg.runtime.seed);
+    if (std::find(o.tasks.begin(), o.tasks.end(), "vqa") != o.tasks.end()) {
+      std::optional<data::AnswerStyle> asked;
+      if (!f->answer_style.empty()) asked = data::parse_answer_style(f->answer_style);
+      const infer::AnswerStyleChoice style =
+          infer::choose_answer_style(asked, cfg.data.trained_answer_styles());
+      if (!style.warning.empty()) spdlog::warn("{}", style.warning);
+      o.answer_style = style.style;
+    }
     const io::Json result = infer::evaluate_demo(*setokim, text, o);
     if (!f->out.empty()) io::write_json(f->out, result);
     std::cout << result.dump(2) << "\n";

@@ -61,7 +61,8 @@ mllm::Setokim load_setokim_for_requests(const RequestFlags& f, const CommonFlags
 int run_request_list(
     const RequestFlags& f, const std::vector<std::string>& fields, const char* label,
     const std::function<std::vector<infer::RequestOutcome>(const std::vector<infer::Request>&)>&
-        handle) {
+        handle,
+    bool text_answers) {
   const infer::RequestList list = infer::read_request_list(f.list, fields);
   infer::RunnerOptions ro;
   ro.out_dir = f.out;
@@ -69,8 +70,13 @@ int run_request_list(
   ro.strict = f.strict;
   ro.label = label;
   const infer::RunnerSummary s = infer::run_requests(list, ro, handle);
+  if (text_answers && s.empty > 0)
+    spdlog::warn("{} of the {} answers are empty (written to results.jsonl as \"\")", s.empty,
+                 s.answered);
   std::cout << s.answered << " answered, " << s.failed << " failed, " << s.already
-            << " already answered -> " << (fs::path(f.out) / "results.jsonl").string()
+            << " already answered"
+            << (text_answers ? ", " + std::to_string(s.empty) + " empty answers" : "") << " -> "
+            << (fs::path(f.out) / "results.jsonl").string()
             << (s.failed > 0 ? " (errors: " + (fs::path(f.out) / "errors.jsonl").string() + ")"
                              : "")
             << "\n";

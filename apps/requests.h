@@ -35,10 +35,12 @@ std::filesystem::path request_image_root(const RequestFlags& flags);
 mllm::Setokim load_setokim_for_requests(const RequestFlags& flags, const CommonFlags& common,
                                         train::SetokimConfig& config);
 
-// Reads the list, runs `handle` over it, prints the summary; the exit code (1 when any failed).
+// Reads the list, runs `handle` over it, prints the summary (for `text_answers` tasks also how
+// many answers came back empty); the exit code (1 when any failed).
 int run_request_list(
     const RequestFlags& flags, const std::vector<std::string>& fields, const char* label,
     const std::function<std::vector<infer::RequestOutcome>(const std::vector<infer::Request>&)>&
-        handle);
+        handle,
+    bool text_answers = false);
 
 }  // namespace setok::apps

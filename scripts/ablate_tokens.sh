@@ -100,7 +100,7 @@ done
 # The table, from each arm's demo_eval.json, stage-1 eval.json and times.
 num() { printf "%.1f" "$1"; }
 {
-  echo "| arm | tokens / image (read; drawn) | VQA count | colour | position | count+colour (blind) | generation count / colour set (own tokens redrawn) | edit attribute (PSNR) | s / step: stage 1, 2, 3 (fastest interval) |"
+  echo "| arm | tokens / image (read; drawn) | VQA (one question a request) count | colour | position | count+colour (blind) | generation count / colour set (own tokens redrawn) | edit attribute (PSNR) | s / step: stage 1, 2, 3 (fastest interval) |"
   echo "|---|---|---|---|---|---|---|---|---|"
   for arm in "${SELECTED[@]}"; do
     DIR="$OUT/$arm"
@@ -120,9 +120,9 @@ num() { printf "%.1f" "$1"; }
       fi
     }
     echo "| $arm | $(num "$read_tokens"); $(num "$(jq '.generation.tokens_per_image' "$E")") |" \
-      "$(num "$(jq '.vqa.model.count // 0' "$E")") | $(num "$(jq '.vqa.model.colour // 0' "$E")") |" \
-      "$(num "$(jq '.vqa.model.position // 0' "$E")") |" \
-      "$(num "$(jq '.vqa.count_and_colour.model' "$E")") ($(num "$(jq '.vqa.count_and_colour.blind' "$E")")) |" \
+      "$(num "$(jq '.vqa.single.model.count // 0' "$E")") | $(num "$(jq '.vqa.single.model.colour // 0' "$E")") |" \
+      "$(num "$(jq '.vqa.single.model.position // 0' "$E")") |" \
+      "$(num "$(jq '.vqa.single.count_and_colour.model' "$E")") ($(num "$(jq '.vqa.single.count_and_colour.blind' "$E")")) |" \
       "$(num "$(jq '.generation.count_exact' "$E")") / $(num "$(jq '.generation.colour_set_exact' "$E")")" \
       "($(num "$(jq '.generation.reconstruction.count_exact' "$E")") / $(num "$(jq '.generation.reconstruction.colour_set_exact' "$E")")) |" \
       "$(num "$(jq '.edit.attribute_right' "$E")") ($(num "$(jq '.edit.psnr' "$E")") dB) |" \

@@ -61,6 +61,6 @@ rc=$?
 for st in stage1 stage2 stage3; do
   [ -f "$R/$st/metrics.jsonl" ] && cp "$R/$st/metrics.jsonl" "$OUT/train_$st.jsonl"
 done
-[ -f "$OUT/demo_eval.json" ] && jq -c '{vqa: .vqa.count_and_colour, generation: .generation.count_exact, edit: .edit.psnr}' "$OUT/demo_eval.json" 2> /dev/null
+[ -f "$OUT/demo_eval.json" ] && jq -c '{vqa: .vqa.single.count_and_colour, vqa_in_conversation: .vqa.conversation.count_and_colour, generation: .generation.count_exact, edit: .edit.psnr}' "$OUT/demo_eval.json" 2> /dev/null
 [ "${KEEP_RUNS:-0}" = 1 ] || rm -rf "$R"
 exit $rc

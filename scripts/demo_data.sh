@@ -8,6 +8,12 @@ BUILD="${SETOK_BUILD_DIR:-build}"
 DATA=data/shapes
 
 if [ ! -x "$BUILD/apps/setok_train" ]; then bash scripts/setup.sh; fi
+# A world written before the single-question instruct records (one question per scene asked
+# alone) is written again: the scenes come out the same, instruct.json gains those records.
+if [ -f "$DATA/train/instruct.json" ] && ! grep -q -- '-single"' "$DATA/train/instruct.json"; then
+  echo "demo_data: $DATA predates the single-question records; writing it again"
+  rm -f "$DATA/train/pair.json"
+fi
 if [ ! -f "$DATA/train/pair.json" ]; then
   "$BUILD/apps/setok_data" shapes --out "$DATA" --num 2000 --seed 0 --image-size 64
 fi

@@ -50,19 +50,19 @@ const std::vector<Reader>& readers() {
        }},
       {{"coco_captions", K::kPair, "captions_{split}2017.json (or 2014)"},
        simple(load_coco_captions)},
-      {{"vqav2", K::kInstruct, "the questions file", S::kAnnotations, true},
+      {{"vqav2", K::kInstruct, "the questions file", S::kAnnotations, true, true},
        [](const ReadOptions& o) -> AnyDataset {
          return load_vqav2(o.path, o.second, o.image_root, o.answer_style, o.skip_bad);
        }},
-      {{"okvqa", K::kInstruct, "the questions file", S::kAnnotations, true},
+      {{"okvqa", K::kInstruct, "the questions file", S::kAnnotations, true, true},
        [](const ReadOptions& o) -> AnyDataset {
          return load_vqav2(o.path, o.second, o.image_root, o.answer_style, o.skip_bad);
        }},
-      {{"aokvqa", K::kInstruct, "aokvqa_v1p0_{split}.json"},
+      {{"aokvqa", K::kInstruct, "aokvqa_v1p0_{split}.json", S::kNone, false, true},
        [](const ReadOptions& o) -> AnyDataset {
          return load_aokvqa(o.path, o.image_root, o.answer_style, o.skip_bad);
        }},
-      {{"gqa", K::kInstruct, "{split}_balanced_questions.json"},
+      {{"gqa", K::kInstruct, "{split}_balanced_questions.json", S::kNone, false, true},
        [](const ReadOptions& o) -> AnyDataset {
          return load_gqa(o.path, o.image_root, o.answer_style, o.skip_bad);
        }},

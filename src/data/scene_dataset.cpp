@@ -24,6 +24,7 @@ namespace {
 
 struct Rendered {
   io::Json pair, instruct, edit;
+  io::Json single;  // one question asked alone (training split only)
   std::vector<std::string> text;
   int64_t objects = 0;
 };
@@ -57,6 +58,14 @@ Rendered make_one(const fs::path& out, const std::string& split, int64_t i,
     rec.text.push_back(qa[q].answer);
   }
   rec.instruct = {{"id", fmt::format("{:06d}", i)}, {"image", image}, {"conversations", turns}};
+  // Every question type also asked alone as the first turn, as a VQA record poses it: in the
+  // conversations every type but the object count only ever follows "How many objects ...".
+  const QA one = sample_single_question(scene, o.seed, static_cast<uint64_t>(i));
+  rec.single = {{"id", fmt::format("{:06d}-single", i)},
+                {"image", image},
+                {"conversations",
+                 {{{"from", "human"}, {"value", "<image>\n" + one.question}},
+                  {{"from", "gpt"}, {"value", one.answer}}}}};
   rec.edit = {{"source", image},
               {"target", edited},
               {"instruction", edit.instruction},
@@ -126,6 +135,7 @@ SceneDatasetSummary write_scene_dataset(const fs::path& out, const SceneDatasetO
       const Rendered& r = records[static_cast<size_t>(i)];
       pair.push_back(r.pair);
       instruct.push_back(r.instruct);
+      if (is_train) instruct.push_back(r.single);
       edit.push_back(r.edit);
       if (is_train) {
         for (const auto& line : r.text) text += line + "\n";

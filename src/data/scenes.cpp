@@ -1,5 +1,6 @@
 #include "setok/data/scenes.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <random>
@@ -262,18 +263,34 @@ std::string unique_name(const Scene& s, size_t k) {
 std::vector<QA> scene_questions(const Scene& s) {
   std::vector<QA> qa;
   const int64_t n = static_cast<int64_t>(s.objects.size());
-  qa.push_back({"How many objects are in the image?", number_word(n)});
+  qa.push_back({"How many objects are in the image?", number_word(n), "count"});
   std::map<std::string, int64_t> per_shape;
   for (const auto& o : s.objects) per_shape[o.shape]++;
   const std::string& first_shape = s.objects.front().shape;
-  qa.push_back({"How many " + first_shape + "s are there?", number_word(per_shape[first_shape])});
+  qa.push_back(
+      {"How many " + first_shape + "s are there?", number_word(per_shape[first_shape]), "count"});
   for (size_t k = 0; k < s.objects.size(); ++k) {
     const auto& o = s.objects[k];
-    if (per_shape[o.shape] == 1) qa.push_back({"What color is the " + o.shape + "?", o.colour});
+    if (per_shape[o.shape] == 1)
+      qa.push_back({"What color is the " + o.shape + "?", o.colour, "colour"});
     const std::string name = unique_name(s, k);
-    if (!name.empty()) qa.push_back({"Where is the " + name + "?", o.where});
+    if (!name.empty()) qa.push_back({"Where is the " + name + "?", o.where, "position"});
   }
   return qa;
+}
+
+QA sample_single_question(const Scene& s, uint64_t seed, uint64_t index) {
+  Rng rng(mix_scene(mix_scene(seed, index), 0x51A61E));
+  const std::vector<QA> all = scene_questions(s);
+  std::vector<std::string> types;
+  for (const auto& q : all)
+    if (std::find(types.begin(), types.end(), q.type) == types.end()) types.push_back(q.type);
+  const std::string& type =
+      types[static_cast<size_t>(rng.below(static_cast<int64_t>(types.size())))];
+  std::vector<const QA*> of_type;
+  for (const auto& q : all)
+    if (q.type == type) of_type.push_back(&q);
+  return *of_type[static_cast<size_t>(rng.below(static_cast<int64_t>(of_type.size())))];
 }
 
 SceneEdit sample_edit(const Scene& s, uint64_t seed, uint64_t index, const SceneOptions& opt) {

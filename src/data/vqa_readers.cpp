@@ -23,13 +23,12 @@ constexpr const char* kShortPrompt = "Answer the question using a single word or
 constexpr const char* kChoicePrompt =
     "Answer with the option's letter from the given choices directly.";
 
-InstructRecord question_record(std::string id, fs::path image, const std::string& question,
-                               const std::string& prompt, std::string answer) {
+// A one-round record: `human` is the whole first turn (question_turn's, or A-OKVQA's choices).
+InstructRecord question_record(std::string id, fs::path image, std::string human,
+                               std::string answer) {
   InstructRecord r;
   r.id = std::move(id);
   r.image = std::move(image);
-  std::string human = "<image>\n" + question;
-  if (!prompt.empty()) human += "\n" + prompt;
   r.conversations = {{"human", std::move(human)}, {"gpt", std::move(answer)}};
   return r;
 }
@@ -63,6 +62,27 @@ const Json& top_level(const Json& root, const char* key, const fs::path& file) {
 
 std::string style_prompt(AnswerStyle style) {
   return style == AnswerStyle::kShort ? kShortPrompt : "";
+}
+
+std::string question_turn(const std::string& question, AnswerStyle style, bool with_image) {
+  if (style == AnswerStyle::kMultipleChoice)
+    throw Error("a multiple_choice question needs its choices (A-OKVQA's reader poses them)");
+  std::string human = (with_image ? "<image>\n" : "") + question;
+  const std::string prompt = style_prompt(style);
+  if (!prompt.empty()) human += "\n" + prompt;
+  return human;
+}
+
+const char* answer_style_name(AnswerStyle style) {
+  switch (style) {
+    case AnswerStyle::kShort:
+      return "short";
+    case AnswerStyle::kPlain:
+      return "plain";
+    case AnswerStyle::kMultipleChoice:
+      return "multiple_choice";
+  }
+  return "short";
 }
 
 AnswerStyle parse_answer_style(const std::string& name) {
@@ -106,7 +126,6 @@ InstructDataset load_vqav2(const fs::path& questions, const fs::path& annotation
       });
   top_level(annotations_rest, "annotations", annotations);
   // Questions; their image names need "data_subtype", which the file may hold after them.
-  const std::string prompt = style_prompt(style);
   std::vector<int64_t> image_ids;  // per record
   const Json rest = io::stream_json_array(questions, "questions", [&](size_t i, Json& entry) {
     parse_entry(ds, entry, i, questions.string() + ": question " + std::to_string(i), "question",
@@ -116,8 +135,9 @@ InstructDataset load_vqav2(const fs::path& questions, const fs::path& annotation
                   if (it == answer_of.end())
                     throw Error(f.where + ": question_id " + std::to_string(qid) +
                                 " has no annotation in " + annotations.string());
-                  InstructRecord r = question_record(std::to_string(qid), {}, f.string("question"),
-                                                     prompt, it->second);
+                  InstructRecord r =
+                      question_record(std::to_string(qid), {},
+                                      question_turn(f.string("question"), style), it->second);
                   image_ids.push_back(f.integer("image_id"));
                   return r;
                 });
@@ -142,7 +162,7 @@ InstructDataset load_aokvqa(const fs::path& file, const fs::path& image_root, An
     const std::string question = f.string("question");
     if (style != AnswerStyle::kMultipleChoice) {
       return question_record(
-          id_text(f, "question_id"), root_dir / image, question, style_prompt(style),
+          id_text(f, "question_id"), root_dir / image, question_turn(question, style),
           most_frequent(f.strings("direct_answers"), f.where + ": \"direct_answers\""));
     }
     const std::vector<std::string> choices = f.strings("choices");
@@ -154,7 +174,8 @@ InstructDataset load_aokvqa(const fs::path& file, const fs::path& image_root, An
     std::string posed = question;
     for (size_t c = 0; c < choices.size(); ++c)
       posed += fmt::format("\n{}. {}", static_cast<char>('A' + c), choices[c]);
-    return question_record(id_text(f, "question_id"), root_dir / image, posed, kChoicePrompt,
+    return question_record(id_text(f, "question_id"), root_dir / image,
+                           "<image>\n" + posed + "\n" + kChoicePrompt,
                            std::string(1, static_cast<char>('A' + correct)));
   };
   const Json rest = io::stream_json_array(file, "", [&](size_t i, Json& entry) {
@@ -171,16 +192,15 @@ InstructDataset load_gqa(const fs::path& file, const fs::path& image_root, Answe
     throw Error(file.string() + ": GQA has no choices (answer style multiple_choice is " +
                 "A-OKVQA's)");
   auto ds = detail::new_dataset<InstructRecord>(file, image_root);
-  const std::string prompt = style_prompt(style);
   size_t i = 0;
   const bool keyed = io::stream_json_members(file, [&](const std::string& qid, Json& q) {
     const std::string where =
         file.string() + ": question " + std::to_string(i) + " (id " + qid + ")";
-    parse_entry(ds, q, i++, where, "question", skip_bad,
-                [&](const Fields& f, const fs::path& root_dir) {
-                  return question_record(qid, root_dir / (id_text(f, "imageId") + ".jpg"),
-                                         f.string("question"), prompt, f.string("answer"));
-                });
+    parse_entry(
+        ds, q, i++, where, "question", skip_bad, [&](const Fields& f, const fs::path& root_dir) {
+          return question_record(qid, root_dir / (id_text(f, "imageId") + ".jpg"),
+                                 question_turn(f.string("question"), style), f.string("answer"));
+        });
   });
   if (!keyed)
     throw Error(file.string() + ": a GQA questions file is a JSON object keyed by question id");

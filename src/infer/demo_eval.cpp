@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "setok/data/scene_reading.h"
+#include "setok/infer/answer_requests.h"
 #include "setok/infer/setokim_answer.h"
 #include "setok/io/image.h"
 #include "setok/mllm/sequence.h"
@@ -74,33 +75,63 @@ std::vector<std::string> answers(mllm::SetokimImpl& setokim, const llm::TextToke
   return out;
 }
 
-io::Json vqa_section(mllm::SetokimImpl& setokim, const llm::TextTokenizer& text,
-                     const DemoEvalOptions& o, const AnswerOptions& ao) {
-  const fs::path dir = o.data_dir;
-  const auto majority = majority_answers(world_questions(dir / "train" / "instruct.json"));
-  const io::Json scenes = io::read_json(dir / "heldout" / "instruct.json");
+// The two baselines and the model's answers to the same questions, scored per type.
+struct VqaScores {
+  std::vector<TypedAnswer> model, blind, majority;
+
+  void add(const std::string& question, const std::string& truth,
+           const std::map<std::string, std::string>& majority_of) {
+    const std::string type = question_type(question);
+    model.push_back({type, truth, ""});
+    blind.push_back({type, truth, ""});
+    majority.push_back({type, truth, majority_of.count(type) ? majority_of.at(type) : ""});
+  }
+
+  io::Json to_json() const {
+    // Count and colour questions together (the demo's headline number).
+    const auto headline = [](std::vector<TypedAnswer> rows) {
+      rows.erase(std::remove_if(
+                     rows.begin(), rows.end(),
+                     [](const TypedAnswer& a) { return a.type != "count" && a.type != "colour"; }),
+                 rows.end());
+      return rows.empty() ? 0.0 : exact_match_by_type(rows).at("overall");
+    };
+    int64_t empty = 0;
+    for (const auto& a : model) empty += is_empty_answer(a.predicted);
+    return {{"questions", model.size()},
+            {"empty_answers", empty},
+            {"count_and_colour",
+             {{"model", headline(model)},
+              {"blind", headline(blind)},
+              {"majority", headline(majority)}}},
+            {"model", exact_match_by_type(model)},
+            {"blind", exact_match_by_type(blind)},
+            {"majority", exact_match_by_type(majority)}};
+  }
+};
+
+// Each question in its conversation, as training poses it: the earlier turns (with their true
+// answers) before it, the image marker in the first human turn.
+io::Json vqa_in_conversation(mllm::SetokimImpl& setokim, const llm::TextTokenizer& text,
+                             const DemoEvalOptions& o, const AnswerOptions& ao,
+                             const io::Json& scenes,
+                             const std::map<std::string, std::string>& majority) {
   std::vector<AnswerRequest> seeing, blind;
-  std::vector<TypedAnswer> model, blind_answers, majority_answers_out;
+  VqaScores scores;
   for (size_t r = 0; r < scenes.size() && static_cast<int64_t>(r) < o.scenes; ++r) {
-    const at::Tensor image = load(dir / scenes[r]["image"].get<std::string>(), o.preprocess);
-    // Each question in its conversation, as training poses it: the earlier turns (with their
-    // true answers) before it, the image marker in the first human turn.
+    const at::Tensor image = load(o.data_dir / scenes[r]["image"].get<std::string>(), o.preprocess);
     const io::Json& conv = scenes[r]["conversations"];
     std::vector<llm::Message> history, blind_history;
     for (size_t t = 0; t + 1 < conv.size(); t += 2) {
       const std::string asked = conv[t]["value"].get<std::string>();
       const std::string q = asked.rfind("<image>\n", 0) == 0 ? asked.substr(8) : asked;
       const std::string truth = conv[t + 1]["value"].get<std::string>();
-      const std::string type = question_type(q);
       std::vector<llm::Message> turns = history, blind_turns = blind_history;
       turns.push_back({"human", t == 0 ? "<image>\n" + q : q});
       blind_turns.push_back({"human", q});
       seeing.push_back({{image}, turns});
       blind.push_back({{}, blind_turns});
-      model.push_back({type, truth, ""});
-      blind_answers.push_back({type, truth, ""});
-      majority_answers_out.push_back(
-          {type, truth, majority.count(type) ? majority.at(type) : std::string()});
+      scores.add(q, truth, majority);
       history = turns;
       history.push_back({"gpt", truth});
       blind_history = blind_turns;
@@ -109,26 +140,65 @@ io::Json vqa_section(mllm::SetokimImpl& setokim, const llm::TextTokenizer& text,
   }
   const auto with_image = answers(setokim, text, seeing, ao, o.batch);
   const auto without = answers(setokim, text, blind, ao, o.batch);
-  for (size_t i = 0; i < model.size(); ++i) {
-    model[i].predicted = with_image[i];
-    blind_answers[i].predicted = without[i];
+  for (size_t i = 0; i < scores.model.size(); ++i) {
+    scores.model[i].predicted = with_image[i];
+    scores.blind[i].predicted = without[i];
   }
-  // The headline: count and colour questions together.
-  const auto headline = [](std::vector<TypedAnswer> rows) {
-    rows.erase(std::remove_if(
-                   rows.begin(), rows.end(),
-                   [](const TypedAnswer& a) { return a.type != "count" && a.type != "colour"; }),
-               rows.end());
-    return rows.empty() ? 0.0 : exact_match_by_type(rows).at("overall");
-  };
-  return {{"questions", model.size()},
-          {"count_and_colour",
-           {{"model", headline(model)},
-            {"blind", headline(blind_answers)},
-            {"majority", headline(majority_answers_out)}}},
-          {"model", exact_match_by_type(model)},
-          {"blind", exact_match_by_type(blind_answers)},
-          {"majority", exact_match_by_type(majority_answers_out)}};
+  return scores.to_json();
+}
+
+// Each question asked alone, as a user of `setok_infer vqa` asks it: a request line
+// {"image", "question"} through the command's own request path (answer_requests, the run's
+// answer style); the blind model gets the same human turn without the image.
+io::Json vqa_single(mllm::SetokimImpl& setokim, const llm::TextTokenizer& text,
+                    const DemoEvalOptions& o, const AnswerOptions& ao, const io::Json& scenes,
+                    const std::map<std::string, std::string>& majority) {
+  std::vector<Request> requests;
+  std::vector<AnswerRequest> blind;
+  VqaScores scores;
+  for (size_t r = 0; r < scenes.size() && static_cast<int64_t>(r) < o.scenes; ++r) {
+    const io::Json& conv = scenes[r]["conversations"];
+    for (size_t t = 0; t + 1 < conv.size(); t += 2) {
+      const std::string asked = conv[t]["value"].get<std::string>();
+      const std::string q = asked.rfind("<image>\n", 0) == 0 ? asked.substr(8) : asked;
+      Request req;
+      req.line = static_cast<int64_t>(requests.size()) + 1;
+      req.id = std::to_string(req.line);
+      req.fields = {{"id", req.id}, {"image", scenes[r]["image"]}, {"question", q}};
+      requests.push_back(std::move(req));
+      blind.push_back({{}, {{"human", data::question_turn(q, o.answer_style, false)}}});
+      scores.add(q, conv[t + 1]["value"].get<std::string>(), majority);
+    }
+  }
+  AnswerTaskOptions task;
+  task.task = AnswerTask::kVqa;
+  task.image_root = o.data_dir;
+  task.preprocess = o.preprocess;
+  task.answer_style = o.answer_style;
+  task.answer = ao;
+  task.answer.generation.max_new_tokens = kVqaMaxNewTokens;  // the command's reply limit
+  for (size_t s = 0; s < requests.size(); s += static_cast<size_t>(o.batch)) {
+    const size_t e = std::min(requests.size(), s + static_cast<size_t>(o.batch));
+    const std::vector<Request> part(requests.begin() + static_cast<std::ptrdiff_t>(s),
+                                    requests.begin() + static_cast<std::ptrdiff_t>(e));
+    const std::vector<RequestOutcome> got = answer_requests(setokim, text, part, task);
+    for (size_t k = 0; k < got.size(); ++k) {
+      if (!got[k].error.empty()) throw Error("demo eval: " + got[k].error);
+      scores.model[s + k].predicted = got[k].result["answer"].get<std::string>();
+    }
+  }
+  const auto without = answers(setokim, text, blind, ao, o.batch);
+  for (size_t i = 0; i < scores.blind.size(); ++i) scores.blind[i].predicted = without[i];
+  return scores.to_json();
+}
+
+io::Json vqa_section(mllm::SetokimImpl& setokim, const llm::TextTokenizer& text,
+                     const DemoEvalOptions& o, const AnswerOptions& ao) {
+  const auto majority = majority_answers(world_questions(o.data_dir / "train" / "instruct.json"));
+  const io::Json scenes = io::read_json(o.data_dir / "heldout" / "instruct.json");
+  return {{"answer_style", data::answer_style_name(o.answer_style)},
+          {"single", vqa_single(setokim, text, o, ao, scenes, majority)},
+          {"conversation", vqa_in_conversation(setokim, text, o, ao, scenes, majority)}};
 }
 
 io::Json caption_section(mllm::SetokimImpl& setokim, const llm::TextTokenizer& text,

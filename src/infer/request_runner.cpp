@@ -163,6 +163,7 @@ RunnerSummary run_requests(
       for (auto& [k, v] : outcomes[i].result.items()) row[k] = v;
       results.write(row);
       ++s.answered;
+      s.empty += outcomes[i].empty_answer;
     }
     progress.update(static_cast<int64_t>(batch.size()));
   }

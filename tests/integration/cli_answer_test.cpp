@@ -184,6 +184,43 @@ TEST(CliAnswer, GoodAndBadLinesResumeAndStrict) {
   EXPECT_NE(r.out.find("setok_infer: error: line 3 (id b):"), std::string::npos) << r.out;
 }
 
+// The tiny run trains on the world's conversations, which ask their questions as written: by
+// default `vqa` asks the same way (as --answer-style plain does), and LLaVA's short prompt, which
+// the run never saw, is a warning.
+TEST(CliAnswer, AsksInTheRunsAnswerStyleByDefault) {
+  if (!io::has_image_support()) GTEST_SKIP() << "this build reads no PNG (neither OpenCV nor zlib)";
+  const fs::path run = tiny_run() / "run";
+  TempDir dir;
+  const io::Json scenes = io::read_json(scene_world() / "heldout" / "instruct.json");
+  const std::string image = (scene_world() / scenes[0]["image"].get<std::string>()).string();
+  io::write_file_atomic(dir / "list.jsonl",
+                        lines({"{\"id\": 1, \"image\": \"" + image +
+                                   "\", \"question\": \"How many objects are in the image?\"}",
+                               "{\"id\": 2, \"image\": \"" + image +
+                                   "\", \"question\": \"What color is the circle?\"}"}));
+  const auto vqa = [&](const std::string& out, const std::string& extra) {
+    return run_command(std::string(SETOK_INFER_BIN) + " vqa --checkpoint " + run.string() +
+                       " --list " + (dir / "list.jsonl").string() + " --out " +
+                       (dir / out).string() + " --log-level info" + extra);
+  };
+  CliRun r = vqa("default", "");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("answer style: plain"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("never saw"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("2 answered, 0 failed, 0 already answered, "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" empty answers -> "), std::string::npos) << r.out;
+  r = vqa("plain", " --answer-style plain");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(io::read_file(dir / "default" / "results.jsonl"),
+            io::read_file(dir / "plain" / "results.jsonl"));
+  r = vqa("short", " --answer-style short");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("asking in answer style short, which the run never saw (it was trained "
+                       "with plain)"),
+            std::string::npos)
+      << r.out;
+}
+
 TEST(CliAnswer, CaptionAndUsageErrors) {
   if (!io::has_image_support()) GTEST_SKIP() << "this build reads no PNG (neither OpenCV nor zlib)";
   const fs::path run = tiny_run() / "run";

@@ -25,6 +25,9 @@ struct ReaderInfo {
   std::string path_help;  // what the main file is
   SecondFile second = SecondFile::kNone;
   bool second_required = false;
+  // Poses its questions in the entry's answer_style (the VQA types); other instruct layouts ask
+  // theirs as written (plain).
+  bool styled_questions = false;
 };
 
 // Every type, ours first (pair, instruct, edit), then the publishers' layouts.

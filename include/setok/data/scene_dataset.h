@@ -21,7 +21,10 @@ struct SceneDatasetSummary {
 };
 
 // Renders every scene, its mask and its edit, and writes pair / instruct / edit JSON per split
-// plus text.txt (every caption, phrase, question, answer and instruction: input for
+// plus text.txt. instruct.json holds each scene's conversation (every question, the object count
+// first); the training split also holds one question per scene asked alone (id "NNNNNN-single",
+// sample_single_question), so every question type is trained as a first turn. Also writes
+// text.txt (every caption, phrase, question, answer and instruction: input for
 // `setok_data spm`). Errors name the file that could not be written.
 SceneDatasetSummary write_scene_dataset(const std::filesystem::path& out,
                                         const SceneDatasetOptions& options);

@@ -66,8 +66,14 @@ RenderedScene render_scene(const Scene& scene);
 // Questions about the scene with their answers: counting, colour and position.
 struct QA {
   std::string question, answer;
+  std::string type;  // count | colour | position
 };
 std::vector<QA> scene_questions(const Scene& scene);
+
+// One of the scene's questions, asked alone (as a VQA record poses it): a question type drawn
+// uniformly among those the scene has, then one of its questions of that type; deterministic in
+// (seed, index).
+QA sample_single_question(const Scene& scene, uint64_t seed, uint64_t index);
 
 // An edit of the scene: the instruction and the edited scene.
 struct SceneEdit {

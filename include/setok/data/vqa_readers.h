@@ -21,9 +21,14 @@ namespace setok::data {
 //                    the letter
 enum class AnswerStyle { kShort, kPlain, kMultipleChoice };
 AnswerStyle parse_answer_style(const std::string& name);  // short | plain | multiple_choice
+const char* answer_style_name(AnswerStyle style);
 // What follows the question on its own line: short's prompt, or nothing (plain).
 // multiple_choice's prompt follows the lettered choices instead (see load_aokvqa).
 std::string style_prompt(AnswerStyle style);
+// The human turn that asks `question` in `style` (short or plain): "<image>\n" (when
+// `with_image`) + question [+ "\n" + the style's prompt]. The readers and inference
+// (`setok_infer vqa`, demo-eval) pose questions through it.
+std::string question_turn(const std::string& question, AnswerStyle style, bool with_image = true);
 
 // VQAv2 and OK-VQA: the questions file ({"data_subtype": "train2014", "questions": [{"image_id",
 // "question", "question_id"}]}) and the annotations file ({"annotations": [{"question_id",

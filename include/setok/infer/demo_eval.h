@@ -1,10 +1,13 @@
 #pragma once
-// The demo world's evaluation of a Setokim run (issue 12; `setok_infer demo-eval`): on held-out
-// scenes of `setok_data shapes`,
+// The demo world's evaluation of a Setokim run (`setok_infer demo-eval`): on held-out scenes of
+// `setok_data shapes`,
 //   - VQA exact match per question type (count: "How many ...", colour: "What color ...",
 //     position: "Where is ..."), beside two baselines by the same code: the blind model (the
 //     same weights, the question without its image) and the majority answer per type in the
-//     training split;
+//     training split; asked two ways: `single`, each question alone through the request path
+//     of `setok_infer vqa` (what a user gets), and `conversation`, each question inside its
+//     scene's conversation after the earlier turns with their true answers (as training poses
+//     it); empty answers are counted;
 //   - caption token-F1 against the scene's caption;
 //   - generation: the generated picture read by data/scene_reading against the reading of the
 //     ground-truth render of the same caption (object count exact, colour set exact), beside
@@ -18,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "setok/data/vqa_readers.h"
 #include "setok/infer/setokim_generate.h"
 #include "setok/io/json.h"
 #include "setok/llm/chat_template.h"
@@ -52,6 +56,8 @@ struct DemoEvalOptions {
   int64_t max_new_tokens = 16;
   ImageGenerationOptions generation;
   llm::ChatTemplate chat_template = llm::ChatTemplate::kVicunaV1;
+  // How single questions are posed (the app takes the run's own, as `setok_infer vqa` does).
+  data::AnswerStyle answer_style = data::AnswerStyle::kShort;
   vision::ImagePreprocess preprocess;
   uint64_t seed = 0;
   // Which parts run: any of "vqa", "caption", "generation", "edit" (all by default).

@@ -51,7 +51,8 @@ RequestList read_request_list(const std::filesystem::path& path,
 // What a batch handler returns per request: a result object (the runner adds "id"), or an error.
 struct RequestOutcome {
   io::Json result;
-  std::string error;  // non-empty: the request failed
+  std::string error;          // non-empty: the request failed
+  bool empty_answer = false;  // a text task's answer came back empty (still a result)
 };
 
 struct RunnerOptions {
@@ -66,6 +67,7 @@ struct RunnerSummary {
   int64_t answered = 0;  // results written by this run
   int64_t failed = 0;    // errors written by this run (bad lines included)
   int64_t already = 0;   // skipped: answered by an earlier run
+  int64_t empty = 0;     // of `answered`: text answers that came back empty
   int64_t total() const { return answered + failed + already; }
 };
 

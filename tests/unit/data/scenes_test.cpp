@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 
 #include <ATen/ATen.h>
@@ -88,6 +89,29 @@ TEST(Scenes, WordsDescribeTheScene) {
   EXPECT_THROW(sample_scene(0, 0, SceneOptions{8, 1, 6, true}), Error);
 }
 
+TEST(Scenes, SingleQuestionsCoverEveryTypeAndRepeat) {
+  const SceneOptions any;
+  std::map<std::string, int> per_type;
+  for (uint64_t i = 0; i < 300; ++i) {
+    const Scene s = sample_scene(5, i, any);
+    const QA one = sample_single_question(s, 5, i);
+    const QA again = sample_single_question(s, 5, i);
+    EXPECT_EQ(one.question, again.question);
+    bool listed = false;
+    for (const QA& q : scene_questions(s))
+      listed |= q.question == one.question && q.answer == one.answer && q.type == one.type;
+    EXPECT_TRUE(listed) << one.question;
+    per_type[one.type]++;
+  }
+  // Types are drawn uniformly among those a scene has: the object count is not the only one,
+  // and no type dominates the way the first turn of the conversations does.
+  ASSERT_EQ(per_type.size(), 3u);
+  for (const auto& [type, n] : per_type) {
+    EXPECT_GT(n, 50) << type;
+    EXPECT_LT(n, 150) << type;
+  }
+}
+
 TEST(SceneDataset, WritesSplitsJsonAndImages) {
   if (!io::has_image_support()) GTEST_SKIP() << "this build reads no PNG (neither OpenCV nor zlib)";
   test::TempDir dir;
@@ -110,8 +134,29 @@ TEST(SceneDataset, WritesSplitsJsonAndImages) {
     EXPECT_EQ(r["phrases"].size(), r["num_objects"].get<size_t>());
   }
   const io::Json instruct = io::read_json(dir / "heldout" / "instruct.json");
-  ASSERT_EQ(instruct.size(), 2u);
+  ASSERT_EQ(instruct.size(), 2u);  // held out: the conversations only
   EXPECT_EQ(instruct[0]["conversations"][0]["value"].get<std::string>().rfind("<image>\n", 0), 0u);
+  // Training: each scene's conversation, then its single question (two turns, image first).
+  const io::Json train_instruct = io::read_json(dir / "train" / "instruct.json");
+  ASSERT_EQ(train_instruct.size(), 16u);
+  for (size_t i = 0; i < 8; ++i) {
+    const io::Json& conv = train_instruct[2 * i];
+    const io::Json& single = train_instruct[2 * i + 1];
+    EXPECT_EQ(single["id"].get<std::string>(), conv["id"].get<std::string>() + "-single");
+    EXPECT_EQ(single["image"], conv["image"]);
+    ASSERT_EQ(single["conversations"].size(), 2u);
+    const std::string q = single["conversations"][0]["value"].get<std::string>();
+    ASSERT_EQ(q.rfind("<image>\n", 0), 0u) << q;
+    // The single question is one of the conversation's, with the same answer.
+    bool found = false;
+    for (size_t t = 0; t + 1 < conv["conversations"].size(); t += 2) {
+      std::string asked = conv["conversations"][t]["value"].get<std::string>();
+      if (asked.rfind("<image>\n", 0) != 0) asked = "<image>\n" + asked;
+      found |= asked == q &&
+               conv["conversations"][t + 1]["value"] == single["conversations"][1]["value"];
+    }
+    EXPECT_TRUE(found) << q;
+  }
   const io::Json edit = io::read_json(dir / "train" / "edit.json");
   EXPECT_TRUE(fs::exists(dir / edit[0]["target"].get<std::string>()));
   EXPECT_GT(io::read_file(dir / "text.txt").size(), 100u);

@@ -161,7 +161,14 @@ TEST(Gqa, BalancedQuestionsKeyedById) {
             std::string::npos);
 }
 
-TEST(AnswerStyle, ParsesTheThreeNames) {
+TEST(AnswerStyle, ParsesTheThreeNamesAndPosesQuestions) {
+  EXPECT_EQ(question_turn("How many?", AnswerStyle::kShort), "<image>\nHow many?" + kShort);
+  EXPECT_EQ(question_turn("How many?", AnswerStyle::kPlain), "<image>\nHow many?");
+  EXPECT_EQ(question_turn("How many?", AnswerStyle::kPlain, false), "How many?");
+  EXPECT_THROW(question_turn("How many?", AnswerStyle::kMultipleChoice), Error);
+  for (const AnswerStyle s :
+       {AnswerStyle::kShort, AnswerStyle::kPlain, AnswerStyle::kMultipleChoice})
+    EXPECT_EQ(parse_answer_style(answer_style_name(s)), s);
   EXPECT_EQ(parse_answer_style("short"), AnswerStyle::kShort);
   EXPECT_EQ(parse_answer_style("plain"), AnswerStyle::kPlain);
   EXPECT_EQ(parse_answer_style("multiple_choice"), AnswerStyle::kMultipleChoice);

@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include "setok/infer/answer_requests.h"
 #include "setok/io/image.h"
+#include "setok/io/json.h"
 #include "setok/runtime/error.h"
 #include "temp_dir.h"
 #include "tiny_setokim.h"
@@ -57,10 +59,51 @@ TEST(DemoEval, WholeRunOnTheTestWorld) {
             (at::IntArrayRef{3, 2 * 2 * 66, 2 * 3 * 66}));
   EXPECT_EQ(io::read_image(out / "edit_sheet.png").sizes(),
             (at::IntArrayRef{3, 2 * 2 * 66, 2 * 3 * 66}));
-  EXPECT_GT(r["vqa"]["questions"].get<int64_t>(), 2);
-  for (const char* who : {"model", "blind", "majority"}) {
-    EXPECT_TRUE(r["vqa"][who].contains("overall")) << r.dump();
-    EXPECT_TRUE(r["vqa"]["count_and_colour"].contains(who));
+  // Both ways of asking cover the same questions of the two scenes.
+  EXPECT_EQ(r["vqa"]["answer_style"], "short");
+  EXPECT_GT(r["vqa"]["single"]["questions"].get<int64_t>(), 2);
+  EXPECT_EQ(r["vqa"]["single"]["questions"], r["vqa"]["conversation"]["questions"]);
+  for (const char* way : {"single", "conversation"}) {
+    const io::Json& v = r["vqa"][way];
+    for (const char* who : {"model", "blind", "majority"}) {
+      EXPECT_TRUE(v[who].contains("overall")) << r.dump();
+      EXPECT_TRUE(v["count_and_colour"].contains(who));
+    }
+    EXPECT_LE(v["empty_answers"].get<int64_t>(), v["questions"].get<int64_t>());
+  }
+  // The majority baseline does not depend on how the question is asked.
+  EXPECT_EQ(r["vqa"]["single"]["majority"], r["vqa"]["conversation"]["majority"]);
+  // `single` is what `setok_infer vqa` answers: the same questions through answer_requests, in
+  // the same style and with the command's reply limit, score the same.
+  {
+    const io::Json scenes = io::read_json(o.data_dir / "heldout" / "instruct.json");
+    std::vector<Request> requests;
+    std::vector<TypedAnswer> typed;
+    for (size_t s = 0; s < 2; ++s) {
+      const io::Json& conv = scenes[s]["conversations"];
+      for (size_t t = 0; t + 1 < conv.size(); t += 2) {
+        std::string q = conv[t]["value"].get<std::string>();
+        if (q.rfind("<image>\n", 0) == 0) q = q.substr(8);
+        Request req;
+        req.id = std::to_string(requests.size());
+        req.fields = {{"image", scenes[s]["image"]}, {"question", q}};
+        requests.push_back(req);
+        typed.push_back({question_type(q), conv[t + 1]["value"].get<std::string>(), ""});
+      }
+    }
+    AnswerTaskOptions task;
+    task.image_root = o.data_dir;
+    task.preprocess = o.preprocess;
+    task.answer_style = o.answer_style;
+    task.answer.chat_template = o.chat_template;
+    task.answer.generation.max_new_tokens = kVqaMaxNewTokens;
+    task.answer.generation.seed = o.seed;
+    const auto got = answer_requests(*t.setokim, *t.text, requests, task);
+    ASSERT_EQ(got.size(), typed.size());
+    for (size_t i = 0; i < got.size(); ++i)
+      typed[i].predicted = got[i].result["answer"].get<std::string>();
+    const io::Json want = exact_match_by_type(typed);
+    EXPECT_EQ(r["vqa"]["single"]["model"], want) << r["vqa"].dump();
   }
   EXPECT_EQ(r["caption"]["images"], 2);
   EXPECT_EQ(r["generation"]["drawn"], 2);

@@ -102,5 +102,24 @@ TEST(RequestRunner, StrictStopsAtTheFirstErrorAndBatchesFailWhole) {
             std::string::npos);
 }
 
+TEST(RequestRunner, CountsEmptyAnswers) {
+  test::TempDir dir;
+  io::write_file_atomic(dir / "list.jsonl",
+                        "{\"id\": 1, \"q\": \"a\"}\n{\"id\": 2, \"q\": \"\"}\n"
+                        "{\"id\": 3, \"q\": \"\"}\n{\"id\": 4, \"q\": \"boom\"}\n");
+  const RequestList list = read_request_list(dir / "list.jsonl", {"q"});
+  RunnerOptions o;
+  o.out_dir = dir / "out";
+  const RunnerSummary s = run_requests(list, o, [](const std::vector<Request>& b) {
+    std::vector<RequestOutcome> out = echo(b);
+    for (auto& r : out) r.empty_answer = r.error.empty() && r.result["answer"] == "";
+    return out;
+  });
+  EXPECT_EQ(s.answered, 3);
+  EXPECT_EQ(s.empty, 2);  // written all the same, and counted
+  EXPECT_EQ(s.failed, 1);
+  EXPECT_EQ(io::read_jsonl(dir / "out" / "results.jsonl").size(), 3u);
+}
+
 }  // namespace
 }  // namespace setok::infer
