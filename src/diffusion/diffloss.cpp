@@ -11,7 +11,7 @@ DiffLossImpl::DiffLossImpl(const DiffLossOptions& o)
     : options_(o),
       train_(GaussianDiffusion::create(parse_beta_schedule(o.noise_schedule), o.train_steps, "")),
       gen_(GaussianDiffusion::create(parse_beta_schedule(o.noise_schedule), o.train_steps,
-                                     o.num_sampling_steps)) {
+                                     o.num_sampling_steps, o.sample_min_alpha_bar)) {
   if (o.diffusion_batch_mul < 1) throw Error("diffusion_batch_mul must be >= 1");
   SimpleMLPAdaLNOptions n;
   n.in_channels = o.target_channels;

@@ -90,6 +90,20 @@ std::vector<int64_t> space_timesteps(int64_t num_timesteps, const std::string& r
   return {all.begin(), all.end()};
 }
 
+std::vector<int64_t> drop_low_signal_steps(const at::Tensor& base_betas, std::vector<int64_t> use,
+                                           double min_alpha_bar) {
+  if (!(min_alpha_bar >= 0 && min_alpha_bar < 1))
+    throw Error("diffusion: the lowest sampled alpha_bar must be in [0, 1)");
+  const at::Tensor abar_t = (1 - base_betas.to(at::kDouble).to(at::kCPU)).cumprod(0).contiguous();
+  const auto abar = abar_t.accessor<double, 1>();
+  std::vector<int64_t> kept;
+  for (const int64_t t : use) {
+    if (t < 0 || t >= abar_t.size(0)) throw Error("diffusion: respaced timestep out of range");
+    if (kept.empty() || abar[t] >= min_alpha_bar) kept.push_back(t);
+  }
+  return kept;
+}
+
 GaussianDiffusion::GaussianDiffusion(const at::Tensor& base_betas, std::vector<int64_t> use) {
   const at::Tensor base = base_betas.to(at::kDouble).to(at::kCPU).contiguous();
   const int64_t T0 = base.size(0);
@@ -133,8 +147,11 @@ GaussianDiffusion::GaussianDiffusion(const at::Tensor& base_betas, std::vector<i
 }
 
 GaussianDiffusion GaussianDiffusion::create(BetaSchedule schedule, int64_t steps,
-                                            const std::string& respacing) {
-  return GaussianDiffusion(beta_schedule(schedule, steps), space_timesteps(steps, respacing));
+                                            const std::string& respacing, double min_alpha_bar) {
+  const at::Tensor betas = beta_schedule(schedule, steps);
+  std::vector<int64_t> use = space_timesteps(steps, respacing);
+  if (min_alpha_bar > 0) use = drop_low_signal_steps(betas, std::move(use), min_alpha_bar);
+  return GaussianDiffusion(betas, std::move(use));
 }
 
 at::Tensor GaussianDiffusion::extract(const at::Tensor& arr, const at::Tensor& t,

@@ -18,6 +18,10 @@ void DiffusionHeadConfig::describe(config::Schema& s) {
   s.choice("noise_schedule", noise_schedule, {"cosine", "linear"}, "beta schedule");
   s.field("sample_clip", sample_clip,
           "sampling: clamp each predicted clean token to [-c, c] (0 = unclamped, as MAR)");
+  s.field("sample_min_alpha_bar", sample_min_alpha_bar,
+          "sampling starts from noise at the noisiest respaced step whose alpha_bar is at least "
+          "this (0 = MAR's start at t = 999, where alpha_bar is 2.4e-9 and the head's epsilon "
+          "error is magnified ~2e4 times in the clean token)");
   s.field("mask_ratio_min", mask_ratio_min,
           "MAR masking: the hidden fraction of an output image's slots is drawn from N(1, std) "
           "truncated to [mask_ratio_min, 1]");
@@ -27,6 +31,8 @@ void DiffusionHeadConfig::describe(config::Schema& s) {
 void DiffusionHeadConfig::validate(const std::string& p) const {
   if (width < 1 || depth < 1) config::fail(p, "width and depth must be >= 1");
   if (!(sample_clip >= 0)) config::fail(config::join(p, "sample_clip"), "must be >= 0");
+  if (!(sample_min_alpha_bar >= 0 && sample_min_alpha_bar < 1))
+    config::fail(config::join(p, "sample_min_alpha_bar"), "must be in [0, 1)");
   if (diffusion_batch_mul < 1) config::fail(config::join(p, "diffusion_batch_mul"), "must be >= 1");
   if (!(mask_ratio_min > 0 && mask_ratio_min <= 1))
     config::fail(config::join(p, "mask_ratio_min"), "must be in (0, 1]");
@@ -41,6 +47,7 @@ diffusion::DiffLossOptions DiffusionHeadConfig::options() const {
   o.num_sampling_steps = num_sampling_steps;
   o.noise_schedule = noise_schedule;
   o.sample_clip = sample_clip;
+  o.sample_min_alpha_bar = sample_min_alpha_bar;
   return o;
 }
 

@@ -24,12 +24,14 @@ struct DiffLossOptions {
   std::string noise_schedule = "cosine";
   int64_t diffusion_batch_mul = 1;  // each row is trained with this many (t, noise) draws
   // > 0: clamp the predicted x_0 to [-sample_clip, sample_clip] at every sampling step (1 for
-  // pixels; a bound on the targets' values for tokens). 0: unclamped, as MAR samples. With the
-  // cosine schedule the first sampling step multiplies epsilon errors by 1/sqrt(abar_T) ~ 2e4
-  // (x_0 = (x_t - sqrt(1 - abar) eps) / sqrt(abar)), so a briefly trained head's first step
-  // lands far outside the data and the rest of the chain never returns (measured: Setokim tiny
-  // sampled tokens at RMS ~1,000 against the real tokens' 1.3, docs/inference.md).
+  // pixels, which lie in [-1, 1]). 0: unclamped, as MAR samples.
   double sample_clip = 0.0;
+  // > 0: sampling starts at the noisiest respaced step whose abar is at least this
+  // (drop_low_signal_steps); 0: every respaced step, as MAR samples. With the cosine schedule
+  // MAR's first step (t = 999, abar 2.4e-9) multiplies the head's epsilon error by ~2e4 in x_0;
+  // a briefly trained head then lands far outside the data (measured: Setokim tiny sampled
+  // tokens at RMS ~1,000 against the real tokens' 1.3) unless x_0 is clamped.
+  double sample_min_alpha_bar = 0.0;
 };
 
 class DiffLossImpl : public torch::nn::Module {

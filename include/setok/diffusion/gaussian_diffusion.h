@@ -25,6 +25,14 @@ at::Tensor beta_schedule(BetaSchedule schedule, int64_t steps);
 // "ddimN"), ascending. Errors for impossible requests.
 std::vector<int64_t> space_timesteps(int64_t num_timesteps, const std::string& respacing);
 
+// `use` (kept timesteps, ascending) without the steps whose cumulative alpha under `base_betas`
+// is below `min_alpha_bar` (the first step is always kept). Sampling then starts from pure noise
+// at the noisiest step that still carries signal: at t = 999 of the cosine schedule abar is
+// 2.4e-9, and x_0 = (x_t - sqrt(1 - abar) eps) / sqrt(abar) turns the head's epsilon error there
+// into an x_0 error ~2e4 times larger, which the step's posterior mean carries on.
+std::vector<int64_t> drop_low_signal_steps(const at::Tensor& base_betas, std::vector<int64_t> use,
+                                           double min_alpha_bar);
+
 class GaussianDiffusion {
  public:
   // model(x_t [B, C], t [B] in original timesteps) -> [B, 2C] (epsilon, variance values).
@@ -33,8 +41,9 @@ class GaussianDiffusion {
   // A diffusion over `base_betas` keeping `use_timesteps` (empty = all): the respaced betas are
   // 1 - abar_i / abar_prev over the kept steps, and the model sees the original timesteps.
   GaussianDiffusion(const at::Tensor& base_betas, std::vector<int64_t> use_timesteps = {});
+  // min_alpha_bar > 0: the respaced steps of drop_low_signal_steps.
   static GaussianDiffusion create(BetaSchedule schedule, int64_t steps = 1000,
-                                  const std::string& respacing = "");
+                                  const std::string& respacing = "", double min_alpha_bar = 0.0);
 
   int64_t num_timesteps() const { return static_cast<int64_t>(timestep_map_.size()); }
   const at::Tensor& betas() const { return betas_; }  // float64 [T]

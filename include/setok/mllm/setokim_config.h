@@ -24,6 +24,8 @@ struct DiffusionHeadConfig : config::Section {
   std::string num_sampling_steps = "100";
   std::string noise_schedule = "cosine";
   double sample_clip = 0.0;  // > 0: sampled tokens' predicted x_0 clamped to [-c, c]
+  // Sampling starts at the noisiest respaced step with abar >= this (0: MAR's t = 999 start).
+  double sample_min_alpha_bar = 1e-4;
   double mask_ratio_min = 0.7;
   double mask_ratio_std = 0.25;
   void describe(config::Schema& s) override;

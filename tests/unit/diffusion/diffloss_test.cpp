@@ -70,9 +70,23 @@ TEST(DiffLoss, BatchMulRepeatsEachRowWithItsOwnDraws) {
   EXPECT_NEAR(dl->forward(x, z, {}, seeded(5)).item<double>(), want.item<double>(), 1e-6);
 }
 
+// The same weights under other sampling options.
+DiffLoss resampled(const DiffLoss& trained, double clip, double min_alpha_bar) {
+  DiffLossOptions o = trained->options();
+  o.sample_clip = clip;
+  o.sample_min_alpha_bar = min_alpha_bar;
+  DiffLoss out(o);
+  at::NoGradGuard g;
+  const auto from = trained->named_parameters();
+  for (auto& p : out->named_parameters()) p.value().copy_(from[p.key()]);
+  out->eval();
+  return out;
+}
+
 // Four Gaussian blobs in 2-D, one per condition (a one-hot z): after 1200 CPU steps, samples for
 // each condition must have the blob's mean (within 0.06) and spread (std 0.1 +- 0.05..0.1).
-// Cosine schedule, 50 sampling steps, x_0 clamped (see DiffLossOptions::sample_clip).
+// Cosine schedule, 50 sampling steps, sampled twice: with x_0 clamped to the data's [-1, 1], and
+// unclamped starting below MAR's t = 999 (sample_min_alpha_bar), which needs no clamp.
 TEST(DiffLoss, LearnsAConditionalToyDistribution) {
   DiffLoss dl = toy_diffloss();
   const at::Tensor means =
@@ -93,16 +107,49 @@ TEST(DiffLoss, LearnsAConditionalToyDistribution) {
   dl->eval();
   at::NoGradGuard g;
   const int64_t n = 400;
-  for (int64_t c = 0; c < 4; ++c) {
-    const at::Tensor z = at::one_hot(at::full({n}, c, at::kLong), 4).to(at::kFloat);
-    const at::Tensor s = dl->sample(z, 1.0, 1.0, seeded(100 + c));  // [n, 2]
-    const at::Tensor mean = s.mean(0), spread = s.std(0);
-    for (int64_t d = 0; d < 2; ++d) {
-      EXPECT_NEAR(mean[d].item<double>(), means[c][d].item<double>(), 0.06) << "class " << c;
-      EXPECT_GT(spread[d].item<double>(), 0.05) << "class " << c << ": collapsed";
-      EXPECT_LT(spread[d].item<double>(), 0.2) << "class " << c << ": too spread";
+  const DiffLoss unclamped = resampled(dl, 0.0, 1e-4);
+  for (DiffLoss sampler : {dl, unclamped}) {
+    const char* how = sampler->options().sample_clip > 0 ? "clamped" : "unclamped, below t 999";
+    for (int64_t c = 0; c < 4; ++c) {
+      const at::Tensor z = at::one_hot(at::full({n}, c, at::kLong), 4).to(at::kFloat);
+      const at::Tensor s = sampler->sample(z, 1.0, 1.0, seeded(100 + c));  // [n, 2]
+      const at::Tensor mean = s.mean(0), spread = s.std(0);
+      for (int64_t d = 0; d < 2; ++d) {
+        EXPECT_NEAR(mean[d].item<double>(), means[c][d].item<double>(), 0.06) << how << c;
+        EXPECT_GT(spread[d].item<double>(), 0.05) << how << " class " << c << ": collapsed";
+        EXPECT_LT(spread[d].item<double>(), 0.2) << how << " class " << c << ": too spread";
+      }
     }
   }
+  // Unclamped, the scale of the samples is the data's (RMS 0.61) when sampling starts below
+  // t = 999, and ~1,000 times too large from MAR's own start with the same weights (910 here):
+  // the head's small epsilon error at abar 2.4e-9 is what the clamp used to hide.
+  const at::Tensor z = at::one_hot(at::arange(4).repeat({100}), 4).to(at::kFloat);
+  const auto rms = [&](DiffLoss sampler) {
+    return sampler->sample(z, 1.0, 1.0, seeded(7)).pow(2).mean().sqrt().item<double>();
+  };
+  const double data_rms = std::sqrt(0.6 * 0.6 + std_true * std_true);
+  EXPECT_LT(rms(unclamped), 2 * data_rms);
+  EXPECT_GT(rms(unclamped), 0.5 * data_rms);
+  EXPECT_GT(rms(resampled(dl, 0.0, 0.0)), 10 * data_rms);
+}
+
+TEST(GaussianDiffusion, LowSignalStepsAreDroppedFromTheTop) {
+  const at::Tensor betas = beta_schedule(BetaSchedule::kCosine, 1000);
+  const std::vector<int64_t> all = space_timesteps(1000, "50");
+  ASSERT_EQ(all.back(), 999);
+  const std::vector<int64_t> kept = drop_low_signal_steps(betas, all, 1e-4);
+  // Only the top step goes: abar(999) = 2.4e-9, abar(979) = 9.7e-4.
+  ASSERT_EQ(kept.size(), all.size() - 1);
+  EXPECT_EQ(kept.back(), 979);
+  EXPECT_EQ(std::vector<int64_t>(all.begin(), all.end() - 1), kept);
+  EXPECT_EQ(drop_low_signal_steps(betas, all, 0.0), all);
+  // The first step stays whatever the threshold; the respaced process starts at the last kept.
+  EXPECT_EQ(drop_low_signal_steps(betas, all, 0.999999), std::vector<int64_t>{0});
+  EXPECT_EQ(GaussianDiffusion::create(BetaSchedule::kCosine, 1000, "50", 1e-4).timestep_map(),
+            kept);
+  EXPECT_NE(error_of([&] { drop_low_signal_steps(betas, all, 1.0); }).find("[0, 1)"),
+            std::string::npos);
 }
 
 TEST(DiffLoss, CfgSamplingIsSeededAndNeedsBothHalves) {
