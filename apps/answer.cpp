@@ -2,7 +2,6 @@
 
 #include <memory>
 
-#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
 #include "requests.h"
@@ -58,15 +57,7 @@ std::function<int()> add_answer_commands(CLI::App& app, const CommonFlags& commo
     o.task = is_vqa ? infer::AnswerTask::kVqa : infer::AnswerTask::kCaption;
     o.image_root = request_image_root(f.requests);
     o.preprocess = cfg.model.vision.preprocess();
-    if (is_vqa) {
-      std::optional<data::AnswerStyle> asked;
-      if (!f.answer_style.empty()) asked = data::parse_answer_style(f.answer_style);
-      const infer::AnswerStyleChoice style =
-          infer::choose_answer_style(asked, cfg.data.trained_answer_styles());
-      if (!style.warning.empty()) spdlog::warn("{}", style.warning);
-      spdlog::info("answer style: {}", data::answer_style_name(style.style));
-      o.answer_style = style.style;
-    }
+    if (is_vqa) o.answer_style = answer_style_for_run(f.answer_style, cfg);
     o.answer.chat_template = llm::parse_chat_template(cfg.model.llm.chat_template);
     o.answer.generation = f.generation;
     o.answer.generation.seed = static_cast<uint64_t>(

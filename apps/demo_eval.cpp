@@ -4,11 +4,9 @@
 #include <iostream>
 #include <memory>
 
-#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
 #include "requests.h"
-#include "setok/infer/answer_requests.h"
 #include "setok/infer/demo_eval.h"
 #include "setok/io/json.h"
 
@@ -71,14 +69,8 @@ std::function<int()> add_demo_eval_command(CLI::App& app, const CommonFlags& com
     o.generation.chat_template = o.chat_template;
     o.preprocess = cfg.model.vision.preprocess();
     o.seed = static_cast<uint64_t>(cfg.runtime.seed);
-    if (std::find(o.tasks.begin(), o.tasks.end(), "vqa") != o.tasks.end()) {
-      std::optional<data::AnswerStyle> asked;
-      if (!f->answer_style.empty()) asked = data::parse_answer_style(f->answer_style);
-      const infer::AnswerStyleChoice style =
-          infer::choose_answer_style(asked, cfg.data.trained_answer_styles());
-      if (!style.warning.empty()) spdlog::warn("{}", style.warning);
-      o.answer_style = style.style;
-    }
+    if (std::find(o.tasks.begin(), o.tasks.end(), "vqa") != o.tasks.end())
+      o.answer_style = answer_style_for_run(f->answer_style, cfg);
     const io::Json result = infer::evaluate_demo(*setokim, text, o);
     if (!f->out.empty()) io::write_json(f->out, result);
     std::cout << result.dump(2) << "\n";

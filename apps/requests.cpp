@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include "setok/infer/answer_requests.h"
 #include "setok/runtime/error.h"
 #include "setok/train/setokim_build.h"
 
@@ -56,6 +57,16 @@ mllm::Setokim load_setokim_for_requests(const RequestFlags& f, const CommonFlags
   setokim->to(device);
   setokim->eval();
   return setokim;
+}
+
+data::AnswerStyle answer_style_for_run(const std::string& flag, const train::SetokimConfig& cfg) {
+  std::optional<data::AnswerStyle> asked;
+  if (!flag.empty()) asked = data::parse_answer_style(flag);
+  const infer::AnswerStyleChoice style =
+      infer::choose_answer_style(asked, cfg.data.trained_answer_styles());
+  if (!style.warning.empty()) spdlog::warn("{}", style.warning);
+  spdlog::info("answer style: {}", data::answer_style_name(style.style));
+  return style.style;
 }
 
 int run_request_list(

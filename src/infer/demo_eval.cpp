@@ -42,6 +42,11 @@ std::vector<std::string> words(const std::string& s) {
   return out;
 }
 
+// A human turn without its leading image marker.
+std::string without_image_marker(const std::string& turn) {
+  return turn.rfind("<image>\n", 0) == 0 ? turn.substr(8) : turn;
+}
+
 // The question / answer pairs of an instruct file of the world.
 std::vector<std::pair<std::string, std::string>> world_questions(const fs::path& file) {
   std::vector<std::pair<std::string, std::string>> qa;
@@ -49,9 +54,8 @@ std::vector<std::pair<std::string, std::string>> world_questions(const fs::path&
   for (size_t r = 0; r < all.size(); ++r) {
     const io::Json& conv = all[r]["conversations"];
     for (size_t t = 0; t + 1 < conv.size(); t += 2) {
-      std::string q = conv[t]["value"].get<std::string>();
-      if (q.rfind("<image>\n", 0) == 0) q = q.substr(8);
-      qa.emplace_back(q, conv[t + 1]["value"].get<std::string>());
+      qa.emplace_back(without_image_marker(conv[t]["value"].get<std::string>()),
+                      conv[t + 1]["value"].get<std::string>());
     }
   }
   return qa;
@@ -61,17 +65,24 @@ at::Tensor load(const fs::path& path, const vision::ImagePreprocess& pre) {
   return vision::preprocess_image(io::read_image(path), pre, path.string());
 }
 
+// Calls fn(part) on consecutive parts of `items` of at most `batch` each, in order.
+template <class T, class Fn>
+void for_each_batch(const std::vector<T>& items, int64_t batch, Fn fn) {
+  for (size_t s = 0; s < items.size(); s += static_cast<size_t>(batch)) {
+    const size_t e = std::min(items.size(), s + static_cast<size_t>(batch));
+    fn(std::vector<T>(items.begin() + static_cast<std::ptrdiff_t>(s),
+                      items.begin() + static_cast<std::ptrdiff_t>(e)));
+  }
+}
+
 // Runs `requests` through answer() in batches.
 std::vector<std::string> answers(mllm::SetokimImpl& setokim, const llm::TextTokenizer& text,
                                  const std::vector<AnswerRequest>& requests, const AnswerOptions& o,
                                  int64_t batch) {
   std::vector<std::string> out;
-  for (size_t s = 0; s < requests.size(); s += static_cast<size_t>(batch)) {
-    const std::vector<AnswerRequest> part(
-        requests.begin() + static_cast<std::ptrdiff_t>(s),
-        requests.begin() + static_cast<std::ptrdiff_t>(std::min(requests.size(), s + batch)));
+  for_each_batch(requests, batch, [&](const std::vector<AnswerRequest>& part) {
     for (const auto& a : answer(setokim, text, part, o)) out.push_back(a.text);
-  }
+  });
   return out;
 }
 
@@ -123,8 +134,7 @@ io::Json vqa_in_conversation(mllm::SetokimImpl& setokim, const llm::TextTokenize
     const io::Json& conv = scenes[r]["conversations"];
     std::vector<llm::Message> history, blind_history;
     for (size_t t = 0; t + 1 < conv.size(); t += 2) {
-      const std::string asked = conv[t]["value"].get<std::string>();
-      const std::string q = asked.rfind("<image>\n", 0) == 0 ? asked.substr(8) : asked;
+      const std::string q = without_image_marker(conv[t]["value"].get<std::string>());
       const std::string truth = conv[t + 1]["value"].get<std::string>();
       std::vector<llm::Message> turns = history, blind_turns = blind_history;
       turns.push_back({"human", t == 0 ? "<image>\n" + q : q});
@@ -159,8 +169,7 @@ io::Json vqa_single(mllm::SetokimImpl& setokim, const llm::TextTokenizer& text,
   for (size_t r = 0; r < scenes.size() && static_cast<int64_t>(r) < o.scenes; ++r) {
     const io::Json& conv = scenes[r]["conversations"];
     for (size_t t = 0; t + 1 < conv.size(); t += 2) {
-      const std::string asked = conv[t]["value"].get<std::string>();
-      const std::string q = asked.rfind("<image>\n", 0) == 0 ? asked.substr(8) : asked;
+      const std::string q = without_image_marker(conv[t]["value"].get<std::string>());
       Request req;
       req.line = static_cast<int64_t>(requests.size()) + 1;
       req.id = std::to_string(req.line);
@@ -177,16 +186,13 @@ io::Json vqa_single(mllm::SetokimImpl& setokim, const llm::TextTokenizer& text,
   task.answer_style = o.answer_style;
   task.answer = ao;
   task.answer.generation.max_new_tokens = kVqaMaxNewTokens;  // the command's reply limit
-  for (size_t s = 0; s < requests.size(); s += static_cast<size_t>(o.batch)) {
-    const size_t e = std::min(requests.size(), s + static_cast<size_t>(o.batch));
-    const std::vector<Request> part(requests.begin() + static_cast<std::ptrdiff_t>(s),
-                                    requests.begin() + static_cast<std::ptrdiff_t>(e));
-    const std::vector<RequestOutcome> got = answer_requests(setokim, text, part, task);
-    for (size_t k = 0; k < got.size(); ++k) {
-      if (!got[k].error.empty()) throw Error("demo eval: " + got[k].error);
-      scores.model[s + k].predicted = got[k].result["answer"].get<std::string>();
+  size_t next = 0;                                           // the next answer's row
+  for_each_batch(requests, o.batch, [&](const std::vector<Request>& part) {
+    for (const RequestOutcome& got : answer_requests(setokim, text, part, task)) {
+      if (!got.error.empty()) throw Error("demo eval: " + got.error);
+      scores.model[next++].predicted = got.result["answer"].get<std::string>();
     }
-  }
+  });
   const auto without = answers(setokim, text, blind, ao, o.batch);
   for (size_t i = 0; i < scores.blind.size(); ++i) scores.blind[i].predicted = without[i];
   return scores.to_json();
@@ -211,7 +217,7 @@ io::Json caption_section(mllm::SetokimImpl& setokim, const llm::TextTokenizer& t
                         {{"human", std::string("<image>\n") + mllm::kCaptionQuestion}}});
     refs.push_back(pairs[r]["caption"].get<std::string>());
   }
-  ao.generation.max_new_tokens = std::max<int64_t>(ao.generation.max_new_tokens, 96);
+  ao.generation.max_new_tokens = std::max(ao.generation.max_new_tokens, kCaptionMaxNewTokens);
   const auto got = answers(setokim, text, requests, ao, o.batch);
   double f1 = 0;
   for (size_t i = 0; i < got.size(); ++i) f1 += token_f1(got[i], refs[i]);
@@ -227,12 +233,9 @@ std::vector<GeneratedImage> draw(mllm::SetokimImpl& setokim, const llm::TextToke
                                  const std::vector<ImageRequest>& requests,
                                  const DemoEvalOptions& o, const std::string& prefix) {
   std::vector<GeneratedImage> out;
-  for (size_t s = 0; s < requests.size(); s += static_cast<size_t>(o.batch)) {
-    const std::vector<ImageRequest> part(
-        requests.begin() + static_cast<std::ptrdiff_t>(s),
-        requests.begin() + static_cast<std::ptrdiff_t>(std::min(requests.size(), s + o.batch)));
+  for_each_batch(requests, o.batch, [&](const std::vector<ImageRequest>& part) {
     for (auto& g : generate_images(setokim, text, part, o.generation)) out.push_back(std::move(g));
-  }
+  });
   if (!o.images_out.empty()) {
     fs::create_directories(o.images_out);
     for (size_t i = 0; i < out.size(); ++i)
