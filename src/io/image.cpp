@@ -176,7 +176,7 @@ at::Tensor decode_image(const std::string& bytes, const std::string& label) {
   if (bytes.empty()) throw Error(label + ": empty image file");
   if (!is_png(bytes))
     throw Error(label +
-                ": not a PNG file; this build of setok (configured with "
+                ": cannot decode image: not a PNG file; this build of setok (configured with "
                 "-DSETOK_WITH_OPENCV=OFF) reads PNG only");
   return decode_png(bytes, label);
 }

@@ -80,9 +80,10 @@ TEST(Image, OpenCvFreeBuildReadsAndWritesPngOnly) {
   test::TempDir dir;
   write_file_atomic(dir / "a.jpg", "\xff\xd8\xff\xe0 a JPEG header");
   std::string what = error_of([&] { read_image(dir / "a.jpg"); });
-  EXPECT_NE(what.find("a.jpg: not a PNG file; this build of setok (configured with "
-                      "-DSETOK_WITH_OPENCV=OFF) reads PNG only"),
-            std::string::npos)
+  EXPECT_NE(
+      what.find("a.jpg: cannot decode image: not a PNG file; this build of setok (configured with "
+                "-DSETOK_WITH_OPENCV=OFF) reads PNG only"),
+      std::string::npos)
       << what;
   what = error_of([&] { write_image(dir / "b.jpg", gradient_image()); });
   EXPECT_NE(what.find("b.jpg: cannot write '.jpg' images"), std::string::npos) << what;
