@@ -135,15 +135,26 @@ SceneReading read_scene_image(const at::Tensor& image, int64_t min_area) {
     std::vector<uint8_t> in(label.size(), 0);  // this region
     const int64_t area = flood(label, H, W, start, colour, seen, in);
     area_of[static_cast<size_t>(colour)] += area;
-    if (area >= min_area)
-      out.objects += std::max(
+    if (area >= min_area) {
+      const int64_t n = std::max(
           objects_in_region(in, H, W),
           static_cast<int64_t>(std::ceil(static_cast<double>(area) / largest_object_area(H, W))));
+      out.objects += n;
+      out.objects_of[names[static_cast<size_t>(colour)]] += n;
+    }
   }
   for (size_t k = 0; k < names.size(); ++k)
     if (area_of[k] >= min_area) out.colours.push_back(names[k]);
   std::sort(out.colours.begin(), out.colours.end());
   return out;
+}
+
+double foreign_colour_fraction(const SceneReading& drawn, const std::vector<std::string>& named) {
+  if (drawn.objects == 0) return 0.0;
+  int64_t foreign = 0;
+  for (const auto& [colour, n] : drawn.objects_of)
+    if (std::find(named.begin(), named.end(), colour) == named.end()) foreign += n;
+  return static_cast<double>(foreign) / static_cast<double>(drawn.objects);
 }
 
 }  // namespace setok::data

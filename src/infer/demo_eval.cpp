@@ -334,8 +334,8 @@ io::Json generation_section(mllm::SetokimImpl& setokim, const llm::TextTokenizer
     if (images[i].error.empty())
       sheet.push_back({renders[i], redrawn.pictures[i], to_bytes(images[i].pixels)});
   write_sheet(o, "generation_sheet.png", sheet);
-  int64_t drawn = 0, count = 0, colours = 0;
-  double tokens = 0;
+  int64_t drawn = 0, count = 0, colours = 0, objects = 0;
+  double tokens = 0, foreign = 0;
   std::vector<at::Tensor> written;
   for (size_t i = 0; i < images.size(); ++i) {
     if (!images[i].error.empty()) continue;
@@ -345,6 +345,10 @@ io::Json generation_section(mllm::SetokimImpl& setokim, const llm::TextTokenizer
     const data::SceneReading got = data::read_scene_image(to_bytes(images[i].pixels));
     count += got.objects == truth[i].objects;
     colours += got.colours == truth[i].colours;
+    // The prompt names every colour of its scene, so the render's colours are the named ones.
+    foreign +=
+        data::foreign_colour_fraction(got, truth[i].colours) * static_cast<double>(got.objects);
+    objects += got.objects;
   }
   int64_t ceiling_count = 0, ceiling_colours = 0;
   for (size_t i = 0; i < redrawn.pictures.size(); ++i) {
@@ -357,6 +361,8 @@ io::Json generation_section(mllm::SetokimImpl& setokim, const llm::TextTokenizer
           {"drawn", drawn},
           {"count_exact", pct(count)},
           {"colour_set_exact", pct(colours)},
+          // Of all drawn objects, the share in a colour the prompt does not name.
+          {"foreign_colour_rate", objects ? 100.0 * foreign / static_cast<double>(objects) : 0.0},
           {"tokens_per_image", drawn ? tokens / drawn : 0.0},
           // Scale of the written tokens beside the scenes' own (a head that has not learned the
           // tokens' distribution writes them at the wrong scale).

@@ -42,7 +42,9 @@ mllm::Sequence prompt_sequence(const llm::TextTokenizer& text, llm::ChatTemplate
   tc.input_ids = text.encode(llm::render_conversation(chat, turns, true).text);
   tc.labels.assign(tc.input_ids.size(), llm::kIgnoreIndex);
   const mllm::SpecialIds ids{text.im_start_id(), text.im_end_id(), text.target_id(), text.pad_id()};
-  return mllm::expand_images(tc, image_tokens, ids);
+  // A prompt holds no output image (a <target> in it is an error), so the span design does not
+  // change it.
+  return mllm::expand_images(tc, image_tokens, ids, mllm::ImageSpan::kAr);
 }
 
 PromptBatch embed_left_padded(mllm::SetokimImpl& setokim, const at::Tensor& image_tokens,

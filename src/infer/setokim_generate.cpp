@@ -5,7 +5,7 @@
 
 #include "setok/infer/setokim_answer.h"
 #include "setok/llm/generation.h"
-#include "setok/llm/kv_cache.h"
+#include "setok/mllm/image_sampler.h"
 #include "setok/runtime/error.h"
 
 namespace setok::infer {
@@ -102,8 +102,6 @@ std::vector<GeneratedImage> generate_images(mllm::SetokimImpl& setokim,
   at::NoGradGuard no_grad;
   setokim.eval();
   mllm::SetokimModel model = setokim.model;
-  llm::LlamaForCausalLM llm = model->llm;
-  const at::Device device = model->special_embed.device();
   std::vector<std::vector<at::Tensor>> pixels;
   for (const auto& r : requests) pixels.push_back(r.images);
   const BatchImages images = tokenize_batch_images(setokim, pixels);
@@ -120,92 +118,25 @@ std::vector<GeneratedImage> generate_images(mllm::SetokimImpl& setokim,
   const ImageRows rows = image_rows(setokim, text, requests, o, images, prompts, out);
   const int64_t V = rows.conditional;
   if (V == 0) return out;
-  const int64_t R = rows.prefix.embeds.size(0), P = rows.prefix.embeds.size(1);
-  const auto long_opts = at::TensorOptions(at::kLong).device(device);
-  // The prefix, once.
-  llm::KvCache cache = llm->make_cache(P + o.max_tokens + 1);
-  at::Tensor attention = rows.prefix.attention_mask;  // [R, S]
-  at::Tensor hidden =
-      llm->forward_embeds(rows.prefix.embeds, attention, {}, &cache, llm::LogitsFor::kNone)
-          .hidden;  // [R, P, H]
-  // How many slots: <target> while the model prefers it to <im_end> (or up to num_tokens).
-  std::vector<int64_t> counts(static_cast<size_t>(V), 0);
-  std::vector<bool> done(static_cast<size_t>(V), false);
-  const int64_t target = text.target_id(), im_end = text.im_end_id();
-  for (int64_t k = 0;; ++k) {
-    const at::Tensor logits =
-        model->logits(hidden.narrow(1, hidden.size(1) - 1, 1)).select(1, 0).to(at::kCPU);
-    std::vector<int64_t> feed(static_cast<size_t>(R), text.pad_id());
-    bool any = false;
-    for (int64_t v = 0; v < V; ++v) {
-      const auto vi = static_cast<size_t>(v);
-      if (done[vi]) continue;
-      bool more;
-      if (o.num_tokens > 0) {
-        more = counts[vi] < o.num_tokens;
-      } else if (counts[vi] == 0) {
-        more = true;
-      } else {
-        more = counts[vi] < o.max_tokens &&
-               logits[v][target].item<float>() >= logits[v][im_end].item<float>();
-      }
-      if (!more) {
-        done[vi] = true;
-        continue;
-      }
-      ++counts[vi];
-      feed[vi] = target;
-      if (R > V) feed[vi + static_cast<size_t>(V)] = target;
-      any = true;
-    }
-    if (!any) break;
-    const at::Tensor ids = at::tensor(feed, at::kLong).view({R, 1}).to(device);
-    attention = at::cat({attention, at::ones({R, 1}, long_opts)}, 1);
-    hidden = llm->forward_embeds(model->embed_ids(ids), attention, {}, &cache,
-                                 llm::LogitsFor::kNone)
-                 .hidden;  // [R, 1, H]
-  }
-  // The slots, over num_iter MAR steps; each step one LLM pass over the span for every row.
-  const int64_t N = *std::max_element(counts.begin(), counts.end());
-  at::Tensor span_mask = at::zeros({R, N}, at::kLong);
-  for (int64_t r = 0; r < R; ++r)
-    span_mask[r].narrow(0, 0, counts[static_cast<size_t>(r % V)]).fill_(1);
-  span_mask = span_mask.to(device);
-  const at::Tensor span_attention = at::cat({rows.prefix.attention_mask, span_mask}, 1);
-  const at::Tensor target_row =
-      model->embed_ids(at::full({1, 1}, target, long_opts)).view({1, 1, -1});  // [1, 1, H]
-  at::Tensor unconditional_z;  // the step's unconditional half, computed with the conditional
-  const auto condition = [&](const at::Tensor& tokens, const at::Tensor& mask,
-                             bool unconditional) -> at::Tensor {
-    if (unconditional) return unconditional_z;
-    // Inputs: a revealed slot holds its projected token, a hidden one the <target> row.
-    const at::Tensor projected =
-        model->mm_in_projector->forward(tokens.to(device)).to(target_row.scalar_type());
-    at::Tensor span = at::where(mask.to(device).unsqueeze(-1), target_row, projected);  // [V,N,H]
-    if (R > V) span = at::cat({span, span}, 0);  // the partners see the same slots
-    cache.truncate(P);
-    const at::Tensor h =
-        llm->forward_embeds(span, span_attention, {}, &cache, llm::LogitsFor::kNone).hidden;
-    cache.truncate(P);
-    const at::Tensor z = model->mm_out_projector->forward(h.to(at::kFloat));  // [R, N, H]
-    if (R > V) unconditional_z = z.narrow(0, V, V);
-    return z.narrow(0, 0, V);
-  };
+  mllm::ImageSamplingOptions sampling;
+  sampling.max_tokens = o.max_tokens;
+  sampling.num_tokens = o.num_tokens;
+  sampling.mar = o.mar;
   std::vector<at::Generator> generators;
   for (int64_t v = 0; v < V; ++v)
     generators.push_back(generator_for(requests[rows.request[static_cast<size_t>(v)]].seed, 1));
-  const at::Tensor tokens =
-      diffusion::mar_sample_rows(condition, *model->diffloss, counts, o.mar, generators,
-                                 at::TensorOptions(at::kFloat).device(device));  // [V, N, D]
-  const at::Tensor valid = span_mask.narrow(0, 0, V).to(at::kBool);
+  const mllm::SampledImages sampled = mllm::sample_image_tokens(
+      *model, {rows.prefix.embeds, rows.prefix.attention_mask, V}, sampling, generators);
   setokim.detokenizer->eval();
   for (int64_t v = 0; v < V; ++v) {
     GeneratedImage& g = out[rows.request[static_cast<size_t>(v)]];
-    const int64_t n = counts[static_cast<size_t>(v)];
-    g.tokens = tokens[v].narrow(0, 0, n).to(at::kCPU);
+    const int64_t n = sampled.counts[static_cast<size_t>(v)];
+    const at::Tensor tokens = sampled.tokens[v].narrow(0, 0, n);  // [n, D]
+    g.tokens = tokens.to(at::kCPU);
     g.pixels =
         setokim.detokenizer
-            ->decode(tokens[v].narrow(0, 0, n).unsqueeze(0), valid[v].narrow(0, 0, n).unsqueeze(0),
+            ->decode(tokens.unsqueeze(0),
+                     at::ones({1, n}, at::TensorOptions(at::kBool).device(tokens.device())),
                      generator_for(requests[rows.request[static_cast<size_t>(v)]].seed, 2))[0]
             .to(at::kCPU);
   }

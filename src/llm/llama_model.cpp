@@ -11,19 +11,25 @@ namespace setok::llm {
 
 namespace {
 
-// The per-pass mask: without padding and cache, the plain causal flag (fused kernels); else an
-// explicit [B, 1, T, S] bool mask: key j is real and j <= past + i.
-AttentionMask build_mask(const at::Tensor& attention_mask, int64_t B, int64_t T, int64_t past,
-                         const at::Device& device) {
-  if (!attention_mask.defined() && past == 0) return {{}, true};
+// The per-pass mask: without padding, cache and spans, the plain causal flag (fused kernels);
+// else an explicit [B, 1, T, S] bool mask: key j is real and (j <= past + i, or i and j lie in
+// the same bidirectional span).
+AttentionMask build_mask(const at::Tensor& attention_mask, const at::Tensor& spans, int64_t B,
+                         int64_t T, int64_t past, const at::Device& device) {
+  if (!attention_mask.defined() && !spans.defined() && past == 0) return {{}, true};
   const int64_t S = past + T;
   const at::Tensor j = at::arange(S, at::TensorOptions(at::kLong).device(device));  // [S]
   const at::Tensor i = at::arange(past, S, at::TensorOptions(at::kLong).device(device));
   at::Tensor allowed = j.view({1, S}) <= i.view({T, 1});  // [T, S]
   allowed = allowed.view({1, 1, T, S});
+  if (spans.defined()) {
+    const at::Tensor key = spans.to(device).view({B, 1, 1, S});
+    const at::Tensor query = spans.to(device).narrow(1, past, T).view({B, 1, T, 1});
+    allowed = allowed.logical_or(query.eq(key).logical_and(query.ge(0)));  // [B, 1, T, S]
+  }
   if (attention_mask.defined()) {
     allowed = allowed.logical_and(attention_mask.to(at::kBool).view({B, 1, 1, S}));
-  } else {
+  } else if (allowed.size(0) != B) {
     allowed = allowed.expand({B, 1, T, S});
   }
   return {allowed, false};
@@ -45,7 +51,8 @@ LlamaModelImpl::LlamaModelImpl(const LlamaConfig& c, c10::ScalarType dtype) {
 }
 
 at::Tensor LlamaModelImpl::forward(const at::Tensor& embeds, const at::Tensor& attention_mask,
-                                   const at::Tensor& position_ids, KvCache* cache) {
+                                   const at::Tensor& position_ids, KvCache* cache,
+                                   const at::Tensor& spans) {
   if (embeds.dim() != 3 || embeds.size(2) != embed_tokens->weight.size(1)) {
     throw Error("LLaMA: embeddings must be [B, T, " + std::to_string(embed_tokens->weight.size(1)) +
                 "], got " + c10::str(embeds.sizes()));
@@ -61,6 +68,10 @@ at::Tensor LlamaModelImpl::forward(const at::Tensor& embeds, const at::Tensor& a
     throw Error("LLaMA: attention_mask must be [B, past + T] = [" + std::to_string(B) + ", " +
                 std::to_string(past + T) + "], got " + c10::str(attention_mask.sizes()));
   }
+  if (spans.defined() && (spans.dim() != 2 || spans.size(0) != B || spans.size(1) != past + T)) {
+    throw Error("LLaMA: spans must be [B, past + T] = [" + std::to_string(B) + ", " +
+                std::to_string(past + T) + "], got " + c10::str(spans.sizes()));
+  }
   at::Tensor positions = position_ids;  // [B, T]
   if (!positions.defined()) {
     if (attention_mask.defined()) {
@@ -75,7 +86,7 @@ at::Tensor LlamaModelImpl::forward(const at::Tensor& embeds, const at::Tensor& a
   }
   if (inv_freq_.device() != embeds.device()) inv_freq_ = inv_freq_.to(embeds.device());
   const nn::RopeTables rope = nn::rope_tables(inv_freq_, positions, embeds.scalar_type());
-  const AttentionMask mask = build_mask(attention_mask, B, T, past, embeds.device());
+  const AttentionMask mask = build_mask(attention_mask, spans, B, T, past, embeds.device());
   at::Tensor h = embeds;  // [B, T, D]
   const bool recompute =
       checkpointing_ && cache == nullptr && is_training() && at::GradMode::is_enabled();
@@ -148,9 +159,9 @@ at::Tensor LlamaForCausalLMImpl::logits(const at::Tensor& hidden) {
 LlamaOutput LlamaForCausalLMImpl::forward_embeds(const at::Tensor& embeds,
                                                  const at::Tensor& attention_mask,
                                                  const at::Tensor& position_ids, KvCache* cache,
-                                                 LogitsFor which) {
+                                                 LogitsFor which, const at::Tensor& spans) {
   LlamaOutput out;
-  out.hidden = model->forward(embeds, attention_mask, position_ids, cache);  // [B, T, D]
+  out.hidden = model->forward(embeds, attention_mask, position_ids, cache, spans);  // [B, T, D]
   if (which == LogitsFor::kAll) out.logits = logits(out.hidden);
   if (which == LogitsFor::kLast)
     out.logits = logits(out.hidden.narrow(1, out.hidden.size(1) - 1, 1));

@@ -11,18 +11,41 @@ namespace setok::mllm {
 namespace {
 
 void push(Sequence& s, int64_t id, int64_t label, int64_t image = -1, int64_t slot = -1,
-          bool output = false) {
+          bool output = false, int64_t count = -1, int64_t span = -1) {
   s.input_ids.push_back(id);
   s.labels.push_back(label);
   s.image.push_back(image);
   s.slot.push_back(slot);
   s.output.push_back(output);
+  s.count.push_back(count);
+  s.span.push_back(span);
 }
 
 }  // namespace
 
+ImageSpan parse_image_span(const std::string& name) {
+  if (name == "mar") return ImageSpan::kMar;
+  if (name == "ar") return ImageSpan::kAr;
+  throw Error("image span: unknown design '" + name + "' (known: mar, ar)");
+}
+
+const char* image_span_name(ImageSpan span) {
+  return span == ImageSpan::kMar ? "mar" : "ar";
+}
+
+void append_output_image(Sequence& s, int64_t k, int64_t L, const SpecialIds& ids, ImageSpan span) {
+  if (span == ImageSpan::kMar) {
+    push(s, ids.im_start, ids.im_start, -1, -1, false, L);
+    for (int64_t j = 0; j < L; ++j) push(s, ids.target, llm::kIgnoreIndex, k, j, true, -1, k);
+  } else {
+    push(s, ids.im_start, ids.im_start);
+    for (int64_t j = 0; j < L; ++j) push(s, ids.target, ids.target, k, j, true);
+  }
+}
+
 Sequence expand_images(const llm::TokenizedConversation& c,
-                       const std::vector<int64_t>& image_tokens, const SpecialIds& ids) {
+                       const std::vector<int64_t>& image_tokens, const SpecialIds& ids,
+                       ImageSpan span) {
   if (c.input_ids.size() != c.labels.size())
     throw Error("setokim sequence: input ids and labels differ in length");
   Sequence s;
@@ -49,9 +72,9 @@ Sequence expand_images(const llm::TokenizedConversation& c,
         throw Error("setokim sequence: an output image (<target>) outside an assistant reply");
       }
       const auto [k, L] = take("output");
-      push(s, ids.im_start, ids.im_start);
-      for (int64_t j = 0; j < L; ++j) push(s, ids.target, ids.target, k, j, true);
-      push(s, ids.im_end, ids.im_end);
+      append_output_image(s, k, L, ids, span);
+      // mar: <im_end> follows the predicted count, so it is no label.
+      push(s, ids.im_end, span == ImageSpan::kMar ? llm::kIgnoreIndex : ids.im_end);
     } else {
       push(s, id, label);
     }
@@ -76,6 +99,8 @@ Sequence truncate(const Sequence& s, int64_t max_length) {
   out.image.assign(s.image.begin(), s.image.begin() + n);
   out.slot.assign(s.slot.begin(), s.slot.begin() + n);
   out.output.assign(s.output.begin(), s.output.begin() + n);
+  out.count.assign(s.count.begin(), s.count.begin() + n);
+  out.span.assign(s.span.begin(), s.span.begin() + n);
   return out;
 }
 
@@ -96,13 +121,17 @@ SequenceBatch collate_sequences(const std::vector<Sequence>& samples,
   b.image = at::full({B, T}, -1, i64);
   b.slot = at::full({B, T}, -1, i64);
   b.output = at::zeros({B, T}, at::kBool);
+  b.count = at::full({B, T}, -1, i64);
+  b.spans = at::full({B, T}, -1, i64);
   for (int64_t r = 0; r < B; ++r) {
     const Sequence& s = samples[static_cast<size_t>(r)];
     const int64_t n = s.size();
     if (n == 0) throw Error("setokim batch: an empty sample");
-    std::vector<int64_t> image(s.image);
-    for (auto& i : image) {
-      if (i >= 0) i += image_offset[static_cast<size_t>(r)];
+    std::vector<int64_t> image(s.image), spans(s.span);
+    for (auto* v : {&image, &spans}) {
+      for (auto& i : *v) {
+        if (i >= 0) i += image_offset[static_cast<size_t>(r)];
+      }
     }
     std::vector<uint8_t> output(s.output.begin(), s.output.end());
     b.input_ids[r].narrow(0, 0, n).copy_(at::tensor(s.input_ids, i64));
@@ -111,6 +140,8 @@ SequenceBatch collate_sequences(const std::vector<Sequence>& samples,
     b.image[r].narrow(0, 0, n).copy_(at::tensor(image, i64));
     b.slot[r].narrow(0, 0, n).copy_(at::tensor(s.slot, i64));
     b.output[r].narrow(0, 0, n).copy_(at::tensor(output, at::kByte).to(at::kBool));
+    b.count[r].narrow(0, 0, n).copy_(at::tensor(s.count, i64));
+    b.spans[r].narrow(0, 0, n).copy_(at::tensor(spans, i64));
   }
   return b;
 }

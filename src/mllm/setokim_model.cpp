@@ -21,6 +21,17 @@ SetokimModelImpl::SetokimModelImpl(const SetokimModelOptions& o, llm::LlamaForCa
   special_embed = register_parameter("special_embed", at::zeros({3, H}));
   special_head = register_parameter("special_head", at::zeros({3, H}));
   reset_special_rows();
+  if (o.max_image_tokens < 1) throw Error("setokim: max_image_tokens must be >= 1");
+  const int64_t M = o.max_image_tokens;
+  z_norm = register_module("z_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({H})));
+  // MAR initialises its diffusion position embedding with std 0.02.
+  diffusion_pos_embed = register_parameter("diffusion_pos_embed", at::randn({M, H}) * 0.02);
+  if (o.image_span == ImageSpan::kMar) {
+    // As an LM head is initialised (HF: normal with the initializer range).
+    count_head =
+        register_parameter("count_head", at::randn({M, H}) * options_.llm.initializer_range);
+    slot_embed = register_parameter("slot_embed", at::randn({M, H}) * 0.02);
+  }
   diffusion::DiffLossOptions d = options_.diffloss;
   d.target_channels = o.token_dim;
   d.z_channels = H;
@@ -72,15 +83,54 @@ at::Tensor SetokimModelImpl::embed(const SequenceBatch& batch, const at::Tensor&
     throw Error("setokim: image tokens must be [N, L, " + std::to_string(options_.token_dim) +
                 "], got " + (image_tokens.defined() ? c10::str(image_tokens.sizes()) : "none"));
   }
-  at::Tensor e = embed_ids(batch.input_ids);  // [B, T, H]; hidden slots: the <target> row
-  const at::Tensor hidden =
-      hidden_slots.defined() ? hidden_slots.to(at::kBool) : at::zeros_like(batch.output);
+  at::Tensor e = embed_ids(batch.input_ids);  // [B, T, H]
+  const at::Tensor hidden = (hidden_slots.defined() && options_.image_span == ImageSpan::kMar)
+                                ? hidden_slots.to(at::kBool) & batch.output
+                                : at::zeros_like(batch.output);           // [B, T]
   const at::Tensor use_token = batch.image.ge(0) & hidden.logical_not();  // [B, T]
   const at::Tensor positions = use_token.nonzero();                       // [N, 2]
-  if (positions.size(0) == 0) return e;
-  const at::Tensor projected =
-      mm_in_projector->forward(image_rows(batch, positions, image_tokens)).to(e.scalar_type());
-  return e.index_put({positions.select(1, 0), positions.select(1, 1)}, projected);
+  if (positions.size(0) > 0) {
+    const at::Tensor projected =
+        mm_in_projector->forward(image_rows(batch, positions, image_tokens)).to(e.scalar_type());
+    e = e.index_put({positions.select(1, 0), positions.select(1, 1)}, projected);
+  }
+  const at::Tensor masked = hidden.nonzero();  // [M, 2]
+  if (masked.size(0) > 0) {
+    const at::Tensor b = masked.select(1, 0), t = masked.select(1, 1);
+    e = e.index_put({b, t}, hidden_slot_rows(batch.slot.index({b, t})).to(e.scalar_type()));
+  }
+  return e;
+}
+
+at::Tensor SetokimModelImpl::hidden_slot_rows(const at::Tensor& slots) {
+  const int64_t M = options_.max_image_tokens;
+  if (slots.numel() > 0 && (slots.lt(0) | slots.ge(M)).any().item<bool>()) {
+    throw Error("setokim: an output image has more than max_image_tokens = " + std::to_string(M) +
+                " slots");
+  }
+  const at::Tensor target = special_embed[2].view({1, -1});  // [1, H]
+  if (options_.image_span != ImageSpan::kMar) return target.expand({slots.size(0), -1});
+  return target + slot_embed.index_select(0, slots);  // [N, H]
+}
+
+at::Tensor SetokimModelImpl::count_logits(const at::Tensor& hidden) {
+  if (!count_head.defined()) throw Error("setokim: only the mar image span predicts counts");
+  return at::linear(hidden.to(at::kFloat), count_head);  // [..., M]
+}
+
+at::Tensor SetokimModelImpl::condition(const at::Tensor& hidden, const at::Tensor& slots) {
+  const int64_t M = options_.max_image_tokens;
+  if (slots.numel() > 0 && (slots.lt(0) | slots.ge(M)).any().item<bool>()) {
+    throw Error("setokim: a slot index is outside [0, max_image_tokens = " + std::to_string(M) +
+                ")");
+  }
+  const at::Tensor z = z_norm->forward(mm_out_projector->forward(hidden.to(at::kFloat)));  // [N,H]
+  return z + diffusion_pos_embed.index_select(0, slots.to(z.device()));
+}
+
+at::Tensor SetokimModelImpl::attention_spans(const SequenceBatch& batch) const {
+  if (options_.image_span != ImageSpan::kMar) return {};
+  return batch.spans;
 }
 
 at::Tensor SetokimModelImpl::logits(const at::Tensor& hidden) {
@@ -89,46 +139,69 @@ at::Tensor SetokimModelImpl::logits(const at::Tensor& hidden) {
   return at::cat({base, special}, -1);
 }
 
+at::Tensor SetokimModelImpl::text_loss(const SequenceBatch& batch, const at::Tensor& hidden,
+                                       int64_t& counted) {
+  const int64_t T = hidden.size(1);
+  // Text: position t predicts the label at t + 1; logits only where a label counts.
+  const at::Tensor next = batch.labels.narrow(1, 1, T - 1);         // [B, T-1]
+  const at::Tensor text_at = next.ne(llm::kIgnoreIndex).nonzero();  // [N, 2]
+  // mar: the count of an output image from the state at its <im_start>.
+  const at::Tensor count_at = batch.count.defined() && options_.image_span == ImageSpan::kMar
+                                  ? batch.count.gt(0).nonzero()
+                                  : at::empty({0, 2}, at::kLong);  // [C, 2]
+  counted = text_at.size(0) + count_at.size(0);
+  if (counted == 0) return hidden.sum().to(at::kFloat) * 0.0;
+  at::Tensor sum = at::zeros({}, at::TensorOptions(at::kFloat).device(hidden.device()));
+  if (text_at.size(0) > 0) {
+    const at::Tensor b = text_at.select(1, 0), t = text_at.select(1, 1);
+    sum = sum + at::cross_entropy_loss(logits(hidden.index({b, t})), next.index({b, t}), {},
+                                       at::Reduction::Sum);
+  }
+  if (count_at.size(0) > 0) {
+    const at::Tensor b = count_at.select(1, 0), t = count_at.select(1, 1);
+    const at::Tensor count = batch.count.index({b, t});  // [C]
+    if (count.gt(options_.max_image_tokens).any().item<bool>()) {
+      throw Error("setokim: an output image has more than max_image_tokens = " +
+                  std::to_string(options_.max_image_tokens) + " tokens");
+    }
+    sum = sum + at::cross_entropy_loss(count_logits(hidden.index({b, t})), count - 1, {},
+                                       at::Reduction::Sum);
+  }
+  return sum / static_cast<double>(counted);
+}
+
 SetokimLosses SetokimModelImpl::forward(const SequenceBatch& batch, const at::Tensor& image_tokens,
                                         const at::Tensor& hidden_slots,
                                         std::optional<at::Generator> generator,
                                         const at::Tensor& slot_seeds) {
+  const bool mar = options_.image_span == ImageSpan::kMar;
   const at::Tensor embeds = embed(batch, image_tokens, hidden_slots);  // [B, T, H]
   SetokimLosses out;
   out.hidden = llm->forward_embeds(embeds, batch.attention_mask, batch.position_ids, nullptr,
-                                   llm::LogitsFor::kNone)
+                                   llm::LogitsFor::kNone, attention_spans(batch))
                    .hidden;  // [B, T, H]
-  const int64_t T = out.hidden.size(1);
-  // Text: position t predicts the label at t + 1; logits only where a label counts.
-  const at::Tensor next = batch.labels.narrow(1, 1, T - 1);  // [B, T-1]
-  const at::Tensor counted = next.ne(llm::kIgnoreIndex);
-  out.text_tokens = counted.sum().item<int64_t>();
-  if (out.text_tokens > 0) {
-    const at::Tensor at_pos = counted.nonzero();  // [N, 2]
-    const at::Tensor h = out.hidden.index({at_pos.select(1, 0), at_pos.select(1, 1)});
-    out.text =
-        at::cross_entropy_loss(logits(h), next.index({at_pos.select(1, 0), at_pos.select(1, 1)}));
-  } else {
-    out.text = out.hidden.sum().to(at::kFloat) * 0.0;
-  }
-  // Diffusion: each hidden output slot, from its own position's hidden state.
-  const at::Tensor slots = (batch.output & (hidden_slots.defined() ? hidden_slots.to(at::kBool)
-                                                                   : at::zeros_like(batch.output)))
-                               .nonzero();  // [N, 2]
-  out.hidden_slots = slots.size(0);
-  if (out.hidden_slots > 0) {
-    const at::Tensor z = mm_out_projector->forward(
-        out.hidden.index({slots.select(1, 0), slots.select(1, 1)}).to(at::kFloat));
-    const at::Tensor target = image_rows(batch, slots, image_tokens).to(at::kFloat);
-    if (slot_seeds.defined()) {
-      const at::Tensor seeds =
-          slot_seeds.to(at::kCPU).index({slots.select(1, 0).cpu(), slots.select(1, 1).cpu()});
-      out.diffusion = diffloss->forward_seeded(target, z, seeds);  // a group per slot
-    } else {
-      out.diffusion = diffloss->forward(target, z, {}, generator);
-    }
-  } else {
+  out.text = text_loss(batch, out.hidden, out.text_tokens);
+  // Diffusion: mar draws each hidden slot from its own position's state; ar draws every slot
+  // from the state before it.
+  const at::Tensor drawn =
+      mar ? batch.output &
+                (hidden_slots.defined() ? hidden_slots.to(at::kBool) : at::zeros_like(batch.output))
+          : batch.output;
+  const at::Tensor slots = drawn.nonzero();  // [N, 2]
+  out.diffusion_slots = slots.size(0);
+  if (out.diffusion_slots == 0) {
     out.diffusion = out.hidden.sum().to(at::kFloat) * 0.0;
+    return out;
+  }
+  const at::Tensor b = slots.select(1, 0), t = slots.select(1, 1);
+  const at::Tensor from = mar ? t : t - 1;  // an output slot always follows its <im_start>
+  const at::Tensor z = condition(out.hidden.index({b, from}), batch.slot.index({b, t}));
+  const at::Tensor target = image_rows(batch, slots, image_tokens).to(at::kFloat);
+  if (slot_seeds.defined()) {
+    const at::Tensor seeds = slot_seeds.to(at::kCPU).index({b.cpu(), t.cpu()});
+    out.diffusion = diffloss->forward_seeded(target, z, seeds);  // a group per slot
+  } else {
+    out.diffusion = diffloss->forward(target, z, {}, generator);
   }
   return out;
 }

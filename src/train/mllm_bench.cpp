@@ -30,8 +30,8 @@ int64_t peak_rss_bytes() {
 
 namespace {
 
-// One synthetic batch: [text tokens..., <im_start>, slots..., <im_end>] per sample, labels on
-// the text and the image span, slots 85 % hidden.
+// One synthetic batch built as training builds it: [text tokens..., <im_start>, slots...,
+// <im_end>] per sample under the model's image span, slots 85 % hidden (mar).
 struct Synthetic {
   mllm::SequenceBatch batch;
   at::Tensor tokens, hidden;
@@ -39,31 +39,28 @@ struct Synthetic {
 
 Synthetic synthetic(const mllm::SetokimModelImpl& m, const MllmBenchOptions& o,
                     const c10::Device& device) {
-  const int64_t V = m.base_vocab(), B = o.batch, T = o.text + o.slots + 2;
-  const auto i64 = at::TensorOptions(at::kLong);
-  Synthetic s;
-  at::Tensor ids = at::randint(V, {B, T}, i64);
-  ids.narrow(1, o.text, 1).fill_(V);                    // <im_start>
-  ids.narrow(1, o.text + 1, o.slots).fill_(V + 2);      // <target> slots
-  ids.narrow(1, o.text + 1 + o.slots, 1).fill_(V + 1);  // <im_end>
-  s.batch.input_ids = ids;
-  s.batch.labels = ids.clone();
-  s.batch.attention_mask = at::ones({B, T}, i64);
-  s.batch.position_ids = at::arange(T, i64).unsqueeze(0).expand({B, T}).contiguous();
-  s.batch.image = at::full({B, T}, -1, i64);
-  s.batch.slot = at::full({B, T}, -1, i64);
-  s.batch.output = at::zeros({B, T}, at::kBool);
+  const int64_t V = m.base_vocab(), B = o.batch;
+  const mllm::SpecialIds ids{V, V + 1, V + 2, 0};
+  const at::Tensor text = at::randint(V, {B, o.text}, at::TensorOptions(at::kLong));
+  std::vector<mllm::Sequence> rows;
+  std::vector<int64_t> offsets;
   for (int64_t b = 0; b < B; ++b) {
-    s.batch.image[b].narrow(0, o.text + 1, o.slots).fill_(b);
-    s.batch.slot[b].narrow(0, o.text + 1, o.slots).copy_(at::arange(o.slots, i64));
-    s.batch.output[b].narrow(0, o.text + 1, o.slots).fill_(true);
+    llm::TokenizedConversation c;
+    c.input_ids.assign(text[b].data_ptr<int64_t>(), text[b].data_ptr<int64_t>() + o.text);
+    c.labels = c.input_ids;
+    c.input_ids.push_back(ids.target);  // the output image's marker in an assistant reply
+    c.labels.push_back(ids.target);
+    rows.push_back(mllm::expand_images(c, {o.slots}, ids, m.options().image_span));
+    offsets.push_back(b);
   }
-  s.hidden = s.batch.output & (at::rand({B, T}) < 0.85);
+  Synthetic s;
+  s.batch = mllm::collate_sequences(rows, offsets, ids.pad);
+  s.hidden = s.batch.output & (at::rand(s.batch.output.sizes()) < 0.85);
   s.tokens = at::randn({B, o.slots, m.options().token_dim});
   auto to = [&](at::Tensor& t) { t = t.to(device); };
-  for (at::Tensor* t :
-       {&s.batch.input_ids, &s.batch.labels, &s.batch.attention_mask, &s.batch.position_ids,
-        &s.batch.image, &s.batch.slot, &s.batch.output, &s.tokens, &s.hidden})
+  for (at::Tensor* t : {&s.batch.input_ids, &s.batch.labels, &s.batch.attention_mask,
+                        &s.batch.position_ids, &s.batch.image, &s.batch.slot, &s.batch.output,
+                        &s.batch.count, &s.batch.spans, &s.tokens, &s.hidden})
     to(*t);
   return s;
 }

@@ -33,11 +33,8 @@ Setokim make_setokim(const SetokimConfig& c) {
   const std::string tok_path = lc.tokenizer_path();
   if (tok_path.empty()) throw Error("model.llm.tokenizer: Setokim needs the LLM's text tokenizer");
   const llm::TextTokenizer text(tok_path);
-  mllm::SetokimModelOptions o;
-  o.token_dim = setok->token_dim();
-  o.in_projector = c.model.projectors.in;
-  o.out_projector = c.model.projectors.out;
-  o.diffloss = c.model.diffusion.options();
+  mllm::SetokimModelOptions o =
+      c.model.options(setok->token_dim(), setok->vision_tower->config().num_patches());
   llm::LlamaForCausalLM base{nullptr};
   if (!lc.pretrained.empty()) {
     base = llm::load_llama(lc.pretrained, runtime::parse_dtype(lc.dtype));

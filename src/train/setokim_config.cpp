@@ -1,5 +1,6 @@
 #include "setok/train/setokim_config.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "setok/runtime/error.h"
@@ -15,6 +16,24 @@ void SetokimModelSection::describe(config::Schema& s) {
   s.section("llm", llm, "LLaMA backbone, text tokenizer, chat template, LoRA");
   s.section("projectors", projectors, "mm_in_projector and mm_out_projector");
   s.section("diffusion", diffusion, "the MAR diffusion head over SeTok tokens");
+  s.choice("image_span", image_span, {"mar", "ar"},
+           "how an output image's slots are trained and drawn: mar (bidirectional inside the "
+           "span, random slots hidden, the count predicted at <im_start>, filled over MAR "
+           "steps) or ar (causal raster order, each slot drawn from the state before it)");
+}
+
+mllm::SetokimModelOptions SetokimModelSection::options(int64_t token_dim, int64_t patches) const {
+  mllm::SetokimModelOptions o;
+  o.token_dim = token_dim;
+  o.in_projector = projectors.in;
+  o.out_projector = projectors.out;
+  o.diffloss = diffusion.options();
+  o.image_span = mllm::parse_image_span(image_span);
+  // An image has at most max_clusters tokens (dynamic; 0 = one per patch) or grid^2 (fixed).
+  o.max_image_tokens = tokenizer.mode == "fixed"    ? tokenizer.grid * tokenizer.grid
+                       : tokenizer.max_clusters > 0 ? std::min(tokenizer.max_clusters, patches)
+                                                    : patches;
+  return o;
 }
 
 void SetokimModelSection::check_files(const std::string& path) const {
@@ -30,7 +49,9 @@ void SetokimDataConfig::describe(config::Schema& s) {
           "LLM positions per sample: text after the last image is cut; a sample whose images do "
           "not fit is skipped (counted)");
   s.field("cfg_dropout", cfg_dropout,
-          "probability that a generation sample's prompt is dropped (classifier-free guidance)");
+          "probability that a generation sample's caption, or an edit sample's instruction (the "
+          "source image kept), is dropped: trains the unconditional partner of classifier-free "
+          "guidance");
   s.field("pair_tasks", pair_tasks,
           "what a pair record teaches: caption (image -> caption) and / or generation (caption "
           "-> image)");

@@ -96,6 +96,13 @@ SetokimPlan plan_setokim(const SetokimConfig& cfg_in) {
   plan.parts["mm_in_projector"] = {count(*in), cfg.train.tune_mm_in_adapter ? count(*in) : 0};
   plan.parts["mm_out_projector"] = {count(*out), cfg.train.tune_mm_out_adapter ? count(*out) : 0};
   plan.parts["special_rows"] = {6 * H, 6 * H};
+  {  // the condition's LayerNorm and slot embedding; mar: the count head and slot-index rows
+    const mllm::SetokimModelOptions mo =
+        cfg.model.options(D, setok->vision_tower->config().num_patches());
+    const int64_t M = mo.max_image_tokens;
+    const int64_t n = 2 * H + M * H + (mo.image_span == mllm::ImageSpan::kMar ? 2 * M * H : 0);
+    plan.parts["slot_rows"] = {n, n};
+  }
   diffusion::DiffLossOptions d = cfg.model.diffusion.options();
   d.target_channels = D;
   d.z_channels = H;
@@ -114,17 +121,15 @@ SetokimPlan plan_setokim(const SetokimConfig& cfg_in) {
 }
 
 mllm::SetokimModel random_setokim_model(const SetokimConfig& cfg) {
-  mllm::SetokimModelOptions o;
+  vision::VisionConfig v = cfg.model.vision;
+  v.pretrained.clear();
+  const vision::SiglipVisionConfig tower = v.architecture();
+  mllm::SetokimModelOptions o = cfg.model.options(
+      cfg.model.tokenizer.out_dim > 0 ? cfg.model.tokenizer.out_dim : tower.hidden_size,
+      tower.num_patches());
   o.llm = llm_architecture(cfg.model.llm);
   if (o.llm.vocab_size <= 0) o.llm.vocab_size = 32000;
   o.llm_dtype = runtime::parse_dtype(cfg.model.llm.dtype);
-  vision::VisionConfig v = cfg.model.vision;
-  v.pretrained.clear();
-  o.token_dim =
-      cfg.model.tokenizer.out_dim > 0 ? cfg.model.tokenizer.out_dim : v.architecture().hidden_size;
-  o.in_projector = cfg.model.projectors.in;
-  o.out_projector = cfg.model.projectors.out;
-  o.diffloss = cfg.model.diffusion.options();
   return mllm::SetokimModel(o);
 }
 

@@ -75,7 +75,10 @@ SetokimRecipe::Datasets SetokimRecipe::load(const std::vector<DatasetEntry>& ent
 }
 
 SetokimRecipe::SetokimRecipe(const SetokimConfig& cfg, const c10::Device& device)
-    : cfg_(cfg), device_(device), template_(llm::parse_chat_template(cfg.model.llm.chat_template)) {
+    : cfg_(cfg),
+      device_(device),
+      template_(llm::parse_chat_template(cfg.model.llm.chat_template)),
+      span_(mllm::parse_image_span(cfg.model.image_span)) {
   if (cfg.data.train.empty()) throw Error("data.train: Setokim needs at least one dataset");
   setokim_ = build_setokim(cfg);
   text_ = std::make_shared<llm::TextTokenizer>(cfg.model.llm.tokenizer_path());
@@ -85,14 +88,14 @@ SetokimRecipe::SetokimRecipe(const SetokimConfig& cfg, const c10::Device& device
   train_ = load(cfg.data.train, true);
   eval_ = load(cfg.data.eval, false);
   spdlog::info(
-      "setokim: {} trainable of {} parameters; template {}; {} training source(s)",
+      "setokim: {} trainable of {} parameters; template {}; image span {}; {} training source(s)",
       trainable_parameters(),
       [&] {
         int64_t n = 0;
         for (const auto& p : setokim_->parameters()) n += p.numel();
         return n;
       }(),
-      cfg.model.llm.chat_template, train_.sources.size());
+      cfg.model.llm.chat_template, cfg.model.image_span, train_.sources.size());
 }
 
 void SetokimRecipe::set_trainable() {
@@ -179,7 +182,12 @@ SetokimRecipe::Sample SetokimRecipe::sample(const Datasets& d, const Source& s, 
     case data::DatasetKind::kEdit: {
       const auto& r = d.edits[s.dataset].records[i];
       out.images = {r.source, r.target};
-      out.turns = {{"human", "<image>\n" + r.instruction}, {"gpt", "<target>"}};
+      // Guidance for edits: the instruction dropped, the source kept (inference's
+      // unconditional partner of an edit).
+      const bool drop =
+          train && sample_uniform("setokim.cfg_dropout", sample_id) < cfg_.data.cfg_dropout;
+      out.turns = {{"human", "<image>\n" + (drop ? std::string() : r.instruction)},
+                   {"gpt", "<target>"}};
       break;
     }
   }
@@ -267,8 +275,8 @@ SetokimRecipe::Forward SetokimRecipe::forward(const data::Batch& batch, uint64_t
     const std::vector<int64_t> image_tokens(counts.begin() + first, counts.begin() + first + n);
     const llm::TokenizedConversation tc = llm::tokenize_conversation(
         *text_, template_, turns, "sample " + std::to_string(batch.ints.at("sample")[b]));
-    mllm::Sequence s =
-        mllm::truncate(mllm::expand_images(tc, image_tokens, ids), cfg_.data.model_max_length);
+    mllm::Sequence s = mllm::truncate(mllm::expand_images(tc, image_tokens, ids, span_),
+                                      cfg_.data.model_max_length);
     if (s.size() == 0) {
       ++out.skipped;
       continue;
@@ -283,8 +291,8 @@ SetokimRecipe::Forward SetokimRecipe::forward(const data::Batch& batch, uint64_t
     return out;
   }
   mllm::SequenceBatch seq = mllm::collate_sequences(kept, offsets, text_->pad_id());
-  // MAR masking of every output image, from (seed, sample, image of the sample); each slot's
-  // diffusion draws from (seed, sample, image, slot).
+  // mar: masking of every output image, from (seed, sample, image of the sample); each slot's
+  // diffusion draws from (seed, sample, image, slot) under either design.
   at::Tensor hidden = at::zeros_like(seq.output);
   at::Tensor slot_seeds = at::zeros(seq.output.sizes(), at::kLong);
   const mllm::SlotMaskingOptions masking = cfg_.model.diffusion.masking();
@@ -294,9 +302,11 @@ SetokimRecipe::Forward SetokimRecipe::forward(const data::Batch& batch, uint64_t
       if (!s.output[t] || s.slot[t] != 0) continue;  // once per output image, at its slot 0
       const int64_t k = s.image[t];
       const int64_t L = counts[static_cast<size_t>(offsets[r] + k)];
-      const at::Tensor mask = mllm::hidden_slots(
-          L, masking, mask_seed, static_cast<uint64_t>(samples[r]), static_cast<uint64_t>(k));
-      hidden[static_cast<int64_t>(r)].narrow(0, static_cast<int64_t>(t), L).copy_(mask);
+      if (span_ == mllm::ImageSpan::kMar) {
+        const at::Tensor mask = mllm::hidden_slots(
+            L, masking, mask_seed, static_cast<uint64_t>(samples[r]), static_cast<uint64_t>(k));
+        hidden[static_cast<int64_t>(r)].narrow(0, static_cast<int64_t>(t), L).copy_(mask);
+      }
       slot_seeds[static_cast<int64_t>(r)]
           .narrow(0, static_cast<int64_t>(t), L)
           .copy_(mllm::slot_diffusion_seeds(L, mask_seed, static_cast<uint64_t>(samples[r]),
@@ -304,8 +314,9 @@ SetokimRecipe::Forward SetokimRecipe::forward(const data::Batch& batch, uint64_t
     }
   }
   auto to = [&](const at::Tensor& x) { return x.to(device_); };
-  seq = {to(seq.input_ids), to(seq.labels), to(seq.attention_mask), to(seq.position_ids),
-         to(seq.image),     to(seq.slot),   to(seq.output)};
+  seq = {to(seq.input_ids),    to(seq.labels), to(seq.attention_mask),
+         to(seq.position_ids), to(seq.image),  to(seq.slot),
+         to(seq.output),       to(seq.count),  to(seq.spans)};
   out.losses =
       setokim_->model->forward(seq, tokens.to(device_), to(hidden), std::nullopt, slot_seeds);
   out.tokens = seq.attention_mask.sum().item<int64_t>();
@@ -319,15 +330,16 @@ StepResult SetokimRecipe::step(const data::Batch& batch, const StepContext& ctx)
   // which the gradient average divides out again).
   at::Tensor text = f.losses.text, diffusion = f.losses.diffusion;
   if (group_) {
-    at::Tensor counts = at::tensor(std::vector<double>{static_cast<double>(f.losses.text_tokens),
-                                                       static_cast<double>(f.losses.hidden_slots)},
-                                   at::kDouble);
+    at::Tensor counts =
+        at::tensor(std::vector<double>{static_cast<double>(f.losses.text_tokens),
+                                       static_cast<double>(f.losses.diffusion_slots)},
+                   at::kDouble);
     std::vector<at::Tensor> v{counts};
     group_->all_reduce(v);
     const double world = group_->world(), text_all = counts[0].item<double>(),
                  slots_all = counts[1].item<double>();
     text = text * (text_all > 0 ? world * f.losses.text_tokens / text_all : 0.0);
-    diffusion = diffusion * (slots_all > 0 ? world * f.losses.hidden_slots / slots_all : 0.0);
+    diffusion = diffusion * (slots_all > 0 ? world * f.losses.diffusion_slots / slots_all : 0.0);
   }
   const at::Tensor total = t.text_weight * text + t.diffusion_weight * diffusion;
   std::map<std::string, double> m = {{"loss", total.item<double>()},
@@ -363,8 +375,8 @@ io::Json SetokimRecipe::evaluate(int64_t step) {
       const Forward f = forward(data::collate(std::move(ex)), 0x5E70C1ULL);
       text += f.losses.text.item<double>() * static_cast<double>(f.losses.text_tokens);
       text_n += f.losses.text_tokens;
-      diff += f.losses.diffusion.item<double>() * static_cast<double>(f.losses.hidden_slots);
-      diff_n += f.losses.hidden_slots;
+      diff += f.losses.diffusion.item<double>() * static_cast<double>(f.losses.diffusion_slots);
+      diff_n += f.losses.diffusion_slots;
       skipped += f.skipped;
     }
     if (group_) {

@@ -69,7 +69,9 @@ const fs::path& tiny_run() {
          "data.eval.0.path=" + (w / "heldout" / "instruct.json").string(),
          "data.eval.0.image_root=" + w.string(),
          "data.eval.1.path=" + (w / "heldout" / "edit.json").string(),
-         "data.eval.1.image_root=" + w.string()},
+         "data.eval.1.image_root=" + w.string(),
+         "data.eval.2.path=" + (w / "heldout" / "pair.json").string(),
+         "data.eval.2.image_root=" + w.string()},
         dir.path());
     return true;
   }();

@@ -68,7 +68,7 @@ std::string setokim_args(const fs::path& run_dir, int64_t steps, int64_t batch,
     a << " --set data.train." << i << ".path=" << (w / "train" / kinds[i]).string() << ".json"
       << " --set data.train." << i << ".image_root=" << w.string();
   }
-  for (int i = 0; i < 2; ++i) {
+  for (int i = 0; i < 3; ++i) {
     a << " --set data.eval." << i << ".path=" << (w / "heldout" / kinds[i]).string() << ".json"
       << " --set data.eval." << i << ".image_root=" << w.string();
   }

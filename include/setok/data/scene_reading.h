@@ -9,6 +9,7 @@
 // scenes (tests: >= 95 % exact object count and colour set); objects of one colour that overlap
 // widely can still read as one, and an object cut in two by another as two.
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -19,7 +20,11 @@ namespace setok::data {
 struct SceneReading {
   std::vector<std::string> colours;  // sorted by name
   int64_t objects = 0;
+  std::map<std::string, int64_t> objects_of;  // objects per colour (summing to `objects`)
 };
+
+// The fraction of `drawn`'s objects whose colour is not among `named` (0 when none was drawn).
+double foreign_colour_fraction(const SceneReading& drawn, const std::vector<std::string>& named);
 
 // image: uint8 [3, H, W] RGB.
 SceneReading read_scene_image(const at::Tensor& image, int64_t min_area = 6);

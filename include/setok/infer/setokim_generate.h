@@ -1,19 +1,15 @@
 #pragma once
 // Setokim image generation and editing (docs/inference.md, DESIGN §5.10): the LLM writes text
-// until it writes <im_start>, then <target> slots until it writes <im_end> (the count is the
-// model's: at each slot the more likely of <target> and <im_end>, at least one slot, capped by
-// `max_tokens`; `num_tokens` forces N), then the slots are filled over `num_iter` MAR steps —
-// each step re-runs the LLM over the image span on the cached prefix (KvCache::truncate), and
-// DiffLoss samples the newly revealed slots from mm_out_projector(hidden state of the slot) with
-// temperature and classifier-free guidance — and the detokenizer renders the tokens as pixels.
+// until it writes <im_start>; mllm::sample_image_tokens then decides the count and draws the
+// slots under the run's image span (mar: the count at <im_start>, then MAR steps over a
+// bidirectional span; ar: one cached step a slot); the detokenizer renders the tokens as pixels.
 // Editing is the same path with the source image in the prompt.
 //
 // Rows are batched throughout: the prompts are left-padded for the text phase, then re-padded
-// with what each row wrote (so every image span starts at the same column), and the MAR sampler
-// keeps each row's own token count, order and generator. With guidance (mar.cfg != 1) each row
-// gets a partner on the unconditional prompt (`unconditional_turns`: the caption dropped, as
-// training's cfg_dropout does) that writes the same text and slots and gives the unconditional
-// condition at every step.
+// with what each row wrote (so every image span starts at the same column); each row keeps its
+// own token count, order and generator. With guidance (mar.cfg != 1) each row gets a partner on
+// the unconditional prompt (`unconditional_turns`: the caption or the edit instruction dropped,
+// as training's cfg_dropout does) that writes the same text and sees the same slots.
 #include <cstdint>
 #include <string>
 #include <vector>

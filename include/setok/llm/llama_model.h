@@ -6,6 +6,10 @@
 // tokens; left and right padding both work. Position ids default to the number of real tokens
 // before each position (cumsum(mask) - 1), so a padded row sees the same positions as the
 // unpadded sequence; without a mask they are past .. past + T - 1.
+//
+// Bidirectional spans: `spans` [B, past + T] int64 gives positions a span id (-1 = none);
+// a query also sees every key of its own span, later ones included (Setokim's output images
+// under MAR-style masking). Attention stays causal everywhere else.
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/embedding.h>
@@ -24,7 +28,7 @@ class LlamaModelImpl : public torch::nn::Module {
 
   // embeds [B, T, D] -> final-norm hidden states [B, T, D].
   at::Tensor forward(const at::Tensor& embeds, const at::Tensor& attention_mask,
-                     const at::Tensor& position_ids, KvCache* cache);
+                     const at::Tensor& position_ids, KvCache* cache, const at::Tensor& spans = {});
 
   // Recompute each decoder layer in backward instead of storing its activations (training
   // with grad mode on and no KV cache; nn/checkpoint).
@@ -60,7 +64,7 @@ class LlamaForCausalLMImpl : public torch::nn::Module {
   at::Tensor embed(const at::Tensor& input_ids);
   LlamaOutput forward_embeds(const at::Tensor& embeds, const at::Tensor& attention_mask = {},
                              const at::Tensor& position_ids = {}, KvCache* cache = nullptr,
-                             LogitsFor which = LogitsFor::kAll);
+                             LogitsFor which = LogitsFor::kAll, const at::Tensor& spans = {});
   // input_ids [B, T] -> logits [B, T, V] (float32).
   at::Tensor forward(const at::Tensor& input_ids, const at::Tensor& attention_mask = {},
                      const at::Tensor& position_ids = {}, KvCache* cache = nullptr);

@@ -5,9 +5,14 @@
 //   input image  (<image>, id -200, in a human turn)
 //       -> <im_start> + L_i image positions (the projected SeTok tokens) + <im_end>, no labels
 //   output image (the text "<target>" in an assistant reply)
-//       -> <im_start> + L_o slots + <im_end>, every one of them a text label: the slots are
-//          <target> tokens, so the LLM learns how many tokens an image needs and writes the
-//          count itself at generation
+//       -> <im_start> + L_o slots + <im_end>; <im_start> is a text label (the model decides to
+//          draw). The rest depends on the image span's design (ImageSpan):
+//          mar: the slots attend to each other both ways (`span`), so nothing inside the span
+//               may say how long it is: the count L_o is predicted once, from the hidden state
+//               at <im_start> (`count`), and the slots and <im_end> carry no text label;
+//          ar:  causal, raster order with a one-position shift: slot j's input is token j and
+//               the state before it (at <im_start> or slot j - 1) conditions token j and says
+//               "another slot" (label <target> at slot j) or "done" (label <im_end>).
 //
 // Images are numbered in order of appearance (inputs and outputs alike), and `image_tokens[i]`
 // is image i's SeTok token count. Slot j of an image holds its token j (SeTok's order:
@@ -15,6 +20,7 @@
 // truncation to `max_length` never cuts an image span: a sample whose images do not all fit is
 // dropped (the caller counts and logs it).
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <ATen/core/Tensor.h>
@@ -26,6 +32,11 @@ namespace setok::mllm {
 // The question of the captioning task (pair data in training, `setok_infer caption`).
 inline constexpr const char* kCaptionQuestion = "Describe the image.";
 
+// How an output image's slots are trained and drawn (model.image_span; docs/inference.md).
+enum class ImageSpan { kMar, kAr };
+ImageSpan parse_image_span(const std::string& name);  // "mar" | "ar"
+const char* image_span_name(ImageSpan span);
+
 struct SpecialIds {
   int64_t im_start = 0, im_end = 0, target = 0, pad = 0;
 };
@@ -36,6 +47,8 @@ struct Sequence {
   std::vector<int64_t> image;      // image index at image positions, -1 elsewhere (markers too)
   std::vector<int64_t> slot;       // token index within that image, -1 elsewhere
   std::vector<bool> output;        // true at an output image's slots
+  std::vector<int64_t> count;      // mar: at an output image's <im_start>, its token count; -1
+  std::vector<int64_t> span;       // mar: the image index at its slots (bidirectional); -1
   int64_t size() const { return static_cast<int64_t>(input_ids.size()); }
 };
 
@@ -43,7 +56,13 @@ struct Sequence {
 // of markers differs from image_tokens.size(), a count is < 1, or a "<target>" marker sits in
 // an untrained (human) span.
 Sequence expand_images(const llm::TokenizedConversation& conversation,
-                       const std::vector<int64_t>& image_tokens, const SpecialIds& ids);
+                       const std::vector<int64_t>& image_tokens, const SpecialIds& ids,
+                       ImageSpan span);
+
+// Appends an output image's <im_start> and `slots` slots of image `image` (labels as training
+// gives them), the form generation writes.
+void append_output_image(Sequence& s, int64_t image, int64_t slots, const SpecialIds& ids,
+                         ImageSpan span);
 
 // The longest prefix of `s` with at most max_length positions that cuts no image span, or
 // nothing (size 0) when the images alone do not fit.
@@ -57,6 +76,8 @@ struct SequenceBatch {
   at::Tensor image;           // [B, T] int64: index into the batch's images, -1 elsewhere
   at::Tensor slot;            // [B, T] int64
   at::Tensor output;          // [B, T] bool: output-image slots
+  at::Tensor count;           // [B, T] int64: mar's count labels at <im_start>, -1 elsewhere
+  at::Tensor spans;           // [B, T] int64: bidirectional span ids (batch-wide image), -1
 };
 
 // Right-pads a batch. `image_offset[b]` is the batch-wide index of sample b's first image (its

@@ -2,7 +2,7 @@
 // The root config of Setokim runs (stages 2 and 3: `setok_pretrain`, `setok_finetune`):
 //   { "runtime", "log",
 //     "model": { "setok_checkpoint", "vision", "tokenizer", "detokenizer", "llm", "projectors",
-//                "diffusion" },
+//                "diffusion", "image_span" },
 //     "data": { engine keys, "model_max_length", "cfg_dropout", "pair_tasks" },
 //     "train": { engine keys, "trainable", "tune_mm_in_adapter", "tune_mm_out_adapter",
 //                "mm_projector_lr", "init_from", "text_weight", "diffusion_weight" } }
@@ -17,6 +17,7 @@
 #include "setok/detokenizer/detokenizer_config.h"
 #include "setok/llm/llm_config.h"
 #include "setok/mllm/setokim_config.h"
+#include "setok/mllm/setokim_model.h"
 #include "setok/tokenizer/tokenizer_config.h"
 #include "setok/train/run_config.h"
 #include "setok/train/train_config.h"
@@ -32,13 +33,16 @@ struct SetokimModelSection : config::Section {
   llm::LlmConfig llm;
   mllm::ProjectorsConfig projectors;
   mllm::DiffusionHeadConfig diffusion;
+  std::string image_span = "mar";  // how output images are trained and drawn: mar | ar
+  // The model's options but the LLM's: SeTok's token width and the tower's patch count given.
+  mllm::SetokimModelOptions options(int64_t token_dim, int64_t patches) const;
   void describe(config::Schema& s) override;
   void check_files(const std::string& path) const override;
 };
 
 struct SetokimDataConfig : DataConfig {
   int64_t model_max_length = 2048;  // longer samples are cut after their last image or skipped
-  double cfg_dropout = 0.1;         // generation samples lose their prompt with this probability
+  double cfg_dropout = 0.1;  // generation captions / edit instructions dropped (guidance)
   std::vector<std::string> pair_tasks = {"caption", "generation"};  // what a pair record teaches
   void describe(config::Schema& s) override;
   void validate(const std::string& path) const override;

@@ -94,6 +94,7 @@ class SetokimRecipe : public Recipe {
   Setokim setokim_{nullptr};
   std::shared_ptr<llm::TextTokenizer> text_;
   llm::ChatTemplate template_;
+  mllm::ImageSpan span_;
   vision::ImagePreprocess pre_;
   Datasets train_, eval_;
   std::vector<std::string> eval_names_;

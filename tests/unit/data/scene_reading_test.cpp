@@ -56,6 +56,12 @@ TEST(SceneReading, DrawnCases) {
   SceneReading r = read_scene_image(img);
   EXPECT_EQ(r.objects, 3);
   EXPECT_EQ(r.colours, (std::vector<std::string>{"blue", "red"}));
+  EXPECT_EQ(r.objects_of, (std::map<std::string, int64_t>{{"blue", 1}, {"red", 2}}));
+  // Foreign colours: of 3 objects, the blue one is not named by "red" only.
+  EXPECT_DOUBLE_EQ(foreign_colour_fraction(r, {"red"}), 1.0 / 3.0);
+  EXPECT_DOUBLE_EQ(foreign_colour_fraction(r, {"blue", "red"}), 0.0);
+  EXPECT_DOUBLE_EQ(foreign_colour_fraction(r, {}), 1.0);
+  EXPECT_DOUBLE_EQ(foreign_colour_fraction(SceneReading{}, {}), 0.0);
   paint(1, 5, 4, 5, "red");  // joins the two red squares: one region
   EXPECT_EQ(read_scene_image(img).objects, 2);
   // One blob of one colour, without a neck, larger than any single object can be: two.

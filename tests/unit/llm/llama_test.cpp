@@ -52,6 +52,45 @@ TEST(Llama, KvCacheDecodingEqualsFullRecomputation) {
   EXPECT_GT(max_diff(alone, full.narrow(1, 10, 1)), 1e-3);
 }
 
+// Bidirectional spans, by hand: with positions 3..5 one span, a change at position 5 reaches
+// positions 3 and 4 (they see it) and 6 (causal), never 0..2; a span re-run on a cached prefix
+// equals the whole sequence at once.
+TEST(Llama, BidirectionalSpansSeeEachOtherAndNothingEarlierSeesThem) {
+  at::NoGradGuard no_grad;
+  LlamaForCausalLM model = make_model();
+  at::manual_seed(7);
+  const at::Tensor embeds = at::randn({1, 8, test::tiny_llama().hidden_size});  // [B, T, D]
+  const at::Tensor spans =
+      at::tensor(std::vector<int64_t>{-1, -1, -1, 4, 4, 4, -1, -1}, at::kLong).view({1, 8});
+  const auto run = [&](const at::Tensor& e) {
+    return model->forward_embeds(e, {}, {}, nullptr, LogitsFor::kNone, spans).hidden[0];
+  };
+  const at::Tensor base = run(embeds);
+  at::Tensor changed = embeds.clone();
+  changed[0][5] += 1.0;
+  const at::Tensor moved = (run(changed) - base).abs().amax(1);  // [T]
+  for (int64_t t = 0; t < 3; ++t) EXPECT_EQ(moved[t].item<double>(), 0.0) << t;
+  for (int64_t t = 3; t < 8; ++t) EXPECT_GT(moved[t].item<double>(), 1e-4) << t;
+  // Without spans position 3 cannot see position 5.
+  const at::Tensor causal =
+      model->forward_embeds(changed, {}, {}, nullptr, LogitsFor::kNone).hidden[0];
+  EXPECT_LT(max_diff(causal[3],
+                     model->forward_embeds(embeds, {}, {}, nullptr, LogitsFor::kNone).hidden[0][3]),
+            1e-7);
+  // Cached prefix of 3, then the span and the rest in one pass (spans cover past + T).
+  KvCache cache = model->make_cache(8);
+  model->forward_embeds(embeds.narrow(1, 0, 3), {}, {}, &cache, LogitsFor::kNone);
+  const at::Tensor rest =
+      model->forward_embeds(embeds.narrow(1, 3, 5), {}, {}, &cache, LogitsFor::kNone, spans)
+          .hidden[0];
+  EXPECT_LT(max_diff(rest, base.narrow(0, 3, 5)), 1e-5);
+  EXPECT_NE(error_of([&] {
+              model->forward_embeds(embeds, {}, {}, nullptr, LogitsFor::kNone,
+                                    spans.narrow(1, 0, 4));
+            }).find("spans must be [B, past + T]"),
+            std::string::npos);
+}
+
 TEST(Llama, PaddedBatchesMatchSingleRows) {
   at::NoGradGuard no_grad;
   LlamaForCausalLM model = make_model();
@@ -252,7 +291,7 @@ TEST(Llama, ConfigReadsRopeVariantsAndEosLists) {
                                          {"high_freq_factor", 4.0},
                                          {"original_max_position_embeddings", 8192}}},
                                        {"eos_token_id", {128001, 128009}},
-                  {"attention_dropout", 0.1},
+                                       {"attention_dropout", 0.1},
                                        {"tie_word_embeddings", true}});
   const LlamaConfig c = read_llama_config(dir / "config.json");
   EXPECT_EQ(c.rope_theta, 500000.0);

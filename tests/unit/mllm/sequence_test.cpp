@@ -30,24 +30,43 @@ at::Tensor longs(std::vector<int64_t> v) {
   return at::tensor(v, at::kLong);
 }
 
-Sequence sample_a() {
+Sequence sample_a(ImageSpan span = ImageSpan::kAr) {
   return expand_images(conversation({1, 10, I, 11, 12, 52, 2}, {X, X, X, X, 12, 52, 2}), {2, 3},
-                       kIds);
+                       kIds, span);
 }
 
 TEST(SetokimSequence, ExpandsInputAndOutputImages) {
-  const Sequence s = sample_a();
+  const Sequence s = sample_a();  // ar: the slots and <im_end> are text labels
   EXPECT_EQ(s.input_ids,
             (std::vector<int64_t>{1, 10, 50, 0, 0, 51, 11, 12, 50, 52, 52, 52, 51, 2}));
   EXPECT_EQ(s.labels, (std::vector<int64_t>{X, X, X, X, X, X, X, 12, 50, 52, 52, 52, 51, 2}));
   EXPECT_EQ(s.image, (std::vector<int64_t>{-1, -1, -1, 0, 0, -1, -1, -1, -1, 1, 1, 1, -1, -1}));
   EXPECT_EQ(s.slot, (std::vector<int64_t>{-1, -1, -1, 0, 1, -1, -1, -1, -1, 0, 1, 2, -1, -1}));
   EXPECT_EQ(s.output, (std::vector<bool>{0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0, 0}));
+  EXPECT_EQ(s.count, std::vector<int64_t>(14, -1));
+  EXPECT_EQ(s.span, std::vector<int64_t>(14, -1));
+}
+
+// mar: the same positions; the count is a label at <im_start>, the span is bidirectional, and
+// nothing inside it (nor <im_end>, which follows the count) is a text label.
+TEST(SetokimSequence, MarCarriesTheCountAtImStartAndNoLabelInTheSpan) {
+  const Sequence s = sample_a(ImageSpan::kMar);
+  EXPECT_EQ(s.input_ids, sample_a().input_ids);
+  EXPECT_EQ(s.labels, (std::vector<int64_t>{X, X, X, X, X, X, X, 12, 50, X, X, X, X, 2}));
+  EXPECT_EQ(s.count, (std::vector<int64_t>{-1, -1, -1, -1, -1, -1, -1, -1, 3, -1, -1, -1, -1, -1}));
+  EXPECT_EQ(s.span, (std::vector<int64_t>{-1, -1, -1, -1, -1, -1, -1, -1, -1, 1, 1, 1, -1, -1}));
+  const SequenceBatch b = collate_sequences({s, s}, {0, 2}, 0);
+  EXPECT_TRUE(at::equal(b.spans[1].narrow(0, 9, 3), longs({3, 3, 3})));  // batch-wide image ids
+  EXPECT_EQ(b.count[1][8].item<int64_t>(), 3);
+  EXPECT_EQ(parse_image_span("ar"), ImageSpan::kAr);
+  EXPECT_NE(test::error_of([] { parse_image_span("causal"); }).find("known: mar, ar"),
+            std::string::npos);
 }
 
 TEST(SetokimSequence, BatchOfTwoSamplesWithDifferentTokenCounts) {
   // Sample b: "<s> <image> c</s>" with an input image of 4 tokens.
-  const Sequence b = expand_images(conversation({1, I, 20, 2}, {X, X, 20, 2}), {4}, kIds);
+  const Sequence b =
+      expand_images(conversation({1, I, 20, 2}, {X, X, 20, 2}), {4}, kIds, ImageSpan::kAr);
   EXPECT_EQ(b.input_ids, (std::vector<int64_t>{1, 50, 0, 0, 0, 0, 51, 20, 2}));
   const SequenceBatch batch = collate_sequences({sample_a(), b}, {0, 2}, /*pad=*/0);
   ASSERT_EQ(batch.input_ids.sizes(), (std::vector<int64_t>{2, 14}));
@@ -78,19 +97,19 @@ TEST(SetokimSequence, TruncationNeverCutsAnImage) {
 
 TEST(SetokimSequence, BadMarkersAreErrors) {
   EXPECT_NE(test::error_of([] {
-              expand_images(conversation({1, I, I, 2}, {X, X, X, 2}), {3}, kIds);
+              expand_images(conversation({1, I, I, 2}, {X, X, X, 2}), {3}, kIds, ImageSpan::kMar);
             }).find("more image markers than images"),
             std::string::npos);
   EXPECT_NE(test::error_of([] {
-              expand_images(conversation({1, I, 2}, {X, X, 2}), {3, 4}, kIds);
+              expand_images(conversation({1, I, 2}, {X, X, 2}), {3, 4}, kIds, ImageSpan::kMar);
             }).find("2 image(s) but 1 marker(s)"),
             std::string::npos);
   EXPECT_NE(test::error_of([] {
-              expand_images(conversation({1, 52, 2}, {X, X, 2}), {3}, kIds);
+              expand_images(conversation({1, 52, 2}, {X, X, 2}), {3}, kIds, ImageSpan::kMar);
             }).find("outside an assistant reply"),
             std::string::npos);
   EXPECT_NE(test::error_of([] {
-              expand_images(conversation({1, I}, {X, X}), {0}, kIds);
+              expand_images(conversation({1, I}, {X, X}), {0}, kIds, ImageSpan::kMar);
             }).find("has no token"),
             std::string::npos);
 }
