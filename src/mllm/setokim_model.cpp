@@ -102,12 +102,16 @@ at::Tensor SetokimModelImpl::embed(const SequenceBatch& batch, const at::Tensor&
   return e;
 }
 
-at::Tensor SetokimModelImpl::hidden_slot_rows(const at::Tensor& slots) {
+void SetokimModelImpl::check_slots(const at::Tensor& slots) const {
   const int64_t M = options_.max_image_tokens;
   if (slots.numel() > 0 && (slots.lt(0) | slots.ge(M)).any().item<bool>()) {
     throw Error("setokim: an output image has more than max_image_tokens = " + std::to_string(M) +
                 " slots");
   }
+}
+
+at::Tensor SetokimModelImpl::hidden_slot_rows(const at::Tensor& slots) {
+  check_slots(slots);
   const at::Tensor target = special_embed[2].view({1, -1});  // [1, H]
   if (options_.image_span != ImageSpan::kMar) return target.expand({slots.size(0), -1});
   return target + slot_embed.index_select(0, slots);  // [N, H]
@@ -119,11 +123,7 @@ at::Tensor SetokimModelImpl::count_logits(const at::Tensor& hidden) {
 }
 
 at::Tensor SetokimModelImpl::condition(const at::Tensor& hidden, const at::Tensor& slots) {
-  const int64_t M = options_.max_image_tokens;
-  if (slots.numel() > 0 && (slots.lt(0) | slots.ge(M)).any().item<bool>()) {
-    throw Error("setokim: a slot index is outside [0, max_image_tokens = " + std::to_string(M) +
-                ")");
-  }
+  check_slots(slots);
   const at::Tensor z = z_norm->forward(mm_out_projector->forward(hidden.to(at::kFloat)));  // [N,H]
   return z + diffusion_pos_embed.index_select(0, slots.to(z.device()));
 }

@@ -111,6 +111,8 @@ class SetokimModelImpl : public torch::nn::Module {
   // (b, t) of every position holding a token of an image, and that token's row.
   at::Tensor image_rows(const SequenceBatch& batch, const at::Tensor& positions,
                         const at::Tensor& image_tokens) const;
+  // Slot indices in [0, max_image_tokens), else an error.
+  void check_slots(const at::Tensor& slots) const;
   at::Tensor text_loss(const SequenceBatch& batch, const at::Tensor& hidden, int64_t& counted);
   SetokimModelOptions options_;
 };
