@@ -7,7 +7,6 @@
 
 #include "setok/infer/answer_requests.h"
 #include "setok/runtime/error.h"
-#include "setok/train/setokim_build.h"
 
 namespace setok::apps {
 
@@ -53,7 +52,7 @@ mllm::Setokim load_setokim_for_requests(const RequestFlags& f, const CommonFlags
   config.config = request_config(f);
   const c10::Device device = load_and_apply(cfg, config, common, cfg.runtime, cfg.log, {"model"});
   spdlog::info("loading {} (config {})", f.checkpoint, config.config);
-  mllm::Setokim setokim = train::load_setokim_run(cfg, f.checkpoint);
+  mllm::Setokim setokim = mllm::load_setokim_run(cfg.model, cfg.start(), f.checkpoint);
   setokim->to(device);
   setokim->eval();
   return setokim;

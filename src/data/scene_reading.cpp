@@ -149,6 +149,16 @@ SceneReading read_scene_image(const at::Tensor& image, int64_t min_area) {
   return out;
 }
 
+at::Tensor pixels_to_bytes(const at::Tensor& pixels) {
+  return ((pixels.detach().to(at::kCPU, at::kFloat).clamp(-1, 1) + 1) * 127.5)
+      .round()
+      .to(at::kByte);
+}
+
+SceneReading read_scene_pixels(const at::Tensor& pixels, int64_t min_area) {
+  return read_scene_image(pixels_to_bytes(pixels), min_area);
+}
+
 double foreign_colour_fraction(const SceneReading& drawn, const std::vector<std::string>& named) {
   if (drawn.objects == 0) return 0.0;
   int64_t foreign = 0;

@@ -224,10 +224,6 @@ io::Json caption_section(mllm::SetokimImpl& setokim, const llm::TextTokenizer& t
   return {{"images", got.size()}, {"token_f1", got.empty() ? 0.0 : f1 / got.size()}};
 }
 
-at::Tensor to_bytes(const at::Tensor& pixels) {  // [3, H, W] in [-1, 1] -> uint8
-  return ((pixels.to(at::kFloat).clamp(-1, 1) + 1) * 127.5).round().to(at::kByte);
-}
-
 // Draws (or edits) in batches; the PNGs go to images_out/<prefix><i>.png when set.
 std::vector<GeneratedImage> draw(mllm::SetokimImpl& setokim, const llm::TextTokenizer& text,
                                  const std::vector<ImageRequest>& requests,
@@ -241,7 +237,7 @@ std::vector<GeneratedImage> draw(mllm::SetokimImpl& setokim, const llm::TextToke
     for (size_t i = 0; i < out.size(); ++i)
       if (out[i].error.empty())
         io::write_image(o.images_out / (prefix + std::to_string(i) + ".png"),
-                        to_bytes(out[i].pixels));
+                        data::pixels_to_bytes(out[i].pixels));
   }
   return out;
 }
@@ -283,14 +279,14 @@ Redrawn reconstructions(mllm::SetokimImpl& setokim, const DemoEvalOptions& o,
     std::vector<std::vector<at::Tensor>> part;
     for (size_t i = s; i < std::min(renders.size(), s + o.batch); ++i)
       part.push_back({vision::preprocess_image(renders[i], o.preprocess, "scene")});
-    const BatchImages b = tokenize_batch_images(setokim, part);
+    const mllm::ImageBatch b = mllm::tokenize_images(setokim, part);
     for (size_t k = 0; k < part.size(); ++k) {
       const int64_t n = b.counts[k];
       at::Generator g = at::make_generator<at::CPUGeneratorImpl>(o.seed * 1000003ULL + s + k);
       const at::Tensor tokens = b.tokens[static_cast<int64_t>(k)].narrow(0, 0, n);  // [n, D]
       out.tokens.push_back(tokens.to(at::kCPU));
       out.pictures.push_back(
-          to_bytes(setokim.detokenizer->decode(tokens.unsqueeze(0), {}, g)[0].to(at::kCPU)));
+          data::pixels_to_bytes(setokim.detokenizer->decode(tokens.unsqueeze(0), {}, g)[0]));
     }
   }
   return out;
@@ -332,7 +328,7 @@ io::Json generation_section(mllm::SetokimImpl& setokim, const llm::TextTokenizer
   std::vector<std::vector<at::Tensor>> sheet;  // ground-truth render | its tokens redrawn | drawn
   for (size_t i = 0; i < images.size() && sheet.size() < 8; ++i)
     if (images[i].error.empty())
-      sheet.push_back({renders[i], redrawn.pictures[i], to_bytes(images[i].pixels)});
+      sheet.push_back({renders[i], redrawn.pictures[i], data::pixels_to_bytes(images[i].pixels)});
   write_sheet(o, "generation_sheet.png", sheet);
   int64_t drawn = 0, count = 0, colours = 0, objects = 0;
   double tokens = 0, foreign = 0;
@@ -342,7 +338,7 @@ io::Json generation_section(mllm::SetokimImpl& setokim, const llm::TextTokenizer
     ++drawn;
     written.push_back(images[i].tokens);
     tokens += static_cast<double>(images[i].num_tokens());
-    const data::SceneReading got = data::read_scene_image(to_bytes(images[i].pixels));
+    const data::SceneReading got = data::read_scene_pixels(images[i].pixels);
     count += got.objects == truth[i].objects;
     colours += got.colours == truth[i].colours;
     // The prompt names every colour of its scene, so the render's colours are the named ones.
@@ -396,7 +392,7 @@ io::Json edit_section(mllm::SetokimImpl& setokim, const llm::TextTokenizer& text
   std::vector<std::vector<at::Tensor>> sheet;  // source | target | edited
   for (size_t i = 0; i < images.size() && sheet.size() < 8; ++i)
     if (images[i].error.empty())
-      sheet.push_back({sources[i], targets[i], to_bytes(images[i].pixels)});
+      sheet.push_back({sources[i], targets[i], data::pixels_to_bytes(images[i].pixels)});
   write_sheet(o, "edit_sheet.png", sheet);
   double psnr = 0;
   int64_t compared = 0;  // pictures of the target's size (the detokenizer draws at its own)
@@ -404,7 +400,7 @@ io::Json edit_section(mllm::SetokimImpl& setokim, const llm::TextTokenizer& text
   for (size_t i = 0; i < images.size(); ++i) {
     if (!images[i].error.empty()) continue;
     ++drawn;
-    const at::Tensor got = to_bytes(images[i].pixels);
+    const at::Tensor got = data::pixels_to_bytes(images[i].pixels);
     const at::Tensor target = targets[i];
     if (got.sizes() == target.sizes()) {
       psnr += scores::image_psnr(got, target);

@@ -7,34 +7,6 @@
 
 namespace setok::infer {
 
-std::vector<int64_t> BatchImages::of(size_t request, size_t images) const {
-  const auto begin = counts.begin() + first.at(request);
-  return std::vector<int64_t>(begin, begin + static_cast<std::ptrdiff_t>(images));
-}
-
-BatchImages tokenize_batch_images(mllm::SetokimImpl& setokim,
-                                  const std::vector<std::vector<at::Tensor>>& images) {
-  at::NoGradGuard no_grad;
-  const at::Device device = setokim.model->special_embed.device();
-  BatchImages out;
-  std::vector<at::Tensor> pixels;
-  for (const auto& list : images) {
-    out.first.push_back(static_cast<int64_t>(pixels.size()));
-    for (const auto& img : list) pixels.push_back(img);
-  }
-  const int64_t D = setokim.setok->token_dim();
-  if (pixels.empty()) {
-    out.tokens = at::zeros({1, 1, D}, at::TensorOptions(at::kFloat).device(device));
-    return out;
-  }
-  setokim.setok->eval();
-  const tokenizer::SetokTokens t = setokim.setok->forward(at::stack(pixels).to(device));
-  const at::Tensor c = t.clusters.counts.to(at::kCPU);
-  out.tokens = t.tokens.to(at::kFloat);  // [N, L_max, D]
-  out.counts.assign(c.data_ptr<int64_t>(), c.data_ptr<int64_t>() + c.numel());
-  return out;
-}
-
 mllm::Sequence prompt_sequence(const llm::TextTokenizer& text, llm::ChatTemplate chat,
                                const std::vector<llm::Message>& turns,
                                const std::vector<int64_t>& image_tokens) {
@@ -47,38 +19,22 @@ mllm::Sequence prompt_sequence(const llm::TextTokenizer& text, llm::ChatTemplate
   return mllm::expand_images(tc, image_tokens, ids, mllm::ImageSpan::kAr);
 }
 
-PromptBatch embed_left_padded(mllm::SetokimImpl& setokim, const at::Tensor& image_tokens,
+PromptBatch embed_left_padded(mllm::SetokimImpl& setokim, const mllm::ImageBatch& images,
                               const std::vector<mllm::Sequence>& rows,
                               const std::vector<int64_t>& first_image, int64_t pad_id) {
   at::NoGradGuard no_grad;
   const at::Device device = setokim.model->special_embed.device();
   PromptBatch out;
   for (const auto& r : rows) out.lengths.push_back(r.size());
-  const int64_t B = static_cast<int64_t>(rows.size());
-  const int64_t L = *std::max_element(out.lengths.begin(), out.lengths.end());
-  at::Tensor input = at::full({B, L}, pad_id, at::kLong);
-  at::Tensor image = at::full({B, L}, -1, at::kLong), slot = at::full({B, L}, -1, at::kLong);
-  at::Tensor mask = at::zeros({B, L}, at::kLong);
-  for (int64_t b = 0; b < B; ++b) {
-    const mllm::Sequence& s = rows[static_cast<size_t>(b)];
-    const int64_t offset = L - s.size();  // left padding: every row ends at column L - 1
-    for (int64_t t = 0; t < s.size(); ++t) {
-      const auto i = static_cast<size_t>(t);
-      input[b][offset + t] = s.input_ids[i];
-      mask[b][offset + t] = 1;
-      if (s.image[i] >= 0) {
-        image[b][offset + t] = s.image[i] + first_image[static_cast<size_t>(b)];
-        slot[b][offset + t] = s.slot[i];
-      }
-    }
-  }
+  const mllm::SequenceBatch b =
+      mllm::collate_sequences(rows, first_image, pad_id, mllm::Padding::kLeft);
   mllm::SequenceBatch batch;
-  batch.input_ids = input.to(device);
-  batch.image = image.to(device);
-  batch.slot = slot.to(device);
-  batch.output = at::zeros({B, L}, at::TensorOptions(at::kBool).device(device));
-  batch.attention_mask = mask.to(device);
-  out.embeds = setokim.model->embed(batch, image_tokens, {});  // [B, L, H]
+  batch.input_ids = b.input_ids.to(device);
+  batch.image = b.image.to(device);
+  batch.slot = b.slot.to(device);
+  batch.output = b.output.to(device);
+  batch.attention_mask = b.attention_mask.to(device);
+  out.embeds = setokim.model->embed(batch, images.tokens, {});  // [B, L, H]
   out.attention_mask = batch.attention_mask;
   return out;
 }
@@ -88,18 +44,18 @@ PromptBatch build_prompts(mllm::SetokimImpl& setokim, const llm::TextTokenizer& 
   if (requests.empty()) throw Error("answer: no requests");
   std::vector<std::vector<at::Tensor>> images;
   for (const auto& r : requests) images.push_back(r.images);
-  const BatchImages batch = tokenize_batch_images(setokim, images);
+  const mllm::ImageBatch batch = mllm::tokenize_images(setokim, images);
   std::vector<mllm::Sequence> rows;
   std::vector<std::vector<int64_t>> counts;
   for (size_t r = 0; r < requests.size(); ++r) {
-    counts.push_back(batch.of(r, requests[r].images.size()));
+    counts.push_back(batch.of(r));
     try {
       rows.push_back(prompt_sequence(text, chat, requests[r].turns, counts.back()));
     } catch (const Error& e) {
       throw Error("request " + std::to_string(r) + ": " + e.what());
     }
   }
-  PromptBatch out = embed_left_padded(setokim, batch.tokens, rows, batch.first, text.pad_id());
+  PromptBatch out = embed_left_padded(setokim, batch, rows, batch.first, text.pad_id());
   out.image_tokens = std::move(counts);
   return out;
 }

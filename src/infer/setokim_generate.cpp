@@ -16,17 +16,6 @@ at::Generator generator_for(uint64_t seed, uint64_t stream) {
   return at::make_generator<at::CPUGeneratorImpl>(seed * 0x9E3779B97F4A7C15ULL + stream);
 }
 
-// A sequence's plain positions (text written by the model).
-void append_text(mllm::Sequence& s, const std::vector<int64_t>& ids) {
-  for (const int64_t id : ids) {
-    s.input_ids.push_back(id);
-    s.labels.push_back(llm::kIgnoreIndex);
-    s.image.push_back(-1);
-    s.slot.push_back(-1);
-    s.output.push_back(false);
-  }
-}
-
 // The rows of the image phase: every request that wrote <im_start> (and, with guidance, its
 // unconditional partner), re-padded so every image span starts at the same column.
 struct ImageRows {
@@ -37,13 +26,12 @@ struct ImageRows {
 
 ImageRows image_rows(mllm::SetokimImpl& setokim, const llm::TextTokenizer& text,
                      const std::vector<ImageRequest>& requests, const ImageGenerationOptions& o,
-                     const BatchImages& images, const std::vector<mllm::Sequence>& prompts,
+                     const mllm::ImageBatch& images, const std::vector<mllm::Sequence>& prompts,
                      std::vector<GeneratedImage>& out) {
   // Text until <im_start> (batched, left-padded).
   std::vector<std::vector<int64_t>> written(requests.size());
   if (o.max_text_tokens > 0) {
-    const PromptBatch p =
-        embed_left_padded(setokim, images.tokens, prompts, images.first, text.pad_id());
+    const PromptBatch p = embed_left_padded(setokim, images, prompts, images.first, text.pad_id());
     llm::GenerationOptions g;
     g.max_new_tokens = o.max_text_tokens + 1;
     g.sampling = o.text_sampling;
@@ -72,21 +60,20 @@ ImageRows image_rows(mllm::SetokimImpl& setokim, const llm::TextTokenizer& text,
     if (!out[i].error.empty()) continue;
     rows.request.push_back(i);
     seqs.push_back(prompts[i]);
-    append_text(seqs.back(), written[i]);
+    mllm::append_text(seqs.back(), written[i]);
     first.push_back(images.first[i]);
   }
   rows.conditional = static_cast<int64_t>(rows.request.size());
   if (o.mar.cfg != 1.0) {
     for (const size_t i : rows.request) {
-      mllm::Sequence s = prompt_sequence(text, o.chat_template, requests[i].unconditional_turns,
-                                         images.of(i, requests[i].images.size()));
-      append_text(s, written[i]);
+      mllm::Sequence s =
+          prompt_sequence(text, o.chat_template, requests[i].unconditional_turns, images.of(i));
+      mllm::append_text(s, written[i]);
       seqs.push_back(std::move(s));
       first.push_back(images.first[i]);
     }
   }
-  if (!seqs.empty())
-    rows.prefix = embed_left_padded(setokim, images.tokens, seqs, first, text.pad_id());
+  if (!seqs.empty()) rows.prefix = embed_left_padded(setokim, images, seqs, first, text.pad_id());
   return rows;
 }
 
@@ -104,12 +91,11 @@ std::vector<GeneratedImage> generate_images(mllm::SetokimImpl& setokim,
   mllm::SetokimModel model = setokim.model;
   std::vector<std::vector<at::Tensor>> pixels;
   for (const auto& r : requests) pixels.push_back(r.images);
-  const BatchImages images = tokenize_batch_images(setokim, pixels);
+  const mllm::ImageBatch images = mllm::tokenize_images(setokim, pixels);
   std::vector<mllm::Sequence> prompts;
   for (size_t i = 0; i < requests.size(); ++i) {
     try {
-      prompts.push_back(prompt_sequence(text, o.chat_template, requests[i].turns,
-                                        images.of(i, requests[i].images.size())));
+      prompts.push_back(prompt_sequence(text, o.chat_template, requests[i].turns, images.of(i)));
     } catch (const Error& e) {
       throw Error("request " + std::to_string(i) + ": " + e.what());
     }

@@ -105,7 +105,8 @@ Sequence truncate(const Sequence& s, int64_t max_length) {
 }
 
 SequenceBatch collate_sequences(const std::vector<Sequence>& samples,
-                                const std::vector<int64_t>& image_offset, int64_t pad_id) {
+                                const std::vector<int64_t>& image_offset, int64_t pad_id,
+                                Padding padding) {
   if (samples.empty()) throw Error("setokim batch: no sample");
   if (image_offset.size() != samples.size())
     throw Error("setokim batch: one image offset per sample is needed");
@@ -127,6 +128,7 @@ SequenceBatch collate_sequences(const std::vector<Sequence>& samples,
     const Sequence& s = samples[static_cast<size_t>(r)];
     const int64_t n = s.size();
     if (n == 0) throw Error("setokim batch: an empty sample");
+    const int64_t start = padding == Padding::kLeft ? T - n : 0;  // the row's first real column
     std::vector<int64_t> image(s.image), spans(s.span);
     for (auto* v : {&image, &spans}) {
       for (auto& i : *v) {
@@ -134,16 +136,29 @@ SequenceBatch collate_sequences(const std::vector<Sequence>& samples,
       }
     }
     std::vector<uint8_t> output(s.output.begin(), s.output.end());
-    b.input_ids[r].narrow(0, 0, n).copy_(at::tensor(s.input_ids, i64));
-    b.labels[r].narrow(0, 0, n).copy_(at::tensor(s.labels, i64));
-    b.attention_mask[r].narrow(0, 0, n).fill_(1);
-    b.image[r].narrow(0, 0, n).copy_(at::tensor(image, i64));
-    b.slot[r].narrow(0, 0, n).copy_(at::tensor(s.slot, i64));
-    b.output[r].narrow(0, 0, n).copy_(at::tensor(output, at::kByte).to(at::kBool));
-    b.count[r].narrow(0, 0, n).copy_(at::tensor(s.count, i64));
-    b.spans[r].narrow(0, 0, n).copy_(at::tensor(spans, i64));
+    b.input_ids[r].narrow(0, start, n).copy_(at::tensor(s.input_ids, i64));
+    b.labels[r].narrow(0, start, n).copy_(at::tensor(s.labels, i64));
+    b.attention_mask[r].narrow(0, start, n).fill_(1);
+    if (start > 0) b.position_ids[r].copy_((b.position_ids[r] - start).clamp_min(0));
+    b.image[r].narrow(0, start, n).copy_(at::tensor(image, i64));
+    b.slot[r].narrow(0, start, n).copy_(at::tensor(s.slot, i64));
+    b.output[r].narrow(0, start, n).copy_(at::tensor(output, at::kByte).to(at::kBool));
+    b.count[r].narrow(0, start, n).copy_(at::tensor(s.count, i64));
+    b.spans[r].narrow(0, start, n).copy_(at::tensor(spans, i64));
   }
   return b;
+}
+
+void append_text(Sequence& sequence, const std::vector<int64_t>& ids) {
+  for (const int64_t id : ids) {
+    sequence.input_ids.push_back(id);
+    sequence.labels.push_back(llm::kIgnoreIndex);
+    sequence.image.push_back(-1);
+    sequence.slot.push_back(-1);
+    sequence.output.push_back(false);
+    sequence.count.push_back(-1);
+    sequence.span.push_back(-1);
+  }
 }
 
 }  // namespace setok::mllm

@@ -7,42 +7,6 @@
 
 namespace setok::train {
 
-void SetokimModelSection::describe(config::Schema& s) {
-  s.field("setok_checkpoint", setok_checkpoint,
-          "stage-1 run or step folder with the SeTok weights (tokenizer and detokenizer; frozen)");
-  s.section("vision", vision, "the stage-1 vision tower (as in its stage-1 config)");
-  s.section("tokenizer", tokenizer, "the stage-1 tokenizer (as in its stage-1 config)");
-  s.section("detokenizer", detokenizer, "the stage-1 detokenizer (as in its stage-1 config)");
-  s.section("llm", llm, "LLaMA backbone, text tokenizer, chat template, LoRA");
-  s.section("projectors", projectors, "mm_in_projector and mm_out_projector");
-  s.section("diffusion", diffusion, "the MAR diffusion head over SeTok tokens");
-  s.choice("image_span", image_span, {"mar", "ar"},
-           "how an output image's slots are trained and drawn: mar (bidirectional inside the "
-           "span, random slots hidden, the count predicted at <im_start>, filled over MAR "
-           "steps) or ar (causal raster order, each slot drawn from the state before it)");
-}
-
-mllm::SetokimModelOptions SetokimModelSection::options(int64_t token_dim, int64_t patches) const {
-  mllm::SetokimModelOptions o;
-  o.token_dim = token_dim;
-  o.in_projector = projectors.in;
-  o.out_projector = projectors.out;
-  o.diffloss = diffusion.options();
-  o.image_span = mllm::parse_image_span(image_span);
-  // An image has at most max_clusters tokens (dynamic; 0 = one per patch) or grid^2 (fixed).
-  o.max_image_tokens = tokenizer.mode == "fixed"    ? tokenizer.grid * tokenizer.grid
-                       : tokenizer.max_clusters > 0 ? std::min(tokenizer.max_clusters, patches)
-                                                    : patches;
-  return o;
-}
-
-void SetokimModelSection::check_files(const std::string& path) const {
-  if (!setok_checkpoint.empty() && !std::filesystem::exists(setok_checkpoint)) {
-    config::fail(config::join(path, "setok_checkpoint"),
-                 "'" + setok_checkpoint + "' does not exist (train stage 1 first?)");
-  }
-}
-
 void SetokimDataConfig::describe(config::Schema& s) {
   DataConfig::describe(s);
   s.field("model_max_length", model_max_length,
@@ -92,6 +56,10 @@ void SetokimTrainConfig::validate(const std::string& p) const {
   TrainConfig::validate(p);
   if (mm_projector_lr < 0) config::fail(config::join(p, "mm_projector_lr"), "must be >= 0");
   if (!(text_weight >= 0) || !(diffusion_weight >= 0)) config::fail(p, "loss weights must be >= 0");
+}
+
+mllm::SetokimStart SetokimConfig::start() const {
+  return {train.init_from, train.trainable == "lora"};
 }
 
 void SetokimConfig::describe(config::Schema& s) {

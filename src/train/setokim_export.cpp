@@ -10,7 +10,6 @@
 #include "setok/llm/llama_loader.h"
 #include "setok/nn/lora.h"
 #include "setok/runtime/error.h"
-#include "setok/train/setokim_build.h"
 
 namespace setok::train {
 
@@ -19,7 +18,7 @@ namespace fs = std::filesystem;
 SetokimExport export_setokim(const SetokimConfig& cfg_in, const fs::path& checkpoint,
                              const fs::path& out) {
   const SetokimConfig& cfg = cfg_in;
-  Setokim setokim = load_setokim_run(cfg, checkpoint);
+  mllm::Setokim setokim = mllm::load_setokim_run(cfg.model, cfg.start(), checkpoint);
   const fs::path step = io::resolve_checkpoint(checkpoint);
   fs::create_directories(out);
   SetokimExport e;

@@ -15,6 +15,7 @@
 #include "setok/io/image.h"
 #include "setok/io/json.h"
 #include "setok/io/state_dict.h"
+#include "setok/mllm/image_batch.h"
 #include "setok/mllm/sequence.h"
 #include "setok/mllm/slot_masking.h"
 #include "setok/nn/lora.h"
@@ -80,7 +81,7 @@ SetokimRecipe::SetokimRecipe(const SetokimConfig& cfg, const c10::Device& device
       template_(llm::parse_chat_template(cfg.model.llm.chat_template)),
       span_(mllm::parse_image_span(cfg.model.image_span)) {
   if (cfg.data.train.empty()) throw Error("data.train: Setokim needs at least one dataset");
-  setokim_ = build_setokim(cfg);
+  setokim_ = mllm::build_setokim(cfg.model, cfg.start());
   text_ = std::make_shared<llm::TextTokenizer>(cfg.model.llm.tokenizer_path());
   pre_ = cfg.model.vision.preprocess();
   set_trainable();
@@ -227,34 +228,25 @@ data::Example SetokimRecipe::fetch(int64_t item) {
 }
 
 SetokimRecipe::Forward SetokimRecipe::forward(const data::Batch& batch, uint64_t mask_seed) {
-  // SeTok tokens of every image of the batch, frozen (eval mode: no dropout).
-  std::vector<at::Tensor> pixels;
-  std::vector<int64_t> first_image;  // per sample, its first image's index in the batch
-  // Image k of sample s clusters with tie noise from (seed, s * 8 + k): the same tokens in any
-  // batch, on any rank.
-  std::vector<int64_t> image_index;
+  // SeTok tokens of every image of the batch, frozen (eval mode: no dropout). Image k of sample
+  // s clusters with tie noise from (seed, s * 8 + k): the same tokens in any batch, on any rank.
+  std::vector<std::vector<at::Tensor>> pixels;
+  std::vector<int64_t> image_seeds;
   const auto& images = batch.unstacked.at("images");
   for (size_t b = 0; b < images.size(); ++b) {
     const at::Tensor& imgs = images[b];
-    first_image.push_back(static_cast<int64_t>(pixels.size()));
+    pixels.emplace_back();
     if (!imgs.defined()) continue;
     for (int64_t k = 0; k < imgs.size(0); ++k) {
-      pixels.push_back(imgs[k]);
-      image_index.push_back(batch.ints.at("sample")[b] * 8 + k);
+      pixels.back().push_back(imgs[k]);
+      image_seeds.push_back(batch.ints.at("sample")[b] * 8 + k);
     }
   }
+  const mllm::ImageBatch image_batch = mllm::tokenize_images(*setokim_, pixels, image_seeds);
+  const at::Tensor& tokens = image_batch.tokens;  // [N, L_max, D]
+  const std::vector<int64_t>& counts = image_batch.counts;
+  const std::vector<int64_t>& first_image = image_batch.first;
   Forward out;
-  at::Tensor tokens = at::zeros({1, 1, setokim_->setok->token_dim()}, at::kFloat);
-  std::vector<int64_t> counts;
-  if (!pixels.empty()) {
-    at::NoGradGuard no_grad;
-    setokim_->setok->eval();
-    const tokenizer::SetokTokens t =
-        setokim_->setok->forward(at::stack(pixels).to(device_), {}, image_index);
-    tokens = t.tokens.to(at::kFloat);  // [N, L_max, D]
-    const at::Tensor c = t.clusters.counts.to(at::kCPU);
-    counts.assign(c.data_ptr<int64_t>(), c.data_ptr<int64_t>() + c.numel());
-  }
   out.images = static_cast<int64_t>(counts.size());
   for (int64_t c : counts) out.tokens_per_image += static_cast<double>(c);
   if (!counts.empty()) out.tokens_per_image /= static_cast<double>(counts.size());
@@ -269,10 +261,7 @@ SetokimRecipe::Forward SetokimRecipe::forward(const data::Batch& batch, uint64_t
     const auto& flat = all_turns[static_cast<size_t>(b)];
     for (size_t i = 0; i + 1 < flat.size(); i += 2) turns.push_back({flat[i], flat[i + 1]});
     const int64_t first = first_image[static_cast<size_t>(b)];
-    const int64_t n = (b + 1 < batch.size ? first_image[static_cast<size_t>(b + 1)]
-                                          : static_cast<int64_t>(counts.size())) -
-                      first;
-    const std::vector<int64_t> image_tokens(counts.begin() + first, counts.begin() + first + n);
+    const std::vector<int64_t> image_tokens = image_batch.of(static_cast<size_t>(b));
     const llm::TokenizedConversation tc = llm::tokenize_conversation(
         *text_, template_, turns, "sample " + std::to_string(batch.ints.at("sample")[b]));
     mllm::Sequence s = mllm::truncate(mllm::expand_images(tc, image_tokens, ids, span_),

@@ -5,6 +5,7 @@
 
 #include <ATen/ATen.h>
 
+#include "setok/data/scene_reading.h"
 #include "setok/dist/padded_gather.h"
 #include "setok/dist/process_group.h"
 #include "setok/losses/reconstruction.h"
@@ -38,6 +39,9 @@ struct EvalTally {
   int64_t batches = 0;
   bool counted_objects = true;
   std::vector<double> tokens_per_image, objects_per_image, ari, fg_ari, fg_ari_bound, psnr;
+  // Scene sets: per decoded image, 100 when the scene reader reads the reconstruction's object
+  // count (colour set) as it reads the image, else 0.
+  std::vector<double> read_count, read_colours;
   std::vector<ImageConcepts> concepts;
 };
 
@@ -108,12 +112,23 @@ void gather_concepts(dist::ProcessGroup& group, EvalTally& t, int64_t E) {
 
 void gather_tally(dist::ProcessGroup& group, EvalTally& t, int64_t concept_width) {
   gather_sums(group, t);
-  for (std::vector<double>* v :
-       {&t.tokens_per_image, &t.objects_per_image, &t.ari, &t.fg_ari, &t.fg_ari_bound, &t.psnr}) {
+  for (std::vector<double>* v : {&t.tokens_per_image, &t.objects_per_image, &t.ari, &t.fg_ari,
+                                 &t.fg_ari_bound, &t.psnr, &t.read_count, &t.read_colours}) {
     *v = concat_doubles(group, *v);
   }
   t.counted_objects = group.all_reduce_scalar(t.counted_objects ? 0.0 : 1.0) == 0.0;
   if (concept_width > 0) gather_concepts(group, t, concept_width);
+}
+
+// What a user of the drawing path sees: each scene and its reconstruction read by the demo
+// world's scene reader. target, decoded: [B, 3, H, W] in [-1, 1].
+void read_back(const at::Tensor& target, const at::Tensor& decoded, EvalTally& t) {
+  for (int64_t b = 0; b < target.size(0); ++b) {
+    const data::SceneReading truth = data::read_scene_pixels(target[b]);
+    const data::SceneReading got = data::read_scene_pixels(decoded[b]);
+    t.read_count.push_back(got.objects == truth.objects ? 100.0 : 0.0);
+    t.read_colours.push_back(got.colours == truth.colours ? 100.0 : 0.0);
+  }
 }
 
 io::Json report(const EvalTally& t) {
@@ -130,6 +145,11 @@ io::Json report(const EvalTally& t) {
   if (!t.ari.empty()) out["ari"] = mean(t.ari);
   if (!t.fg_ari.empty()) out["fg_ari"] = mean(t.fg_ari);
   if (!t.fg_ari_bound.empty()) out["fg_ari_patch_bound"] = mean(t.fg_ari_bound);
+  if (!t.read_count.empty()) {
+    out["read_count_exact"] = mean(t.read_count);
+    out["read_colour_set_exact"] = mean(t.read_colours);
+    out["read_images"] = t.read_count.size();
+  }
   if (!t.concepts.empty()) {
     const ConceptScores cs = concept_scores(t.concepts);
     if (cs.phrases > 0) {
@@ -154,11 +174,11 @@ io::Json Stage1Recipe::evaluate(int64_t step) {
   runtime::GeneratorScope own_streams(side_generators(), "stage1.eval");
   io::Json out = {{"step", step}};
   for (size_t s = 0; s < eval_sets_.size(); ++s)
-    out[eval_names_[s]] = evaluate_set(eval_sets_[s], step);
+    out[eval_names_[s]] = evaluate_set(eval_sets_[s], cfg_.data.eval[s].scenes, step);
   return out;
 }
 
-io::Json Stage1Recipe::evaluate_set(const data::PairDataset& ds, int64_t step) {
+io::Json Stage1Recipe::evaluate_set(const data::PairDataset& ds, bool scenes, int64_t step) {
   const int64_t B = cfg_.train.batch_size;
   const int64_t limit = cfg_.train.eval_batches > 0
                             ? std::min<int64_t>(cfg_.train.eval_batches * B, ds.size())
@@ -189,6 +209,7 @@ io::Json Stage1Recipe::evaluate_set(const data::PairDataset& ds, int64_t step) {
     if (decoded.defined()) {
       const at::Tensor p = losses::psnr(decoded, target).to(at::kCPU);
       for (int64_t b = 0; b < p.size(0); ++b) tally.psnr.push_back(p[b].item<double>());
+      if (scenes) read_back(target, decoded, tally);
     }
     const at::Tensor counts = l.tokens.clusters.counts.to(at::kCPU);
     const at::Tensor assignment = l.tokens.clusters.assignment.to(at::kCPU);
@@ -269,6 +290,10 @@ std::string Stage1Recipe::summary(const io::Json& first, const io::Json& last) {
     line("tokens~objects r   %.3f -> %.3f\n", "tokens_objects_pearson");
     line("ARI vs masks       %.3f -> %.3f\n", "ari");
     line("foreground ARI     %.3f -> %.3f\n", "fg_ari");
+    if (set.contains("read_count_exact")) {
+      line("read back: count   %.1f -> %.1f %%\n", "read_count_exact");
+      line("read back: colours %.1f -> %.1f %%\n", "read_colour_set_exact");
+    }
     line("grounding          %.3f -> %.3f (chance %.3f)\n", "grounding_accuracy",
          num(set, "grounding_chance"));
     line("phrase retrieval   %.3f -> %.3f (chance %.3f)\n", "retrieval_accuracy",

@@ -33,6 +33,10 @@ void DatasetEntry::describe(config::Schema& s) {
   s.field("caption_template", caption_template,
           "imagenet: the caption (generation prompt) of a class, {} standing for its name, e.g. "
           "\"a photo of a {}.\"");
+  s.field("scenes", scenes,
+          "pair: the images are the demo world's scenes (setok_data shapes); stage 1's evaluation "
+          "then also reads each image and its reconstruction with the scene reader and reports "
+          "how often the object count and the colour set agree (docs/training.md)");
 }
 
 void DatasetEntry::validate(const std::string& p) const {
@@ -54,6 +58,8 @@ void DatasetEntry::validate(const std::string& p) const {
     config::fail(config::join(p, "classes"), "only imagenet reads a class list");
   if (caption_template != "{}" && type != "imagenet")
     config::fail(config::join(p, "caption_template"), "only imagenet captions are templated");
+  if (scenes && type != "pair")
+    config::fail(config::join(p, "scenes"), "only pair sets hold the demo world's scenes");
   if (caption_template.find("{}") == std::string::npos)
     config::fail(config::join(p, "caption_template"), "needs {} where the class name goes");
 }

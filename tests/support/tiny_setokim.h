@@ -11,7 +11,8 @@
 #include "scene_world.h"
 #include "setok/config/config.h"
 #include "setok/llm/text_tokenizer.h"
-#include "setok/train/setokim_build.h"
+#include "setok/mllm/setokim_build.h"
+#include "setok/train/setokim_config.h"
 
 namespace setok::test {
 
@@ -36,7 +37,7 @@ inline TinySetokim tiny_setokim(const std::vector<std::string>& extra = {},
   config::load(cfg, SETOK_SOURCE_DIR "/configs/setokim_tiny_finetune.json", sets);
   cfg.runtime.apply();
   TinySetokim t;
-  t.setokim = train::build_setokim(cfg);
+  t.setokim = mllm::build_setokim(cfg.model, cfg.start());
   t.setokim->eval();
   if (distinct_specials) {
     at::NoGradGuard no_grad;

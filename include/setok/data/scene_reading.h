@@ -29,4 +29,11 @@ double foreign_colour_fraction(const SceneReading& drawn, const std::vector<std:
 // image: uint8 [3, H, W] RGB.
 SceneReading read_scene_image(const at::Tensor& image, int64_t min_area = 6);
 
+// The same from model pixels: float [3, H, W] in [-1, 1] (clamped, then rounded to bytes as a
+// saved PNG would be).
+SceneReading read_scene_pixels(const at::Tensor& pixels, int64_t min_area = 6);
+
+// Model pixels [3, H, W] in [-1, 1] -> uint8 [3, H, W] on the CPU, as written to a PNG.
+at::Tensor pixels_to_bytes(const at::Tensor& pixels);
+
 }  // namespace setok::data

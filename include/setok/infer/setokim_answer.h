@@ -13,6 +13,7 @@
 #include "setok/llm/chat_template.h"
 #include "setok/llm/generation.h"
 #include "setok/llm/text_tokenizer.h"
+#include "setok/mllm/image_batch.h"
 #include "setok/mllm/sequence.h"
 #include "setok/mllm/setokim.h"
 
@@ -47,26 +48,15 @@ struct PromptBatch {
   std::vector<int64_t> lengths;                    // real positions per row
 };
 
-// SeTok tokens of every request's images, in order: tokens [N, L_max, D] float32 on `setokim`'s
-// device, the count of each image, and each request's first image index.
-struct BatchImages {
-  at::Tensor tokens;
-  std::vector<int64_t> counts;
-  std::vector<int64_t> first;
-  std::vector<int64_t> of(size_t request, size_t images) const;  // that request's counts
-};
-BatchImages tokenize_batch_images(mllm::SetokimImpl& setokim,
-                                  const std::vector<std::vector<at::Tensor>>& images);
-
 // One request's prompt: the conversation rendered with the generation prompt, tokenized, its
 // <image> markers expanded to `image_tokens` slots (mllm::expand_images).
 mllm::Sequence prompt_sequence(const llm::TextTokenizer& text, llm::ChatTemplate chat,
                                const std::vector<llm::Message>& turns,
                                const std::vector<int64_t>& image_tokens);
 
-// Left-pads `rows` into one batch (every row ends at the last column) and embeds it; row b's
-// image indices address `image_tokens` from first_image[b].
-PromptBatch embed_left_padded(mllm::SetokimImpl& setokim, const at::Tensor& image_tokens,
+// Left-pads `rows` into one batch (every row ends at the last column; mllm::collate_sequences)
+// and embeds it; row b's image indices address `images.tokens` from first_image[b].
+PromptBatch embed_left_padded(mllm::SetokimImpl& setokim, const mllm::ImageBatch& images,
                               const std::vector<mllm::Sequence>& rows,
                               const std::vector<int64_t>& first_image, int64_t pad_id);
 

@@ -80,9 +80,19 @@ struct SequenceBatch {
   at::Tensor spans;           // [B, T] int64: bidirectional span ids (batch-wide image), -1
 };
 
-// Right-pads a batch. `image_offset[b]` is the batch-wide index of sample b's first image (its
-// images' SeTok tokens are stacked in that order), so `image` addresses the batch's images.
+// Where a batch's shorter rows are padded: after their end (training) or before their start
+// (prompts: every row ends at the last column, so one decoding step serves the whole batch).
+enum class Padding { kRight, kLeft };
+
+// Pads a batch. `image_offset[b]` is the batch-wide index of sample b's first image (its images'
+// SeTok tokens are stacked in that order), so `image` addresses the batch's images. Positions
+// count each row's real entries from 0 (right padding: the pads continue the count; left: they
+// are 0); pads are never attended.
 SequenceBatch collate_sequences(const std::vector<Sequence>& samples,
-                                const std::vector<int64_t>& image_offset, int64_t pad_id);
+                                const std::vector<int64_t>& image_offset, int64_t pad_id,
+                                Padding padding = Padding::kRight);
+
+// Appends text the model wrote (or a prompt continues with): plain, unlabelled positions.
+void append_text(Sequence& sequence, const std::vector<int64_t>& ids);
 
 }  // namespace setok::mllm

@@ -6,43 +6,21 @@
 //     "data": { engine keys, "model_max_length", "cfg_dropout", "pair_tasks" },
 //     "train": { engine keys, "trainable", "tune_mm_in_adapter", "tune_mm_out_adapter",
 //                "mm_projector_lr", "init_from", "text_weight", "diffusion_weight" } }
-// The SeTok sections describe the stage-1 model whose weights `setok_checkpoint` holds (copy
-// them from the stage-1 config), so a config carries its whole architecture: a dry run needs
-// no files.
+// `model` is mllm::SetokimModelSection (mllm/setokim_build.h).
 #include <string>
 #include <vector>
 
 #include "setok/config/runtime_config.h"
 #include "setok/config/schema.h"
-#include "setok/detokenizer/detokenizer_config.h"
-#include "setok/llm/llm_config.h"
-#include "setok/mllm/setokim_config.h"
-#include "setok/mllm/setokim_model.h"
-#include "setok/tokenizer/tokenizer_config.h"
+#include "setok/mllm/setokim_build.h"
 #include "setok/train/run_config.h"
 #include "setok/train/train_config.h"
-#include "setok/vision/vision_config.h"
 
 namespace setok::train {
 
-struct SetokimModelSection : config::Section {
-  std::string setok_checkpoint;  // stage-1 run / step folder (empty: random SeTok, tests only)
-  vision::VisionConfig vision;
-  tokenizer::TokenizerConfig tokenizer;
-  detokenizer::DetokenizerConfig detokenizer;
-  llm::LlmConfig llm;
-  mllm::ProjectorsConfig projectors;
-  mllm::DiffusionHeadConfig diffusion;
-  std::string image_span = "mar";  // how output images are trained and drawn: mar | ar
-  // The model's options but the LLM's: SeTok's token width and the tower's patch count given.
-  mllm::SetokimModelOptions options(int64_t token_dim, int64_t patches) const;
-  void describe(config::Schema& s) override;
-  void check_files(const std::string& path) const override;
-};
-
 struct SetokimDataConfig : DataConfig {
   int64_t model_max_length = 2048;  // longer samples are cut after their last image or skipped
-  double cfg_dropout = 0.1;  // generation captions / edit instructions dropped (guidance)
+  double cfg_dropout = 0.1;         // generation captions / edit instructions dropped (guidance)
   std::vector<std::string> pair_tasks = {"caption", "generation"};  // what a pair record teaches
   void describe(config::Schema& s) override;
   void validate(const std::string& path) const override;
@@ -63,7 +41,10 @@ struct SetokimTrainConfig : TrainConfig {
   void validate(const std::string& path) const override;
 };
 
-struct SetokimConfig : StageConfig<SetokimModelSection, SetokimDataConfig, SetokimTrainConfig> {
+struct SetokimConfig
+    : StageConfig<mllm::SetokimModelSection, SetokimDataConfig, SetokimTrainConfig> {
+  // What builds the run's module beyond `model`: train.init_from, and LoRA when it trains.
+  mllm::SetokimStart start() const;
   void describe(config::Schema& s) override;
 };
 

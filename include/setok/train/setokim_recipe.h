@@ -21,7 +21,6 @@
 #include "setok/mllm/setokim.h"
 #include "setok/mllm/setokim_model.h"
 #include "setok/tokenizer/setok_tokenizer.h"
-#include "setok/train/setokim_build.h"
 #include "setok/train/setokim_config.h"
 #include "setok/train/trainer.h"
 
@@ -50,7 +49,7 @@ class SetokimRecipe : public Recipe {
   // One line per evaluation set and loss term (text, diffusion): first -> last.
   static std::string summary(const io::Json& first, const io::Json& last);
 
-  Setokim& setokim() { return setokim_; }
+  mllm::Setokim& setokim() { return setokim_; }
   const llm::TextTokenizer& text_tokenizer() const { return *text_; }
   // Counts of the trainable set (for logs and --dry-run).
   int64_t trainable_parameters() const;
@@ -91,7 +90,7 @@ class SetokimRecipe : public Recipe {
 
   SetokimConfig cfg_;
   c10::Device device_;
-  Setokim setokim_{nullptr};
+  mllm::Setokim setokim_{nullptr};
   std::shared_ptr<llm::TextTokenizer> text_;
   llm::ChatTemplate template_;
   mllm::ImageSpan span_;

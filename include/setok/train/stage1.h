@@ -71,7 +71,7 @@ class Stage1Recipe : public Recipe {
                  const losses::Gather& gather = {});
   data::Example example(const data::PairDataset& ds, size_t i) const;
   Phrases phrases(const data::Batch& batch);
-  io::Json evaluate_set(const data::PairDataset& ds, int64_t step);
+  io::Json evaluate_set(const data::PairDataset& ds, bool scenes, int64_t step);
   // The generators evaluation and sample sheets reseed for themselves (runtime::GeneratorScope).
   std::vector<at::Generator> side_generators();
 

@@ -21,6 +21,7 @@ struct DatasetEntry : config::Section {
   std::string masks;    // coco_panoptic: the panoptic PNG folder (empty = COCO's layout)
   std::string classes;  // imagenet: class list (LOC_synset_mapping.txt or one per line)
   std::string caption_template = "{}";  // imagenet: a class's caption, {} = its name
+  bool scenes = false;  // the images are the demo world's scenes (read back by data/scene_reading)
 
   void describe(config::Schema& s) override;
   void validate(const std::string& path) const override;

@@ -43,6 +43,21 @@ TEST(SceneReading, GroundTruthScenes) {
   EXPECT_GE(colours_right, n * 95 / 100);
 }
 
+// Model pixels in [-1, 1] read as the bytes a PNG of them holds.
+TEST(SceneReading, ModelPixelsReadAsTheirBytes) {
+  const RenderedScene rs = render_scene(sample_scene(11, 3, SceneOptions{}));
+  const at::Tensor pixels = rs.image.to(at::kFloat) / 127.5 - 1;  // [3, H, W] in [-1, 1]
+  EXPECT_TRUE(at::equal(pixels_to_bytes(pixels), rs.image));
+  EXPECT_TRUE(
+      at::equal(pixels_to_bytes(at::full({3, 2, 2}, 5.0)), at::full({3, 2, 2}, 255, at::kByte)));
+  EXPECT_TRUE(
+      at::equal(pixels_to_bytes(at::full({3, 2, 2}, -5.0)), at::zeros({3, 2, 2}, at::kByte)));
+  const SceneReading a = read_scene_pixels(pixels), b = read_scene_image(rs.image);
+  EXPECT_EQ(a.objects, b.objects);
+  EXPECT_EQ(a.colours, b.colours);
+  EXPECT_GT(b.objects, 0);
+}
+
 TEST(SceneReading, DrawnCases) {
   at::Tensor img = at::full({3, 20, 20}, 30, at::kByte);  // dark background
   auto paint = [&](int y, int x, int h, int w, const std::string& colour) {

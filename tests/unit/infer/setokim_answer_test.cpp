@@ -8,6 +8,8 @@
 
 #include "errors.h"
 #include "setok/io/image.h"
+#include "setok/llm/chat_template.h"
+#include "setok/mllm/image_batch.h"
 #include "tiny_setokim.h"
 
 namespace setok::infer {
@@ -75,6 +77,54 @@ TEST(SetokimAnswer, ImageTokensReplaceTheMarker) {
       t.setokim->model->embed_ids(at::full({1, 1}, t.text->im_start_id(), at::kLong));
   EXPECT_TRUE(at::allclose(p.embeds[0][marker], start[0][0]));
   EXPECT_EQ(p.lengths[0], static_cast<int64_t>(ids.size()) - 1 + L + 2);
+}
+
+// Training (stage 2/3's forward) and answering build a sample through the same functions: the
+// images through mllm::tokenize_images, the conversation through expand_images, the batch through
+// collate_sequences (right- or left-padded). For one image and its question, the prompt's
+// embeddings are the training sequence's up to where the answer starts.
+TEST(SetokimAnswer, TrainingAndAnsweringBuildTheSameSequenceForAnImage) {
+  if (!io::has_image_support()) GTEST_SKIP() << "this build reads no PNG (neither OpenCV nor zlib)";
+  auto t = tiny_setokim();
+  const llm::ChatTemplate chat = llm::ChatTemplate::kVicunaV1;
+  const std::vector<std::vector<at::Tensor>> images = {{pixels(11)}, {pixels(12), pixels(13)}};
+  const std::vector<int64_t> seeds = {40, 48, 49};  // as training gives them: sample * 8 + k
+  const mllm::ImageBatch a = mllm::tokenize_images(*t.setokim, images, seeds);
+  const mllm::ImageBatch b = mllm::tokenize_images(*t.setokim, images, seeds);
+  ASSERT_EQ(a.counts.size(), 3u);
+  EXPECT_EQ(a.first, (std::vector<int64_t>{0, 1}));
+  EXPECT_EQ(a.of(1), (std::vector<int64_t>{a.counts[1], a.counts[2]}));
+  EXPECT_TRUE(at::equal(a.tokens, b.tokens));  // seeded: the same tokens in any call
+  // Sample 0 of that batch: its training sequence and its prompt.
+  const std::vector<llm::Message> question = {{"human", "<image>\nhow many objects?"}};
+  std::vector<llm::Message> trained = question;
+  trained.push_back({"gpt", "three"});
+  const mllm::SpecialIds ids{t.text->im_start_id(), t.text->im_end_id(), t.text->target_id(),
+                             t.text->pad_id()};
+  const mllm::Sequence train_row = mllm::expand_images(
+      llm::tokenize_conversation(*t.text, chat, trained), a.of(0), ids, mllm::ImageSpan::kMar);
+  const mllm::SequenceBatch train_batch = mllm::collate_sequences({train_row}, {0}, 0);
+  const mllm::Sequence prompt = prompt_sequence(*t.text, chat, question, a.of(0));
+  const int64_t P = prompt.size();
+  ASSERT_LT(P, train_row.size());
+  EXPECT_EQ(std::vector<int64_t>(train_row.input_ids.begin(), train_row.input_ids.begin() + P),
+            prompt.input_ids);
+  // Embedded: answering left-pads beside a longer row; training right-pads.
+  std::vector<llm::Message> q2 = question;
+  q2[0].value = "<image>\nwhat colour is the largest shape in this picture?";
+  const mllm::Sequence other = prompt_sequence(*t.text, chat, q2, {a.counts[1]});
+  const PromptBatch p = embed_left_padded(*t.setokim, a, {prompt, other}, {0, 1}, t.text->pad_id());
+  const int64_t L = p.embeds.size(1);
+  ASSERT_GT(L, P);  // row 0 is left-padded
+  at::NoGradGuard no_grad;
+  const at::Tensor trained_embeds =
+      t.setokim->model->embed(train_batch, a.tokens, {});  // [1, T, H]
+  EXPECT_TRUE(
+      at::allclose(p.embeds[0].narrow(0, L - P, P), trained_embeds[0].narrow(0, 0, P), 1e-6, 1e-6));
+  EXPECT_NE(test::error_of([&] {
+              mllm::tokenize_images(*t.setokim, images, {1, 2});
+            }).find("2 seeds for 3 images"),
+            std::string::npos);
 }
 
 TEST(SetokimAnswer, MarkersAndImagesMustAgree) {

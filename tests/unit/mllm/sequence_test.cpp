@@ -85,6 +85,50 @@ TEST(SetokimSequence, BatchOfTwoSamplesWithDifferentTokenCounts) {
   EXPECT_TRUE(batch.output[0][9].item<bool>());
 }
 
+TEST(SetokimSequence, LeftPaddingIsRightPaddingShiftedToTheEnd) {
+  const Sequence b =
+      expand_images(conversation({1, I, 20, 2}, {X, X, 20, 2}), {4}, kIds, ImageSpan::kMar);
+  const Sequence a = sample_a(ImageSpan::kMar);
+  const SequenceBatch right = collate_sequences({a, b}, {0, 2}, /*pad=*/0);
+  const SequenceBatch left = collate_sequences({a, b}, {0, 2}, /*pad=*/0, Padding::kLeft);
+  ASSERT_EQ(left.input_ids.sizes(), right.input_ids.sizes());
+  const int64_t T = right.input_ids.size(1), n = b.size();  // 14, 9
+  EXPECT_TRUE(at::equal(left.attention_mask[1], longs({0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1})));
+  // Row 1's real entries move to the end, unchanged; the full row is the same either way.
+  for (const auto& [l, r] : {std::pair{left.input_ids, right.input_ids},
+                             {left.labels, right.labels},
+                             {left.image, right.image},
+                             {left.slot, right.slot},
+                             {left.count, right.count},
+                             {left.spans, right.spans},
+                             {left.output.to(at::kLong), right.output.to(at::kLong)}}) {
+    EXPECT_TRUE(at::equal(l[1].narrow(0, T - n, n), r[1].narrow(0, 0, n)));
+    EXPECT_TRUE(at::equal(l[0], r[0]));
+  }
+  EXPECT_TRUE(at::equal(left.input_ids[1].narrow(0, 0, T - n), at::zeros({T - n}, at::kLong)));
+  EXPECT_TRUE(at::equal(left.labels[1].narrow(0, 0, T - n), at::full({T - n}, X, at::kLong)));
+  EXPECT_TRUE(at::equal(left.image[1].narrow(0, 0, T - n), at::full({T - n}, -1, at::kLong)));
+  // Real positions count from 0 in both layouts.
+  EXPECT_TRUE(at::equal(left.position_ids[1].narrow(0, T - n, n), at::arange(n, at::kLong)));
+  EXPECT_TRUE(at::equal(left.position_ids[0], at::arange(T, at::kLong)));
+}
+
+TEST(SetokimSequence, AppendedTextIsPlainAndCollates) {
+  Sequence a = sample_a(ImageSpan::kMar);
+  const int64_t n = a.size();
+  append_text(a, {30, 31});
+  ASSERT_EQ(a.size(), n + 2);
+  for (const auto* v : {&a.labels, &a.image, &a.slot, &a.count, &a.span})
+    ASSERT_EQ(static_cast<int64_t>(v->size()), n + 2);
+  EXPECT_EQ(a.input_ids[static_cast<size_t>(n)], 30);
+  EXPECT_EQ(a.labels[static_cast<size_t>(n + 1)], X);
+  EXPECT_EQ(a.image[static_cast<size_t>(n)], -1);
+  EXPECT_FALSE(a.output[static_cast<size_t>(n)]);
+  EXPECT_EQ(a.span[static_cast<size_t>(n)], -1);
+  const SequenceBatch batch = collate_sequences({a}, {0}, /*pad=*/0, Padding::kLeft);
+  EXPECT_EQ(batch.input_ids[0][-1].item<int64_t>(), 31);
+}
+
 TEST(SetokimSequence, TruncationNeverCutsAnImage) {
   const Sequence a = sample_a();  // 14 positions, the last image ends at position 13
   EXPECT_EQ(truncate(a, 100).size(), 14);

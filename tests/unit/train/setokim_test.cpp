@@ -381,7 +381,7 @@ TEST(SetokimExport, MergedLlmAdapterAndProjectors) {
   const SetokimExport e = export_setokim(fin, dir / "s3", dir / "export");
   // The reference: the run's module with its adapters, rebuilt and loaded from the checkpoint.
   fin.runtime.apply();
-  Setokim ref = build_setokim(fin);
+  mllm::Setokim ref = mllm::build_setokim(fin.model, fin.start());
   io::LoadOptions lenient;  // the checkpoint holds what trained: the rest is the rebuilt base
   lenient.strict = false;
   io::load_state(*ref,
@@ -401,7 +401,7 @@ TEST(SetokimExport, MergedLlmAdapterAndProjectors) {
   base_cfg.train.trainable = "projectors";
   base_cfg.model.llm.lora.enabled = false;
   fin.runtime.apply();
-  Setokim base = build_setokim(base_cfg);
+  mllm::Setokim base = mllm::build_setokim(base_cfg.model, base_cfg.start());
   nn::load_lora(*base->model->llm, e.adapter);
   base->eval();
   EXPECT_TRUE(at::allclose(base->model->llm->forward(ids), want, 1e-5, 1e-5));
@@ -409,7 +409,7 @@ TEST(SetokimExport, MergedLlmAdapterAndProjectors) {
   SetokimConfig again = fin;
   again.train.init_from = e.projectors.string();
   fin.runtime.apply();
-  Setokim seeded = build_setokim(again);
+  mllm::Setokim seeded = mllm::build_setokim(again.model, again.start());
   const auto proj = io::TensorStore::open(e.projectors);
   EXPECT_TRUE(proj.contains("model.mm_out_projector.2.weight"));
   EXPECT_FALSE(proj.contains("model.llm.lm_head.weight"));

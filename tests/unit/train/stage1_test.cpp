@@ -211,6 +211,25 @@ TEST(Stage1, TrainingIgnoresEvaluationAndSamplePeriods) {
   EXPECT_TRUE(evals[0]["heldout"].contains("fg_ari"));
   EXPECT_TRUE(evals[0]["heldout"].contains("grounding_accuracy"));
   EXPECT_TRUE(evals[0]["heldout"].contains("retrieval_chance"));
+  // The tiny config marks its held-out set as scenes: every decoded image is read back.
+  const io::Json& h = evals.back()["heldout"];
+  ASSERT_TRUE(h.contains("read_count_exact"));
+  EXPECT_EQ(h["read_images"].get<int64_t>(), h["images"].get<int64_t>());
+  for (const char* k : {"read_count_exact", "read_colour_set_exact"}) {
+    EXPECT_GE(h[k].get<double>(), 0.0);
+    EXPECT_LE(h[k].get<double>(), 100.0);
+  }
+}
+
+TEST(Stage1, ScenesIsAPairSetsKey) {
+  Stage1Config cfg = tiny_config("unused", 1);
+  cfg.data.eval[0].type = "instruct";
+  EXPECT_NE(test::error_of([&] {
+              config::validate(cfg);
+            }).find("data.eval.0.scenes: only pair sets hold the demo world's scenes"),
+            std::string::npos);
+  cfg.data.eval[0].scenes = false;
+  config::validate(cfg);
 }
 
 // Real datasets hold images (and masks) of any size: letterboxed with pad_to_square, their

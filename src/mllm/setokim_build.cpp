@@ -1,4 +1,6 @@
-#include "setok/train/setokim_build.h"
+#include "setok/mllm/setokim_build.h"
+
+#include <algorithm>
 
 #include <spdlog/spdlog.h>
 
@@ -12,29 +14,65 @@
 #include "setok/runtime/device.h"
 #include "setok/runtime/error.h"
 
-namespace setok::train {
+namespace setok::mllm {
 
 namespace fs = std::filesystem;
+
+void SetokimModelSection::describe(config::Schema& s) {
+  s.field("setok_checkpoint", setok_checkpoint,
+          "stage-1 run or step folder with the SeTok weights (tokenizer and detokenizer; frozen)");
+  s.section("vision", vision, "the stage-1 vision tower (as in its stage-1 config)");
+  s.section("tokenizer", tokenizer, "the stage-1 tokenizer (as in its stage-1 config)");
+  s.section("detokenizer", detokenizer, "the stage-1 detokenizer (as in its stage-1 config)");
+  s.section("llm", llm, "LLaMA backbone, text tokenizer, chat template, LoRA");
+  s.section("projectors", projectors, "mm_in_projector and mm_out_projector");
+  s.section("diffusion", diffusion, "the MAR diffusion head over SeTok tokens");
+  s.choice("image_span", image_span, {"mar", "ar"},
+           "how an output image's slots are trained and drawn: mar (bidirectional inside the "
+           "span, random slots hidden, the count predicted at <im_start>, filled over MAR "
+           "steps) or ar (causal raster order, each slot drawn from the state before it)");
+}
+
+SetokimModelOptions SetokimModelSection::options(int64_t token_dim, int64_t patches) const {
+  SetokimModelOptions o;
+  o.token_dim = token_dim;
+  o.in_projector = projectors.in;
+  o.out_projector = projectors.out;
+  o.diffloss = diffusion.options();
+  o.image_span = parse_image_span(image_span);
+  // An image has at most max_clusters tokens (dynamic; 0 = one per patch) or grid^2 (fixed).
+  o.max_image_tokens = tokenizer.mode == "fixed"    ? tokenizer.grid * tokenizer.grid
+                       : tokenizer.max_clusters > 0 ? std::min(tokenizer.max_clusters, patches)
+                                                    : patches;
+  return o;
+}
+
+void SetokimModelSection::check_files(const std::string& path) const {
+  if (!setok_checkpoint.empty() && !std::filesystem::exists(setok_checkpoint)) {
+    config::fail(config::join(path, "setok_checkpoint"),
+                 "'" + setok_checkpoint + "' does not exist (train stage 1 first?)");
+  }
+}
 
 namespace {
 
 // SeTok and the detokenizer (from the stage-1 checkpoint, frozen) and the model (the LLM
 // pretrained or random; projectors, special rows and head fresh).
-Setokim make_setokim(const SetokimConfig& c) {
-  tokenizer::SetokTokenizer setok(c.model.vision, c.model.tokenizer);
-  detokenizer::SetokDetokenizer detok(c.model.detokenizer, setok->token_dim());
-  if (!c.model.setok_checkpoint.empty()) {
-    tokenizer::load_tokenizer_weights(*setok, c.model.setok_checkpoint);
-    detokenizer::load_detokenizer_weights(*detok, c.model.setok_checkpoint);
+Setokim make_setokim(const SetokimModelSection& m) {
+  tokenizer::SetokTokenizer setok(m.vision, m.tokenizer);
+  detokenizer::SetokDetokenizer detok(m.detokenizer, setok->token_dim());
+  if (!m.setok_checkpoint.empty()) {
+    tokenizer::load_tokenizer_weights(*setok, m.setok_checkpoint);
+    detokenizer::load_detokenizer_weights(*detok, m.setok_checkpoint);
   }
   for (auto& p : setok->parameters()) p.requires_grad_(false);
   for (auto& p : detok->parameters()) p.requires_grad_(false);
-  const llm::LlmConfig& lc = c.model.llm;
+  const llm::LlmConfig& lc = m.llm;
   const std::string tok_path = lc.tokenizer_path();
   if (tok_path.empty()) throw Error("model.llm.tokenizer: Setokim needs the LLM's text tokenizer");
   const llm::TextTokenizer text(tok_path);
-  mllm::SetokimModelOptions o =
-      c.model.options(setok->token_dim(), setok->vision_tower->config().num_patches());
+  SetokimModelOptions o =
+      m.options(setok->token_dim(), setok->vision_tower->config().num_patches());
   llm::LlamaForCausalLM base{nullptr};
   if (!lc.pretrained.empty()) {
     base = llm::load_llama(lc.pretrained, runtime::parse_dtype(lc.dtype));
@@ -48,7 +86,7 @@ Setokim make_setokim(const SetokimConfig& c) {
     o.llm.vocab_size = text.base_vocab_size();
     o.llm_dtype = runtime::parse_dtype(lc.dtype);
   }
-  mllm::SetokimModel model(o, base);
+  SetokimModel model(o, base);
   model->llm->model->set_gradient_checkpointing(lc.gradient_checkpointing);
   return Setokim(setok, detok, model);
 }
@@ -90,11 +128,11 @@ void load_init_from(Setokim& setokim, const fs::path& folder) {
 
 }  // namespace
 
-Setokim build_setokim(const SetokimConfig& cfg) {
-  Setokim setokim = make_setokim(cfg);
-  if (!cfg.train.init_from.empty()) load_init_from(setokim, cfg.train.init_from);
-  const llm::LoraConfig& lora = cfg.model.llm.lora;
-  if (cfg.train.trainable == "lora" || lora.enabled || !lora.adapter.empty()) {
+Setokim build_setokim(const SetokimModelSection& model, const SetokimStart& start) {
+  Setokim setokim = make_setokim(model);
+  if (!start.init_from.empty()) load_init_from(setokim, start.init_from);
+  const llm::LoraConfig& lora = model.llm.lora;
+  if (start.lora || lora.enabled || !lora.adapter.empty()) {
     if (!lora.adapter.empty()) {
       nn::load_lora(*setokim->model->llm, lora.adapter);
     } else {
@@ -104,9 +142,10 @@ Setokim build_setokim(const SetokimConfig& cfg) {
   return setokim;
 }
 
-Setokim load_setokim_run(const SetokimConfig& cfg, const fs::path& checkpoint) {
+Setokim load_setokim_run(const SetokimModelSection& model, const SetokimStart& start,
+                         const fs::path& checkpoint) {
   // The run's module as it started (SeTok, the LLM, init_from's weights, the adapters) ...
-  Setokim setokim = build_setokim(cfg);
+  Setokim setokim = build_setokim(model, start);
   for (auto& p : setokim->parameters()) p.requires_grad_(false);
   const fs::path step = io::resolve_checkpoint(checkpoint);
   const io::Json state = io::read_json(step / "trainer.json");
@@ -130,4 +169,4 @@ Setokim load_setokim_run(const SetokimConfig& cfg, const fs::path& checkpoint) {
   return setokim;
 }
 
-}  // namespace setok::train
+}  // namespace setok::mllm
