@@ -37,7 +37,7 @@ std::function<int()> add_answer_commands(CLI::App& app, const CommonFlags& commo
       "Caption images: {\"id\", \"image\"} per line -> OUT/results.jsonl {\"id\", \"caption\", "
       "\"image_tokens\"}; errors and re-runs as vqa");
   for (auto [cmd, f] : {std::pair{vqa_cmd, vqa.get()}, std::pair{caption_cmd, caption.get()}}) {
-    add_request_flags(*cmd, f->requests, train::SetokimConfig{}, kSetokimCheckpoint);
+    add_request_flags(*cmd, f->requests, infer::SetokimRunView{}, kSetokimCheckpoint);
     add_generation_flags(*cmd, f->generation);
   }
   vqa_cmd
@@ -50,7 +50,7 @@ std::function<int()> add_answer_commands(CLI::App& app, const CommonFlags& commo
   return [&app, vqa, caption, vqa_cmd, &common]() -> int {
     const bool is_vqa = app.got_subcommand(vqa_cmd);
     const AnswerFlags& f = is_vqa ? *vqa : *caption;
-    train::SetokimConfig cfg;
+    infer::SetokimRunView cfg;
     mllm::Setokim setokim = load_setokim_for_requests(f.requests, common, cfg);
     const llm::TextTokenizer text(cfg.model.llm.tokenizer_path());
     infer::AnswerTaskOptions o;

@@ -27,7 +27,7 @@ std::function<int()> add_demo_eval_command(CLI::App& app, const CommonFlags& com
       "(each question alone, as setok_infer vqa asks it, and inside its conversation) beside "
       "the blind-model and majority baselines, caption token-F1, generated pictures' "
       "object count and colours, edits' PSNR and attribute (docs/inference.md); prints the JSON");
-  add_config_flags(*cmd, f->run.config, train::SetokimConfig{}, /*required=*/false);
+  add_config_flags(*cmd, f->run.config, infer::SetokimRunView{}, /*required=*/false);
   cmd->add_option("--checkpoint", f->run.checkpoint, "a Setokim run folder or step folder")
       ->required()
       ->check(CLI::ExistingDirectory);
@@ -59,7 +59,7 @@ std::function<int()> add_demo_eval_command(CLI::App& app, const CommonFlags& com
   cmd->add_option("--out", f->out, "also write the JSON here");
   cmd->add_option("--images", f->images, "write the generated and edited pictures here");
   return [f, &common]() -> int {
-    train::SetokimConfig cfg;
+    infer::SetokimRunView cfg;
     mllm::Setokim setokim = load_setokim_for_requests(f->run, common, cfg);
     const llm::TextTokenizer text(cfg.model.llm.tokenizer_path());
     infer::DemoEvalOptions o = f->eval;

@@ -5,8 +5,10 @@
 #include <CLI/CLI.hpp>
 
 #include "requests.h"
+#include "setok/detokenizer/setok_detokenizer.h"
 #include "setok/infer/image_requests.h"
-#include "setok/train/stage1_config.h"
+#include "setok/infer/run_views.h"
+#include "setok/tokenizer/setok_tokenizer.h"
 
 namespace setok::apps {
 
@@ -67,15 +69,15 @@ std::function<int()> add_image_commands(CLI::App& app, const CommonFlags& common
   constexpr const char* kSetokim =
       "a Setokim run folder (stage 2 or 3; its latest checkpoint) or a step folder";
   for (auto [cmd, f] : {std::pair{gen_cmd, gen.get()}, std::pair{edit_cmd, edit.get()}}) {
-    add_request_flags(*cmd, f->requests, train::SetokimConfig{}, kSetokim);
+    add_request_flags(*cmd, f->requests, infer::SetokimRunView{}, kSetokim);
     add_generation_options(*cmd, f->generation);
   }
-  add_request_flags(*recon_cmd, recon->requests, train::Stage1Config{},
+  add_request_flags(*recon_cmd, recon->requests, infer::SetokRunView{},
                     "a stage-1 run folder (setok_train; its latest checkpoint) or a step folder");
   return [&app, gen, edit, recon, gen_cmd, edit_cmd, &common]() -> int {
     infer::ImageTaskOptions o;
     if (!app.got_subcommand(gen_cmd) && !app.got_subcommand(edit_cmd)) {
-      train::Stage1Config cfg;
+      infer::SetokRunView cfg;
       ConfigFlags config = recon->requests.config;
       config.config = request_config(recon->requests);
       const c10::Device device =
@@ -99,7 +101,7 @@ std::function<int()> add_image_commands(CLI::App& app, const CommonFlags& common
     }
     const bool is_edit = app.got_subcommand(edit_cmd);
     const ImageFlags& f = is_edit ? *edit : *gen;
-    train::SetokimConfig cfg;
+    infer::SetokimRunView cfg;
     mllm::Setokim setokim = load_setokim_for_requests(f.requests, common, cfg);
     const llm::TextTokenizer text(cfg.model.llm.tokenizer_path());
     o.task = is_edit ? infer::ImageTask::kEdit : infer::ImageTask::kGenerate;

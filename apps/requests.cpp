@@ -47,7 +47,7 @@ fs::path request_image_root(const RequestFlags& f) {
 }
 
 mllm::Setokim load_setokim_for_requests(const RequestFlags& f, const CommonFlags& common,
-                                        train::SetokimConfig& cfg) {
+                                        infer::SetokimRunView& cfg) {
   ConfigFlags config = f.config;
   config.config = request_config(f);
   const c10::Device device = load_and_apply(cfg, config, common, cfg.runtime, cfg.log, {"model"});
@@ -58,11 +58,11 @@ mllm::Setokim load_setokim_for_requests(const RequestFlags& f, const CommonFlags
   return setokim;
 }
 
-data::AnswerStyle answer_style_for_run(const std::string& flag, const train::SetokimConfig& cfg) {
+data::AnswerStyle answer_style_for_run(const std::string& flag, const infer::SetokimRunView& cfg) {
   std::optional<data::AnswerStyle> asked;
   if (!flag.empty()) asked = data::parse_answer_style(flag);
   const infer::AnswerStyleChoice style =
-      infer::choose_answer_style(asked, cfg.data.trained_answer_styles());
+      infer::choose_answer_style(asked, cfg.trained_answer_styles());
   if (!style.warning.empty()) spdlog::warn("{}", style.warning);
   spdlog::info("answer style: {}", data::answer_style_name(style.style));
   return style.style;

@@ -8,8 +8,8 @@
 #include "common.h"
 #include "setok/data/vqa_readers.h"
 #include "setok/infer/request_runner.h"
+#include "setok/infer/run_views.h"
 #include "setok/mllm/setokim.h"
-#include "setok/train/setokim_config.h"
 
 namespace setok::apps {
 
@@ -34,11 +34,12 @@ std::filesystem::path request_image_root(const RequestFlags& flags);
 
 // The Setokim run a request command names (--checkpoint, its config), on the config's device.
 mllm::Setokim load_setokim_for_requests(const RequestFlags& flags, const CommonFlags& common,
-                                        train::SetokimConfig& config);
+                                        infer::SetokimRunView& config);
 
 // The answer style to pose vqa questions in: `flag` (--answer-style; empty = the run's own,
 // infer::choose_answer_style over the run's training data), logged, with its warning if any.
-data::AnswerStyle answer_style_for_run(const std::string& flag, const train::SetokimConfig& config);
+data::AnswerStyle answer_style_for_run(const std::string& flag,
+                                       const infer::SetokimRunView& config);
 
 // Reads the list, runs `handle` over it, prints the summary (for `text_answers` tasks also how
 // many answers came back empty); the exit code (1 when any failed).

@@ -5,9 +5,10 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include "setok/infer/run_views.h"
 #include "setok/infer/tokenize.h"
 #include "setok/runtime/error.h"
-#include "setok/train/stage1_config.h"
+#include "setok/tokenizer/setok_tokenizer.h"
 
 namespace setok::apps {
 
@@ -28,7 +29,7 @@ std::function<int()> add_tokenize_command(CLI::App& app, const CommonFlags& comm
       "tokenize",
       "Tokenize images with SeTok: one JSONL record per image (token count, cluster sizes, "
       "centres) and a PNG of its cluster map (coloured regions, centres marked)");
-  add_config_flags(*cmd, f->config, train::Stage1Config{}, /*required=*/true);
+  add_config_flags(*cmd, f->config, infer::SetokRunView{}, /*required=*/true);
   cmd->add_option("--checkpoint", f->checkpoint,
                   "tokenizer weights: .safetensors, step folder or run folder (default: the "
                   "config's weights: pretrained tower, untrained merger)");
@@ -46,7 +47,7 @@ std::function<int()> add_tokenize_command(CLI::App& app, const CommonFlags& comm
   cmd->add_flag("--strict", f->strict, "stop at the first bad line or unreadable image");
   return [f, &common] {
     if (f->images.empty() && f->list.empty()) throw Error("tokenize: give --images or --list");
-    train::Stage1Config cfg;
+    infer::SetokRunView cfg;
     const c10::Device device = load_and_apply(cfg, f->config, common, cfg.runtime, cfg.log,
                                               {"model.vision", "model.tokenizer"});
     tokenizer::SetokTokenizer tok(cfg.model.vision, cfg.model.tokenizer);

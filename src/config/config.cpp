@@ -282,6 +282,7 @@ void apply_json(Section& root, const Json& json, const std::string& label,
   const Schema schema = schema_of(root);
   for (const auto& [key, value] : json.items()) {
     const Schema::Field* f = schema.find(key);
+    if (f == nullptr && root.reads_past_undeclared_keys()) continue;
     if (f == nullptr) unknown_key(schema, label, path, key);
     apply_field(*f, value, label, join(path, key));
   }

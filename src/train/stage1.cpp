@@ -55,7 +55,7 @@ Stage1Recipe::Stage1Recipe(const Stage1Config& cfg, const c10::Device& device)
         "weights to 0)");
   }
   if (cfg.data.train.empty()) throw Error("data.train: stage 1 needs at least one pair dataset");
-  model_ = Stage1Model(cfg.model.options());
+  model_ = Stage1Model(stage1_model_options(cfg.model));
   nn::set_activation_checkpointing(*model_, cfg.train.activation_checkpointing);
   vision_pre_ = cfg.model.vision.preprocess();
   patch_size_ = model_->tokenizer->vision_tower->config().patch_size;

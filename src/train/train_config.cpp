@@ -94,23 +94,6 @@ data::ReadOptions DatasetEntry::read_options(bool skip_bad) const {
   return o;
 }
 
-std::optional<data::AnswerStyle> DatasetEntry::question_style() const {
-  const data::ReaderInfo& reader = data::dataset_reader(type);
-  if (reader.styled_questions) return data::parse_answer_style(answer_style);
-  if (reader.kind == data::DatasetKind::kInstruct) return data::AnswerStyle::kPlain;
-  return std::nullopt;
-}
-
-std::vector<data::AnswerStyle> DataConfig::trained_answer_styles() const {
-  std::vector<data::AnswerStyle> styles;
-  for (const DatasetEntry& e : train) {
-    const auto style = e.question_style();
-    if (e.multiple > 0 && style && std::find(styles.begin(), styles.end(), *style) == styles.end())
-      styles.push_back(*style);
-  }
-  return styles;
-}
-
 std::string DatasetEntry::display_name() const {
   return name.empty() ? std::filesystem::path(path).stem().string() : name;
 }

@@ -11,6 +11,7 @@
 #include <regex>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace setok {
 namespace {
@@ -67,6 +68,41 @@ TEST(Layering, AreasPointOneWay) {
       EXPECT_FALSE(graph.at(a).count(b)) << graph.at(a).at(b) << " (" << a << ") includes " << b;
     }
   }
+}
+
+// The inference commands of setok_infer read runs through infer/ (infer::SetokRunView,
+// infer::SetokimRunView) and never include train/, directly or through an apps/ header they
+// include. export (writes a training run out as HF folders) and plot (a run's training curves)
+// are tools of training runs and may.
+TEST(Layering, InferenceCommandsIncludeNoTraining) {
+  const fs::path apps = fs::path(SETOK_SOURCE_DIR) / "apps";
+  const std::regex local(R"re(#include\s+"([a-z_]+\.h)")re");
+  const std::regex train(R"re(#include\s+"setok/train/)re");
+  int checked = 0;
+  for (const char* command :
+       {"answer", "chat", "demo_eval", "images", "inspect", "requests", "tokenize", "common"}) {
+    for (const char* ext : {".h", ".cpp"}) {
+      std::vector<fs::path> todo{apps / (std::string(command) + ext)};
+      std::set<fs::path> seen;
+      ASSERT_TRUE(fs::is_regular_file(todo.back())) << todo.back() << " is gone: update the test";
+      while (!todo.empty()) {
+        const fs::path file = todo.back();
+        todo.pop_back();
+        if (!seen.insert(file).second) continue;
+        std::ifstream in(file);
+        std::string line;
+        while (std::getline(in, line)) {
+          EXPECT_FALSE(std::regex_search(line, train))
+              << file << " (reached from apps/" << command << ext << ") includes train/: " << line;
+          std::smatch m;
+          if (std::regex_search(line, m, local) && fs::is_regular_file(apps / m[1].str()))
+            todo.push_back(apps / m[1].str());
+        }
+        ++checked;
+      }
+    }
+  }
+  EXPECT_GE(checked, 16);
 }
 
 TEST(Layering, NoCyclesBetweenAreas) {

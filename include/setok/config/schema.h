@@ -34,6 +34,10 @@ class Section {
   // Checks that files and folders the section names exist (separate from validate() so a config
   // can be loaded, dumped and tested before its data is generated); report with config::fail.
   virtual void check_files(const std::string& path) const {}
+  // True for a section that reads past the keys of a JSON file it does not declare: an
+  // inference command reads a training run's resolved config, whose training-only keys are not
+  // its business. --set still accepts only declared keys.
+  virtual bool reads_past_undeclared_keys() const { return false; }
 };
 
 // Throws setok::Error("<path>: <why>").

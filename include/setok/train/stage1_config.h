@@ -1,19 +1,16 @@
 #pragma once
-// The root config of stage-1 runs (training, and the tokenizer's inference and benchmark, which
-// read the same files):
+// The root config of stage-1 runs (training and the benchmark; inference commands read a run's
+// resolved copy through infer::SetokRunView):
 //   { "runtime", "log", "model": { "vision", "tokenizer", "detokenizer", "text" }, "data",
 //     "train" }
 // (`dist` is added with multi-process training.) It composes the sections of the areas stage 1
 // uses; config/ itself knows no domain.
 #include "setok/config/runtime_config.h"
 #include "setok/config/schema.h"
-#include "setok/detokenizer/detokenizer_config.h"
-#include "setok/tokenizer/tokenizer_config.h"
+#include "setok/mllm/setok_model_section.h"
 #include "setok/train/run_config.h"
 #include "setok/train/stage1_model.h"
 #include "setok/train/train_config.h"
-#include "setok/vision/text_config.h"
-#include "setok/vision/vision_config.h"
 
 namespace setok::train {
 
@@ -52,21 +49,12 @@ struct Stage1DataConfig : DataConfig {
   void validate(const std::string& path) const override;
 };
 
-struct Stage1ModelConfig : config::Section {
-  vision::VisionConfig vision;
-  tokenizer::TokenizerConfig tokenizer;
-  detokenizer::DetokenizerConfig detokenizer;
-  vision::TextConfig text;
-  void describe(config::Schema& s) override {
-    s.section("vision", vision, "SigLIP vision tower and image preprocessing");
-    s.section("tokenizer", tokenizer, "DPC-KNN clustering and token merger");
-    s.section("detokenizer", detokenizer, "Q-Former mapper, pixel decoder and output head");
-    s.section("text", text, "text tower and tokenizer for concept phrases");
-  }
-  Stage1ModelOptions options() const { return {vision, tokenizer, detokenizer, text}; }
-};
+// The options of stage 1's module from the run's `model` section.
+inline Stage1ModelOptions stage1_model_options(const mllm::SetokModelSection& m) {
+  return {m.vision, m.tokenizer, m.detokenizer, m.text};
+}
 
-struct Stage1Config : StageConfig<Stage1ModelConfig, Stage1DataConfig, Stage1TrainConfig> {
+struct Stage1Config : StageConfig<mllm::SetokModelSection, Stage1DataConfig, Stage1TrainConfig> {
   void describe(config::Schema& s) override {
     s.section("runtime", runtime, "device, threads, seed");
     s.section("log", log, "logging");

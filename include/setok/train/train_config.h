@@ -1,7 +1,6 @@
 #pragma once
 // Config sections `data` and `train` of the training engine, shared by the stages; each stage
 // extends them with its own keys (stage 1: train/stage1_config.h).
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,10 +29,6 @@ struct DatasetEntry : config::Section {
   std::string display_name() const;
   // What data::read_dataset needs to read this entry.
   data::ReadOptions read_options(bool skip_bad) const;
-  // The answer style this entry poses its questions in: its answer_style for the VQA types,
-  // plain for conversation layouts (instruct, allava, pandagpt ask as written); none for data
-  // that asks no questions (pairs, edits).
-  std::optional<data::AnswerStyle> question_style() const;
 };
 
 struct DataConfig : config::Section {
@@ -46,8 +41,6 @@ struct DataConfig : config::Section {
 
   void describe(config::Schema& s) override;
   void validate(const std::string& path) const override;
-  // The answer styles the training mixture posed questions in (entries with multiple 0 skipped).
-  std::vector<data::AnswerStyle> trained_answer_styles() const;
 };
 
 struct TrainConfig : config::Section {

@@ -279,27 +279,6 @@ TEST(SetokimData, VqaLayoutsTrainAsConversations) {
             std::string::npos);
 }
 
-// The answer styles a run's data posed questions in, read from its config as inference reads it.
-TEST(SetokimData, TrainedAnswerStylesFromTheDataEntries) {
-  const fs::path tiny_cfg = SETOK_SOURCE_DIR "/configs/setokim_tiny_finetune.json";
-  const auto styles = [&](const std::vector<std::string>& sets) {
-    SetokimConfig cfg;
-    config::load(cfg, tiny_cfg, sets);
-    return cfg.data.trained_answer_styles();
-  };
-  using data::AnswerStyle;
-  // The demo mixture: conversations (as written), edits and pairs (no questions).
-  EXPECT_EQ(styles({}), std::vector<AnswerStyle>{AnswerStyle::kPlain});
-  // A VQA type in its answer style beside the conversations; a muted entry does not count.
-  EXPECT_EQ(styles({"data.train.1.type=gqa", "data.train.1.answer_style=short"}),
-            (std::vector<AnswerStyle>{AnswerStyle::kPlain, AnswerStyle::kShort}));
-  EXPECT_EQ(styles({"data.train.0.type=gqa", "data.train.0.answer_style=short"}),
-            std::vector<AnswerStyle>{AnswerStyle::kShort});
-  EXPECT_EQ(styles({"data.train.0.multiple=0"}), std::vector<AnswerStyle>{});
-  EXPECT_EQ(styles({"data.train.0.type=aokvqa", "data.train.0.answer_style=multiple_choice"}),
-            std::vector<AnswerStyle>{AnswerStyle::kMultipleChoice});
-}
-
 // One publisher layout of each kind trains and evaluates: PandaGPT conversations, MagicBrush
 // sessions, ImageNet class prompts (generation and captioning pairs) and ALLaVA.
 TEST(SetokimData, PublisherLayoutsOfEveryKindTrain) {
