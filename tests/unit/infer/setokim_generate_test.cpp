@@ -6,6 +6,7 @@
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <gtest/gtest.h>
+#include <cmath>
 
 #include "setok/io/image.h"
 #include "setok/llm/kv_cache.h"
@@ -90,15 +91,32 @@ TEST(SetokimGenerate, GuidanceOneIsTheConditionalPathAndRowsBatch) {
     o.mar.cfg = 1.0;
     o.num_tokens = 0;
     o.max_tokens = 5;
-    const auto batch = generate_images(
-        *t.setokim, *t.text, {prompt("one", 11), prompt("a much longer prompt here", 12)}, o);
-    EXPECT_NE(batch[0].num_tokens(), batch[1].num_tokens());
+    if (std::string(span) == "mar") {
+      // At the LLM's small random init (std 0.02) the state at <im_start> hardly depends on the
+      // prompt, so every prompt reads one count; at fan-in scale the prompt decides it.
+      at::NoGradGuard no_grad;
+      for (auto& w : t.setokim->model->llm->parameters())
+        if (w.dim() == 2) w.normal_(0.0, 1.0 / std::sqrt(static_cast<double>(w.size(1))));
+      t.setokim->model->count_head.normal_(0.0, 1.0);
+    }
+    // Which prompts draw different counts still depends on the draw: take the first pair.
+    const std::vector<std::string> captions = {"one", "a much longer prompt here", "red",
+                                               "two blue stars and a small green square"};
+    std::vector<ImageRequest> rows;
+    std::vector<GeneratedImage> alone;
+    for (uint64_t seed = 11; seed < 41 && rows.size() < 2; ++seed) {
+      ImageRequest row = prompt(captions[seed % captions.size()], seed);
+      auto drawn = generate_images(*t.setokim, *t.text, {row}, o);
+      if (rows.empty() || drawn[0].num_tokens() != alone[0].num_tokens()) {
+        rows.push_back(row);
+        alone.push_back(drawn[0]);
+      }
+    }
+    ASSERT_EQ(rows.size(), 2u) << "30 prompts drew one count";
+    const auto batch = generate_images(*t.setokim, *t.text, rows, o);
     for (size_t i = 0; i < 2; ++i) {
-      const auto alone = generate_images(
-          *t.setokim, *t.text,
-          {i == 0 ? prompt("one", 11) : prompt("a much longer prompt here", 12)}, o);
-      ASSERT_EQ(alone[0].num_tokens(), batch[i].num_tokens()) << i;
-      EXPECT_TRUE(at::allclose(alone[0].tokens, batch[i].tokens, 1e-3, 1e-4)) << i;
+      ASSERT_EQ(alone[i].num_tokens(), batch[i].num_tokens()) << i;
+      EXPECT_TRUE(at::allclose(alone[i].tokens, batch[i].tokens, 1e-3, 1e-4)) << i;
     }
   }
 }
