@@ -3,26 +3,17 @@
 #include <algorithm>
 #include <unordered_map>
 
+#include <torch/csrc/distributed/c10d/reducer.hpp>
+
 #include "process_group_impl.h"
-#include "setok/runtime/compat.h"
 #include "setok/runtime/error.h"
 
-#if !SETOK_TORCH_VERSION_AT_LEAST(2, 0)
-#include <torch/csrc/distributed/c10d/reducer.hpp>
-#endif
-
 namespace setok::dist {
-
-#if !SETOK_TORCH_VERSION_AT_LEAST(2, 0)
 
 struct DdpReducer::Impl {
   std::shared_ptr<ProcessGroup> group;
   std::unique_ptr<c10d::Reducer> reducer;
 };
-
-bool DdpReducer::supported() {
-  return true;
-}
 
 DdpReducer::DdpReducer(std::shared_ptr<ProcessGroup> group, const std::vector<at::Tensor>& params,
                        double bucket_mb)
@@ -39,10 +30,13 @@ DdpReducer::DdpReducer(std::shared_ptr<ProcessGroup> group, const std::vector<at
       c10d::compute_bucket_assignment_by_size(params, {first_cap, cap}, sparse);
   std::reverse(buckets.begin(), buckets.end());
   std::reverse(limits.begin(), limits.end());
+  ProcessGroup::Impl& pg = impl_->group->internals();
   try {
     impl_->reducer = std::make_unique<c10d::Reducer>(
-        params, std::move(buckets), std::move(limits), impl_->group->internals().group, sparse,
-        static_cast<int64_t>(cap), /*find_unused_parameters=*/true,
+        params, std::move(buckets), std::move(limits),
+        c10d_compat::reducer_group(pg.group, pg.store, pg.rank, pg.world, pg.device.type(),
+                                   pg.backend == "nccl"),
+        sparse, static_cast<int64_t>(cap), /*find_unused_parameters=*/true,
         /*gradient_as_bucket_view=*/false, std::unordered_map<size_t, std::string>{},
         static_cast<int64_t>(first_cap));
   } catch (const std::exception& e) {
@@ -53,23 +47,6 @@ DdpReducer::DdpReducer(std::shared_ptr<ProcessGroup> group, const std::vector<at
 void DdpReducer::prepare_for_backward(const at::Tensor& loss) {
   impl_->reducer->prepare_for_backward({loss});
 }
-
-#else
-
-struct DdpReducer::Impl {};
-
-bool DdpReducer::supported() {
-  return false;
-}
-
-DdpReducer::DdpReducer(std::shared_ptr<ProcessGroup>, const std::vector<at::Tensor>&, double) {
-  throw Error("DDP reducer: not driven on LibTorch " + compat::torch_version() +
-              " (the trainer averages gradients after the backward pass instead)");
-}
-
-void DdpReducer::prepare_for_backward(const at::Tensor&) {}
-
-#endif
 
 DdpReducer::~DdpReducer() = default;
 

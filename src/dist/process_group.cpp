@@ -98,6 +98,7 @@ std::shared_ptr<ProcessGroup> ProcessGroup::create(const DistEnv& env, const c10
   so.numWorkers = static_cast<std::size_t>(env.world);
   so.waitWorkers = true;
   so.timeout = to_ms(options.timeout_s);
+  c10d_compat::use_plain_tcp_store(so);
   try {
     impl->store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, so);
   } catch (const std::exception& e) {

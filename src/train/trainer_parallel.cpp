@@ -75,8 +75,6 @@ void Trainer::make_reducers() {
   std::string why;
   if (!o_.overlap) {
     why = "dist.overlap is off";
-  } else if (!dist::DdpReducer::supported()) {
-    why = "the c10d Reducer is not driven on LibTorch " + compat::torch_version() + " yet";
   } else if (o_.train.grad_accum > 1) {
     // LibTorch 1.13's Reducer forgets which parameters micro-steps without synchronisation
     // used: one used only there would keep a rank-local gradient (seen in a probe).
@@ -96,9 +94,9 @@ void Trainer::make_reducers() {
     reducers_.push_back(std::make_unique<dist::DdpReducer>(o_.group, trainable, o_.bucket_mb));
   }
   spdlog::info(
-      "data parallel: gradients averaged during the backward pass (c10d Reducer, "
+      "data parallel: gradients averaged during the backward pass (c10d Reducer of LibTorch {}, "
       "buckets of {} MiB)",
-      o_.bucket_mb);
+      compat::torch_version(), o_.bucket_mb);
 }
 
 void Trainer::check_finite(const std::string& what, double loss) {

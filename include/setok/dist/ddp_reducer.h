@@ -7,11 +7,9 @@
 // parameter that no rank used keeps its gradient, one that some ranks used is averaged with
 // zeros from the others.
 //
-// Driven here on LibTorch 1.13 (Debian), where reducer.hpp needs a compat header for a
-// distributed-autograd include it does not ship (src/dist/compat/). On LibTorch 2.x, where the
-// Reducer takes a c10d::ProcessGroup wrapping its Backends and its constructor changed between
-// minor versions, supported() is false and the trainer averages after the backward pass
-// (GradientSync) — see docs/distributed.md.
+// Driven on LibTorch 1.13 (Debian), where reducer.hpp needs a compat header for a
+// distributed-autograd include it does not ship (src/dist/compat/), and on 2.x, where the Reducer
+// takes a c10d::ProcessGroup front over the group's Backend (dist/c10d_compat.h).
 #include <memory>
 #include <vector>
 
@@ -23,8 +21,6 @@ namespace setok::dist {
 
 class DdpReducer {
  public:
-  static bool supported();
-
   // `params`: the parameters that train, the same list in the same order on every rank.
   DdpReducer(std::shared_ptr<ProcessGroup> group, const std::vector<at::Tensor>& params,
              double bucket_mb);
