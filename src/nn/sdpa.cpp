@@ -112,7 +112,7 @@ at::Tensor sdpa_math(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
 
 at::Tensor scaled_dot_product_attention(const at::Tensor& q, const at::Tensor& k,
                                         const at::Tensor& v, const SdpaOptions& options) {
-#if SETOK_TORCH_VERSION_AT_LEAST(2, 1)
+  if (!compat::has_fused_sdpa()) return sdpa_math(q, k, v, options);
   check_inputs(q, k, v, options);
   at::Tensor mask;
   bool causal = options.causal;
@@ -126,20 +126,11 @@ at::Tensor scaled_dot_product_attention(const at::Tensor& q, const at::Tensor& k
           options.mask.scalar_type() == at::kBool ? options.mask : options.mask.to(q.scalar_type());
     }
   }
-  // An undefined tensor must reach ATen as "no mask", not as an optional holding nothing.
-  c10::optional<at::Tensor> attn_mask;
-  if (mask.defined()) attn_mask = mask;
-  c10::optional<double> scale;
-  if (options.scale) scale = *options.scale;
-  at::Tensor out =
-      at::scaled_dot_product_attention(q, k, v, attn_mask, options.dropout_p, causal, scale);
+  at::Tensor out = compat::fused_sdpa(q, k, v, mask, options.dropout_p, causal, options.scale);
   if (at::Tensor blocked = fully_masked_rows(q, k, options); blocked.defined()) {
     out = out.masked_fill(blocked, 0.0);
   }
   return out;
-#else
-  return sdpa_math(q, k, v, options);
-#endif
 }
 
 }  // namespace setok::nn

@@ -1,5 +1,6 @@
 #include "setok/runtime/compat.h"
 
+#include <ATen/ATen.h>
 #include <ATen/Context.h>
 
 #include <ATen/autocast_mode.h>
@@ -18,6 +19,22 @@ std::string torch_version() {
 
 bool has_fused_sdpa() {
   return SETOK_TORCH_VERSION_AT_LEAST(2, 1);
+}
+
+at::Tensor fused_sdpa(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                      const at::Tensor& mask, double dropout_p, bool causal,
+                      std::optional<double> scale) {
+#if SETOK_TORCH_VERSION_AT_LEAST(2, 1)
+  // An undefined tensor must reach ATen as "no mask", not as an optional holding nothing.
+  c10::optional<at::Tensor> attn_mask;
+  if (mask.defined()) attn_mask = mask;
+  c10::optional<double> aten_scale;
+  if (scale) aten_scale = *scale;
+  return at::scaled_dot_product_attention(q, k, v, attn_mask, dropout_p, causal, aten_scale);
+#else
+  (void)q, (void)k, (void)v, (void)mask, (void)dropout_p, (void)causal, (void)scale;
+  throw Error("fused attention needs LibTorch >= 2.1 (this is " + torch_version() + ")");
+#endif
 }
 
 // The allocator's free functions take an int (1.13) or a c10::DeviceIndex (2.x); StatArray index

@@ -5,10 +5,13 @@
 #include <torch/version.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include <c10/core/DeviceType.h>
 #include <c10/core/ScalarType.h>
+
+#include <ATen/core/Tensor.h>
 
 #define SETOK_TORCH_VERSION_AT_LEAST(major, minor) \
   (TORCH_VERSION_MAJOR > (major) ||                \
@@ -23,6 +26,12 @@ std::string torch_version();
 // also takes an explicit scale). On older versions nn::scaled_dot_product_attention uses its
 // math path.
 bool has_fused_sdpa();
+// ATen's fused scaled_dot_product_attention (only where has_fused_sdpa(); an error elsewhere).
+// `mask`: undefined for none, else bool (true = attend) or additive in q's dtype; `scale`: none
+// for 1 / sqrt(E).
+at::Tensor fused_sdpa(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
+                      const at::Tensor& mask, double dropout_p, bool causal,
+                      std::optional<double> scale);
 
 // Autocast, per device type. 1.13 only knows CUDA ("gpu") and CPU global switches with their
 // own function names; 2.4+ takes the device type as an argument.

@@ -7,6 +7,7 @@
 
 #include <ATen/ATen.h>
 
+#include "setok/runtime/compat.h"
 #include "setok/runtime/error.h"
 
 namespace setok::nn {
@@ -226,6 +227,21 @@ TEST_P(Sdpa, BadInputsAreErrors) {
   SdpaOptions m;
   m.mask = at::ones({2, 3}, at::kLong);
   EXPECT_THROW(GetParam()(q, k, v, m), Error);
+}
+
+// The fused kernel is reached only through the compat layer: on LibTorch >= 2.1 it agrees
+// with the math path, on 1.13 it is a clear error rather than a silent fallback.
+TEST(SdpaCompat, FusedKernelOnlyWhereTheVersionHasIt) {
+  const Inputs in = make_inputs(2, 2, 5, 7, 8, 4, 11);
+  if (compat::has_fused_sdpa()) {
+    const at::Tensor fused = compat::fused_sdpa(in.q, in.k, in.v, {}, 0.0, true, 0.5);
+    SdpaOptions o;
+    o.causal = true;
+    o.scale = 0.5;
+    expect_close(fused, sdpa_math(in.q, in.k, in.v, o).to(at::kDouble), 1e-5, "fused vs math");
+  } else {
+    EXPECT_THROW(compat::fused_sdpa(in.q, in.k, in.v, {}, 0.0, false, std::nullopt), Error);
+  }
 }
 
 // Both entry points against the same oracle: on LibTorch >= 2.1 the first one runs ATen's
