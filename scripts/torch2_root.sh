@@ -7,10 +7,12 @@
 #   e.g. bash scripts/torch2_root.sh 'cmake -S . -B build-t2 -G Ninja -DSETOK_WITH_OPENCV=OFF &&
 #        cmake --build build-t2'
 #
-# --cuda      also installs the CUDA set (libtorch-cuda-dev from contrib, CUDA 12.4, NCCL):
+# --cuda      uses a second root with the CUDA set (libtorch-cuda-dev from contrib, CUDA 12.4, NCCL):
 #             ~2.4 GB of downloads, ~6 GB on disk; for compile checks (no GPU needed).
 # Environment:
-#   SETOK_TORCH2_ROOT    the root (default /var/cache/setok-trixie; reused when it is there)
+#   SETOK_TORCH2_ROOT       the root (default /var/cache/setok-trixie; reused when it is there)
+#   SETOK_TORCH2_CUDA_ROOT  the root of --cuda (default /var/cache/setok-trixie-cuda: trixie's CPU
+#                           and CUDA LibTorch packages conflict)
 #   SETOK_TORCH2_MIRROR  the Debian mirror (default http://deb.debian.org/debian)
 #
 # Needs root (debootstrap, mount, chroot). Trixie's binaries need glibc 2.38, hence a root
@@ -18,7 +20,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO="$(pwd)"
-ROOT="${SETOK_TORCH2_ROOT:-/var/cache/setok-trixie}"
 MIRROR="${SETOK_TORCH2_MIRROR:-http://deb.debian.org/debian}"
 
 cuda=0
@@ -26,16 +27,24 @@ while (($# > 0)); do
   case "$1" in
     --cuda) cuda=1; shift ;;
     --) shift; break ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) break ;;
   esac
 done
 
+# The CPU and CUDA LibTorch packages conflict, so each has its own root.
+if ((cuda)); then
+  ROOT="${SETOK_TORCH2_CUDA_ROOT:-/var/cache/setok-trixie-cuda}"
+else
+  ROOT="${SETOK_TORCH2_ROOT:-/var/cache/setok-trixie}"
+fi
+
 die() { echo "torch2_root: $*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "needs root (debootstrap, mount and chroot)"
 
-CPU_PACKAGES=(libtorch-dev libgloo-dev nlohmann-json3-dev libcli11-dev libspdlog-dev
-  libsentencepiece-dev sentencepiece libgtest-dev zlib1g-dev cmake g++ ninja-build)
+BUILD_PACKAGES=(nlohmann-json3-dev libcli11-dev libspdlog-dev libsentencepiece-dev sentencepiece
+  libgtest-dev zlib1g-dev cmake g++ ninja-build)
+CPU_PACKAGES=(libtorch-dev libgloo-dev)
 CUDA_PACKAGES=(libtorch-cuda-dev nvidia-cuda-toolkit libnccl-dev libgloo-cuda-dev)
 
 if [ ! -x "$ROOT/usr/bin/apt-get" ]; then
@@ -75,14 +84,17 @@ cp -f /etc/resolv.conf "$ROOT/etc/resolv.conf" 2>/dev/null || true
 in_root() { chroot "$ROOT" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin \
   LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"; }
 
-wanted=("${CPU_PACKAGES[@]}")
+wanted=("${BUILD_PACKAGES[@]}")
 if ((cuda)); then
   wanted+=("${CUDA_PACKAGES[@]}")
   grep -q contrib "$ROOT/etc/apt/sources.list" ||
     echo "deb $MIRROR trixie main contrib non-free non-free-firmware" >"$ROOT/etc/apt/sources.list"
-  # nvidia-cudnn downloads from NVIDIA's site, unreachable here: decline it up front.
-  echo "nvidia-cudnn nvidia-cudnn/license_preseed select Decline" |
-    in_root debconf-set-selections 2>/dev/null || true
+  # nvidia-cudnn is a downloader of NVIDIA's archive, which this machine cannot reach: declining
+  # its licence question makes it install nothing (the compile check links without cuDNN).
+  echo "nvidia-cudnn nvidia-cudnn/question select I Decline" | in_root debconf-set-selections ||
+    die "could not preseed nvidia-cudnn's licence question"
+else
+  wanted+=("${CPU_PACKAGES[@]}")
 fi
 missing=()
 for pkg in "${wanted[@]}"; do
@@ -92,6 +104,7 @@ done
 if ((${#missing[@]} > 0)); then
   echo "torch2_root: installing ${missing[*]} in $ROOT"
   in_root apt-get update -q >/dev/null || die "apt-get update failed in $ROOT (mirror $MIRROR)"
+  in_root dpkg --configure -a || true  # an install cut short before
   in_root apt-get install -y -q --no-install-recommends "${missing[@]}" ||
     die "apt-get install ${missing[*]} failed in $ROOT"
 fi
