@@ -42,8 +42,10 @@ fi
 die() { echo "torch2_root: $*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "needs root (debootstrap, mount and chroot)"
 
+# OpenBLAS as on the host (scripts/setup.sh): a minbase root would otherwise give LibTorch the
+# reference BLAS, single-threaded and 7-60x slower in setok_bench.
 BUILD_PACKAGES=(nlohmann-json3-dev libcli11-dev libspdlog-dev libsentencepiece-dev sentencepiece
-  libgtest-dev zlib1g-dev cmake g++ ninja-build)
+  libgtest-dev zlib1g-dev cmake g++ ninja-build libopenblas0-pthread libopenblas0-openmp)
 CPU_PACKAGES=(libtorch-dev libgloo-dev)
 CUDA_PACKAGES=(libtorch-cuda-dev nvidia-cuda-toolkit libnccl-dev libgloo-cuda-dev)
 
