@@ -8,7 +8,7 @@
 #        cmake --build build-t2'
 #
 # --cuda      uses a second root with the CUDA set (libtorch-cuda-dev from contrib, CUDA 12.4, NCCL):
-#             ~2.4 GB of downloads, ~6 GB on disk; for compile checks (no GPU needed).
+#             ~2.4 GB of downloads, ~11 GB on disk; for compile checks (no GPU needed).
 # Environment:
 #   SETOK_TORCH2_ROOT       the root (default /var/cache/setok-trixie; reused when it is there)
 #   SETOK_TORCH2_CUDA_ROOT  the root of --cuda (default /var/cache/setok-trixie-cuda: trixie's CPU
@@ -106,7 +106,9 @@ done
 if ((${#missing[@]} > 0)); then
   echo "torch2_root: installing ${missing[*]} in $ROOT"
   in_root apt-get update -q >/dev/null || die "apt-get update failed in $ROOT (mirror $MIRROR)"
-  in_root dpkg --configure -a || true  # an install cut short before
+  # An install cut short before leaves packages unconfigured; finish them first.
+  in_root dpkg --configure -a ||
+    die "dpkg --configure -a failed in $ROOT (an earlier install broke; remove the root to start over)"
   in_root apt-get install -y -q --no-install-recommends "${missing[@]}" ||
     die "apt-get install ${missing[*]} failed in $ROOT"
 fi
