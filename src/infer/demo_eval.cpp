@@ -346,28 +346,36 @@ io::Json generation_section(mllm::SetokimImpl& setokim, const llm::TextTokenizer
         data::foreign_colour_fraction(got, truth[i].colours) * static_cast<double>(got.objects);
     objects += got.objects;
   }
-  int64_t ceiling_count = 0, ceiling_colours = 0;
+  int64_t ceiling_count = 0, ceiling_colours = 0, ceiling_objects = 0;
+  double ceiling_foreign = 0;
   for (size_t i = 0; i < redrawn.pictures.size(); ++i) {
     const data::SceneReading got = data::read_scene_image(redrawn.pictures[i]);
     ceiling_count += got.objects == truth[i].objects;
     ceiling_colours += got.colours == truth[i].colours;
+    ceiling_foreign +=
+        data::foreign_colour_fraction(got, truth[i].colours) * static_cast<double>(got.objects);
+    ceiling_objects += got.objects;
   }
   const auto pct = [&](int64_t n) { return images.empty() ? 0.0 : 100.0 * n / images.size(); };
-  return {{"prompts", images.size()},
-          {"drawn", drawn},
-          {"count_exact", pct(count)},
-          {"colour_set_exact", pct(colours)},
-          // Of all drawn objects, the share in a colour the prompt does not name.
-          {"foreign_colour_rate", objects ? 100.0 * foreign / static_cast<double>(objects) : 0.0},
-          {"tokens_per_image", drawn ? tokens / drawn : 0.0},
-          // Scale of the written tokens beside the scenes' own (a head that has not learned the
-          // tokens' distribution writes them at the wrong scale).
-          {"token_rms", token_rms(written)},
-          {"scene_token_rms", token_rms(redrawn.tokens)},
-          {"scene_token_max_abs", token_max_abs(redrawn.tokens)},
-          // The same reading of each scene's own tokens redrawn (stage 1's reconstruction).
-          {"reconstruction",
-           {{"count_exact", pct(ceiling_count)}, {"colour_set_exact", pct(ceiling_colours)}}}};
+  return {
+      {"prompts", images.size()},
+      {"drawn", drawn},
+      {"count_exact", pct(count)},
+      {"colour_set_exact", pct(colours)},
+      // Of all drawn objects, the share in a colour the prompt does not name.
+      {"foreign_colour_rate", objects ? 100.0 * foreign / static_cast<double>(objects) : 0.0},
+      {"tokens_per_image", drawn ? tokens / drawn : 0.0},
+      // Scale of the written tokens beside the scenes' own (a head that has not learned the
+      // tokens' distribution writes them at the wrong scale).
+      {"token_rms", token_rms(written)},
+      {"scene_token_rms", token_rms(redrawn.tokens)},
+      {"scene_token_max_abs", token_max_abs(redrawn.tokens)},
+      // The same reading of each scene's own tokens redrawn (stage 1's reconstruction).
+      {"reconstruction",
+       {{"count_exact", pct(ceiling_count)},
+        {"colour_set_exact", pct(ceiling_colours)},
+        {"foreign_colour_rate",
+         ceiling_objects ? 100.0 * ceiling_foreign / static_cast<double>(ceiling_objects) : 0.0}}}};
 }
 
 io::Json edit_section(mllm::SetokimImpl& setokim, const llm::TextTokenizer& text,

@@ -41,6 +41,15 @@ Rows check(const SetokimModelImpl& model, const ImagePrefix& p, const ImageSampl
   return r;
 }
 
+// Drawn tokens [V, N, D] in the model's token space -> SeTok tokens, zeros past each row's count.
+at::Tensor setok_tokens(const SetokimModelImpl& model, const at::Tensor& drawn,
+                        const std::vector<int64_t>& counts) {
+  const at::Tensor count = at::tensor(counts, at::kLong).to(drawn.device());  // [V]
+  const at::Tensor real =
+      at::arange(drawn.size(1), count.options()).unsqueeze(0) < count.unsqueeze(1);  // [V, N]
+  return model.denormalize_tokens(drawn) * real.unsqueeze(-1).to(at::kFloat);        // [V, N, D]
+}
+
 SampledImages sample_mar(SetokimModelImpl& model, const ImagePrefix& p,
                          const ImageSamplingOptions& o, std::vector<at::Generator> generators,
                          const Rows& r) {
@@ -64,9 +73,12 @@ SampledImages sample_mar(SetokimModelImpl& model, const ImagePrefix& p,
     if (r.R > r.V) unconditional_z = z.narrow(0, r.V, r.V);
     return z.narrow(0, 0, r.V);
   };
-  out.tokens = diffusion::mar_sample_rows(condition, *model.diffloss, out.counts, o.mar,
-                                          std::move(generators),
-                                          at::TensorOptions(at::kFloat).device(r.device));
+  out.tokens =
+      setok_tokens(model,
+                   diffusion::mar_sample_rows(condition, *model.diffloss, out.counts, o.mar,
+                                              std::move(generators),
+                                              at::TensorOptions(at::kFloat).device(r.device)),
+                   out.counts);
   return out;
 }
 
@@ -120,7 +132,7 @@ SampledImages sample_ar(SetokimModelImpl& model, const ImagePrefix& p,
     h = llm->forward_embeds(inputs, attention, {}, &cache, llm::LogitsFor::kNone)
             .hidden.select(1, 0);
   }
-  out.tokens = at::stack(drawn, 1);  // [V, N, D]
+  out.tokens = setok_tokens(model, at::stack(drawn, 1), out.counts);
   return out;
 }
 

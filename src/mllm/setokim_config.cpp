@@ -26,6 +26,12 @@ void DiffusionHeadConfig::describe(config::Schema& s) {
           "MAR masking: the hidden fraction of an output image's slots is drawn from N(1, std) "
           "truncated to [mask_ratio_min, 1]");
   s.field("mask_ratio_std", mask_ratio_std, "MAR masking: the normal's standard deviation");
+  s.choice("token_norm", token_norm, {"none", "standardize", "whiten"},
+           "the space tokens are read and drawn in: none (the merger's raw output, as released), "
+           "standardize (per dimension to mean 0, std 1) or whiten (decorrelated, unit "
+           "variance); fitted on training tokens at the run's start, kept in its checkpoints");
+  s.field("token_norm_images", token_norm_images,
+          "training images whose SeTok tokens fit token_norm");
 }
 
 void DiffusionHeadConfig::validate(const std::string& p) const {
@@ -37,6 +43,7 @@ void DiffusionHeadConfig::validate(const std::string& p) const {
   if (!(mask_ratio_min > 0 && mask_ratio_min <= 1))
     config::fail(config::join(p, "mask_ratio_min"), "must be in (0, 1]");
   if (!(mask_ratio_std > 0)) config::fail(config::join(p, "mask_ratio_std"), "must be > 0");
+  if (token_norm_images < 1) config::fail(config::join(p, "token_norm_images"), "must be >= 1");
 }
 
 diffusion::DiffLossOptions DiffusionHeadConfig::options() const {

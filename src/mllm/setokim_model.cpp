@@ -36,6 +36,42 @@ SetokimModelImpl::SetokimModelImpl(const SetokimModelOptions& o, llm::LlamaForCa
   d.target_channels = o.token_dim;
   d.z_channels = H;
   diffloss = register_module("diffloss", diffusion::DiffLoss(d));
+  if (o.token_norm != TokenNorm::kNone) {
+    const int64_t D = o.token_dim;
+    token_shift = register_buffer("token_shift", at::zeros({D}));
+    token_map = register_buffer("token_map", at::eye(D));
+    token_unmap = register_buffer("token_unmap", at::eye(D));
+    token_norm_fitted_ = register_buffer("token_norm_fitted", at::zeros({}, at::kLong));
+  }
+}
+
+at::Tensor SetokimModelImpl::normalize_tokens(const at::Tensor& tokens) const {
+  if (!token_map.defined()) return tokens;
+  const at::Tensor x = tokens.to(at::kFloat);
+  return at::matmul(x - token_shift.to(x.device()), token_map.to(x.device()).t());  // [..., D]
+}
+
+at::Tensor SetokimModelImpl::denormalize_tokens(const at::Tensor& tokens) const {
+  if (!token_unmap.defined()) return tokens;
+  const at::Tensor y = tokens.to(at::kFloat);
+  return at::matmul(y, token_unmap.to(y.device()).t()) + token_shift.to(y.device());  // [..., D]
+}
+
+bool SetokimModelImpl::token_norm_fitted() const {
+  return !token_norm_fitted_.defined() || token_norm_fitted_.item<int64_t>() == 1;
+}
+
+void SetokimModelImpl::set_token_norm(const TokenNormFit& fit) {
+  if (!token_map.defined()) throw Error("setokim: this model has no token norm to fit");
+  const int64_t D = options_.token_dim;
+  if (fit.shift.sizes() != at::IntArrayRef{D} || fit.map.sizes() != at::IntArrayRef{D, D} ||
+      fit.unmap.sizes() != at::IntArrayRef{D, D})
+    throw Error("setokim: a token norm for width " + std::to_string(D) + " is needed");
+  at::NoGradGuard no_grad;
+  token_shift.copy_(fit.shift);
+  token_map.copy_(fit.map);
+  token_unmap.copy_(fit.unmap);
+  token_norm_fitted_.fill_(1);
 }
 
 void SetokimModelImpl::reset_special_rows() {
@@ -91,7 +127,8 @@ at::Tensor SetokimModelImpl::embed(const SequenceBatch& batch, const at::Tensor&
   const at::Tensor positions = use_token.nonzero();                       // [N, 2]
   if (positions.size(0) > 0) {
     const at::Tensor projected =
-        mm_in_projector->forward(image_rows(batch, positions, image_tokens)).to(e.scalar_type());
+        mm_in_projector->forward(normalize_tokens(image_rows(batch, positions, image_tokens)))
+            .to(e.scalar_type());
     e = e.index_put({positions.select(1, 0), positions.select(1, 1)}, projected);
   }
   const at::Tensor masked = hidden.nonzero();  // [M, 2]
@@ -196,7 +233,7 @@ SetokimLosses SetokimModelImpl::forward(const SequenceBatch& batch, const at::Te
   const at::Tensor b = slots.select(1, 0), t = slots.select(1, 1);
   const at::Tensor from = mar ? t : t - 1;  // an output slot always follows its <im_start>
   const at::Tensor z = condition(out.hidden.index({b, from}), batch.slot.index({b, t}));
-  const at::Tensor target = image_rows(batch, slots, image_tokens).to(at::kFloat);
+  const at::Tensor target = normalize_tokens(image_rows(batch, slots, image_tokens));  // [N, D]
   if (slot_seeds.defined()) {
     const at::Tensor seeds = slot_seeds.to(at::kCPU).index({b.cpu(), t.cpu()});
     out.diffusion = diffloss->forward_seeded(target, z, seeds);  // a group per slot

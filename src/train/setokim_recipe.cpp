@@ -88,6 +88,7 @@ SetokimRecipe::SetokimRecipe(const SetokimConfig& cfg, const c10::Device& device
   setokim_->to(device);
   train_ = load(cfg.data.train, true);
   eval_ = load(cfg.data.eval, false);
+  fit_token_norm();
   spdlog::info(
       "setokim: {} trainable of {} parameters; template {}; image span {}; {} training source(s)",
       trainable_parameters(),
@@ -97,6 +98,45 @@ SetokimRecipe::SetokimRecipe(const SetokimConfig& cfg, const c10::Device& device
         return n;
       }(),
       cfg.model.llm.chat_template, cfg.model.image_span, train_.sources.size());
+}
+
+void SetokimRecipe::fit_token_norm() {
+  mllm::SetokimModel& m = setokim_->model;
+  if (m->token_norm_fitted()) return;
+  const int64_t want = cfg_.model.diffusion.token_norm_images;
+  std::vector<int64_t> sizes;
+  for (const auto& s : train_.sources) sizes.push_back(train_.size(s));
+  const std::vector<data::MixtureItem> items =
+      data::mixture_items(sizes, train_.multiples, static_cast<uint64_t>(cfg_.runtime.seed), 0);
+  std::vector<at::Tensor> rows;  // [n_i, D] each
+  std::vector<std::vector<at::Tensor>> pixels;
+  std::vector<int64_t> seeds;
+  int64_t images = 0;
+  const auto flush = [&] {
+    if (pixels.empty()) return;
+    const mllm::ImageBatch b = mllm::tokenize_images(*setokim_, pixels, seeds);
+    for (size_t j = 0; j < b.counts.size(); ++j)
+      rows.push_back(b.tokens[static_cast<int64_t>(j)].narrow(0, 0, b.counts[j]).to(at::kCPU));
+    pixels.clear();
+    seeds.clear();
+  };
+  for (size_t i = 0; i < items.size() && images < want; ++i) {
+    const Source& src = train_.sources[static_cast<size_t>(items[i].source)];
+    const Sample smp = sample(train_, src, items[i].index, i, /*train=*/false);
+    for (size_t k = 0; k < smp.images.size() && images < want; ++k, ++images) {
+      const fs::path& path = smp.images[k];
+      pixels.push_back({vision::preprocess_image(io::read_image(path), pre_, path.string())});
+      seeds.push_back(static_cast<int64_t>(i * 8 + k));  // as forward() seeds sample i's image k
+      if (pixels.size() == 32) flush();
+    }
+  }
+  flush();
+  if (rows.empty()) throw Error("model.diffusion.token_norm: the training data has no images");
+  const mllm::TokenNorm norm = m->options().token_norm;
+  const mllm::TokenNormFit fit = mllm::fit_token_norm(at::cat(rows), norm);
+  m->set_token_norm(fit);
+  spdlog::info("token norm ({}) fitted on {} training images: {}", mllm::token_norm_name(norm),
+               images, fit.summary);
 }
 
 void SetokimRecipe::set_trainable() {

@@ -28,6 +28,10 @@ struct DiffusionHeadConfig : config::Section {
   double sample_min_alpha_bar = 1e-4;
   double mask_ratio_min = 0.7;
   double mask_ratio_std = 0.25;
+  // The space the head draws SeTok tokens in (token_norm.h); fitted on the SeTok tokens of the
+  // first token_norm_images training images of a run that does not inherit a fitted one.
+  std::string token_norm = "none";
+  int64_t token_norm_images = 512;
   void describe(config::Schema& s) override;
   void validate(const std::string& path) const override;
   diffusion::DiffLossOptions options() const;

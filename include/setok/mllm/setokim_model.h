@@ -28,6 +28,7 @@
 #include "setok/llm/llama_model.h"
 #include "setok/mllm/projector.h"
 #include "setok/mllm/sequence.h"
+#include "setok/mllm/token_norm.h"
 
 namespace setok::mllm {
 
@@ -40,6 +41,9 @@ struct SetokimModelOptions {
   diffusion::DiffLossOptions diffloss;  // target / z widths are filled from the above
   ImageSpan image_span = ImageSpan::kMar;
   int64_t max_image_tokens = 64;  // slots an output image may have (SeTok's max_clusters)
+  // The space the model reads and writes SeTok tokens in (token_norm.h); not none: buffers
+  // token_shift, token_map, token_unmap, token_norm_fitted, fitted by the recipe.
+  TokenNorm token_norm = TokenNorm::kNone;
 };
 
 struct SetokimLosses {
@@ -93,6 +97,15 @@ class SetokimModelImpl : public torch::nn::Module {
   // Sets the special rows to the mean of the LLM's rows (after loading pretrained weights).
   void reset_special_rows();
 
+  // SeTok tokens [..., D] <-> the model's token space (identity under TokenNorm::kNone). Every
+  // token the model reads (embed) and every diffusion target is normalised; the image sampler
+  // draws in the model's space and returns SeTok tokens.
+  at::Tensor normalize_tokens(const at::Tensor& tokens) const;
+  at::Tensor denormalize_tokens(const at::Tensor& tokens) const;
+  // Whether the map is fitted (always under kNone); a checkpoint carries it.
+  bool token_norm_fitted() const;
+  void set_token_norm(const TokenNormFit& fit);
+
   int64_t base_vocab() const { return options_.llm.vocab_size; }
   const SetokimModelOptions& options() const { return options_; }
 
@@ -106,6 +119,10 @@ class SetokimModelImpl : public torch::nn::Module {
   at::Tensor count_head;           // mar: [max_image_tokens, H]
   at::Tensor slot_embed;           // mar: [max_image_tokens, H]
   diffusion::DiffLoss diffloss{nullptr};
+  at::Tensor token_shift;         // token norm: [D]
+  at::Tensor token_map;           // token norm: [D, D]
+  at::Tensor token_unmap;         // token norm: [D, D]
+  at::Tensor token_norm_fitted_;  // token norm: [] int64, 1 once fitted
 
  private:
   // (b, t) of every position holding a token of an image, and that token's row.

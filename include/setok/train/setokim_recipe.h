@@ -87,6 +87,9 @@ class SetokimRecipe : public Recipe {
   };
   Forward forward(const data::Batch& batch, uint64_t mask_seed);
   void set_trainable();
+  // Fits the model's token norm on the SeTok tokens of the first training images (epoch 0's
+  // order, the tie-noise seeds training uses) unless the model holds a fitted one (init_from).
+  void fit_token_norm();
 
   SetokimConfig cfg_;
   c10::Device device_;

@@ -188,6 +188,31 @@ TEST(SetokimStage3, StartsFromStage2AndTrainsLoraOverTheLlm) {
   EXPECT_EQ(loss_rows(dir / "s3_straight"), loss_rows(dir / "s3_resumed"));
 }
 
+// A token norm is fitted once, at the start of the run that first has it, kept in its
+// checkpoints and handed on: stage 3 starts with stage 2's map, whatever its own image budget.
+TEST(SetokimStage2, TokenNormFittedOnceAndHandedOn) {
+  if (!io::has_image_support()) GTEST_SKIP() << "this build reads no PNG (neither OpenCV nor zlib)";
+  test::TempDir dir;
+  run(tiny(dir / "s2", 2, "pretrain",
+           {"model.diffusion.token_norm=whiten", "model.diffusion.token_norm_images=24"}),
+      false, 0);
+  const auto s2 =
+      io::TensorStore::open(dir / "s2" / "checkpoints" / "step_2" / "model.safetensors");
+  ASSERT_TRUE(s2.contains("model.token_map"));
+  EXPECT_EQ(s2.get("model.token_norm_fitted").item<int64_t>(), 1);
+  const at::Tensor map = s2.get("model.token_map"), unmap = s2.get("model.token_unmap");
+  EXPECT_TRUE(at::allclose(at::matmul(map, unmap), at::eye(map.size(0)), 1e-3, 1e-3));
+  EXPECT_FALSE(at::allclose(map, at::eye(map.size(0))));
+  run(tiny(dir / "s3", 2, "finetune",
+           {"train.init_from=" + (dir / "s2").string(), "model.diffusion.token_norm=whiten",
+            "model.diffusion.token_norm_images=200"}),
+      false, 0);
+  const auto s3 =
+      io::TensorStore::open(dir / "s3" / "checkpoints" / "step_2" / "model.safetensors");
+  for (const char* name : {"model.token_shift", "model.token_map", "model.token_unmap"})
+    EXPECT_TRUE(at::equal(s2.get(name), s3.get(name))) << name << ": refitted, not handed on";
+}
+
 // The tiny stage 2's first 20 steps against tests/golden/setokim_tiny_pretrain_loss.json (text
 // and diffusion terms, 5 % relative per logged step); SETOK_UPDATE_GOLDEN=1 rewrites it.
 TEST(SetokimStage2, GoldenLossCurve) {
