@@ -44,8 +44,28 @@ DdpReducer::DdpReducer(std::shared_ptr<ProcessGroup> group, const std::vector<at
   }
 }
 
-void DdpReducer::prepare_for_backward(const at::Tensor& loss) {
+namespace {
+
+// The Reducer's all-reduces finish inside autograd, so a rank that died surfaces as the
+// transport's own exception out of backward(); anything else (out of memory, a NaN check) is not
+// about the other ranks and passes through unchanged.
+bool is_transport_failure(const std::string& message) {
+  for (const char* mark : {"gloo", "Gloo", "NCCL", "nccl", "Connection", "Timed out", "timed out"})
+    if (message.find(mark) != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+void DdpReducer::backward(const at::Tensor& loss) {
   impl_->reducer->prepare_for_backward({loss});
+  try {
+    loss.backward();
+  } catch (const std::exception& e) {
+    if (!is_transport_failure(e.what())) throw;
+    throw impl_->group->internals().collective_failure(
+        "the gradient all-reduce of the backward pass", e);
+  }
 }
 
 DdpReducer::~DdpReducer() = default;

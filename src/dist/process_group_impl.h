@@ -26,6 +26,16 @@ struct ProcessGroup::Impl {
   c10::intrusive_ptr<c10d::Store> store;
   c10::intrusive_ptr<C10dBackend> group;
 
+  // The one error a failed collective becomes, wherever it surfaced (a wait here, or the
+  // Reducer's all-reduce inside a backward pass).
+  Error collective_failure(const std::string& what, const std::exception& cause) const {
+    std::string detail = cause.what();
+    if (const size_t nl = detail.find('\n'); nl != std::string::npos) detail.resize(nl);
+    return Error("rank " + std::to_string(rank) + " of " + std::to_string(world) + ": " + what +
+                 " failed: another rank exited or stopped answering within dist.timeout_s = " +
+                 std::to_string(static_cast<int64_t>(timeout_s)) + " s (" + detail + ")");
+  }
+
   // Runs a collective and waits; any failure becomes one clear error.
   template <typename Launch>
   void run(const char* what, Launch&& launch) {
@@ -33,11 +43,7 @@ struct ProcessGroup::Impl {
       c10::intrusive_ptr<c10d::Work> work = launch();
       work->wait(to_ms(timeout_s));
     } catch (const std::exception& e) {
-      std::string detail = e.what();
-      if (const size_t nl = detail.find('\n'); nl != std::string::npos) detail.resize(nl);
-      throw Error("rank " + std::to_string(rank) + " of " + std::to_string(world) + ": " + what +
-                  " failed: another rank exited or stopped answering within dist.timeout_s = " +
-                  std::to_string(static_cast<int64_t>(timeout_s)) + " s (" + detail + ")");
+      throw collective_failure(what, e);
     }
   }
 };

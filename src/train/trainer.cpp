@@ -334,8 +334,10 @@ void Trainer::micro_steps(size_t k, const std::vector<data::Batch>& batches, Int
     // optimizer's inputs would prune activation-checkpointed blocks whose input is detached);
     // only this optimizer's were zeroed above and only they are used below.
     const at::Tensor scaled = r.loss / static_cast<double>(micro);
-    if (!reducers_.empty() && m == micro - 1) reducers_[k]->prepare_for_backward(scaled);
-    scaled.backward();
+    if (!reducers_.empty() && m == micro - 1)
+      reducers_[k]->backward(scaled);
+    else
+      scaled.backward();
     for (const auto& [key, v] : r.metrics) interval.sums[key] += v / static_cast<double>(micro);
     if (k == 0) interval.units += r.units >= 0 ? r.units : batches[static_cast<size_t>(m)].size;
   }

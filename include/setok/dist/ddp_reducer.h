@@ -28,10 +28,11 @@ class DdpReducer {
   DdpReducer(const DdpReducer&) = delete;
   DdpReducer& operator=(const DdpReducer&) = delete;
 
-  // Call before the backward of `loss` whose gradients (plus whatever earlier backward passes
-  // accumulated into the parameters) are to be averaged. A backward without this call only
-  // accumulates locally (DDP's no_sync).
-  void prepare_for_backward(const at::Tensor& loss);
+  // Backward of `loss`, after which the gradients it gives (plus whatever earlier backward
+  // passes accumulated into the parameters) hold the average over the ranks. A plain
+  // loss.backward() only accumulates locally (DDP's no_sync). A rank that died or stopped
+  // answering during the all-reduces gives the same error as any other failed collective.
+  void backward(const at::Tensor& loss);
 
  private:
   struct Impl;

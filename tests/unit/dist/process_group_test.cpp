@@ -94,7 +94,7 @@ TEST(ProcessGroup, GradientSyncAveragesWithDdpsUnusedParameterRule) {
 }
 
 // c10d's Reducer (both LibTorch versions): the average arrives during the backward pass; a backward
-// without prepare_for_backward only accumulates locally (no_sync).
+// outside the reducer only accumulates locally (no_sync).
 TEST(ProcessGroup, DdpReducerAveragesDuringTheBackward) {
   SETOK_SKIP_WITHOUT_GLOO();
   on_ranks(2, [](ProcessGroup& g) {
@@ -103,8 +103,7 @@ TEST(ProcessGroup, DdpReducerAveragesDuringTheBackward) {
     DdpReducer reducer(group, {a, b}, /*bucket_mb=*/25);
     const double r = g.rank();
     const at::Tensor first = (a * (r + 1.0)).sum() + (b * (r + 3.0)).sum();
-    reducer.prepare_for_backward(first);
-    first.backward();
+    reducer.backward(first);
     EXPECT_TRUE(at::allclose(a.grad(), at::full({3}, 1.5)));
     EXPECT_TRUE(at::allclose(b.grad(), at::full({2}, 3.5)));
     // Rank 1 leaves b out of the next step: averaged with its zero.
@@ -112,8 +111,7 @@ TEST(ProcessGroup, DdpReducerAveragesDuringTheBackward) {
     b.mutable_grad().zero_();
     at::Tensor second = (a * (r + 1.0)).sum();
     if (g.rank() == 0) second = second + (b * 2.0).sum();
-    reducer.prepare_for_backward(second);
-    second.backward();
+    reducer.backward(second);
     EXPECT_TRUE(at::allclose(a.grad(), at::full({3}, 1.5)));
     EXPECT_TRUE(at::allclose(b.grad(), at::full({2}, 1.0)));
   });

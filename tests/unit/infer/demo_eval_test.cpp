@@ -112,6 +112,10 @@ TEST(DemoEval, WholeRunOnTheTestWorld) {
     const double v = r["generation"]["reconstruction"][k].get<double>();
     EXPECT_TRUE(v == 0.0 || v == 50.0 || v == 100.0) << k << " " << v;
   }
+  for (const io::Json& g : {r["generation"], r["generation"]["reconstruction"]}) {
+    const double foreign = g["foreign_colour_rate"].get<double>();
+    EXPECT_TRUE(foreign >= 0.0 && foreign <= 100.0) << foreign;
+  }
   EXPECT_GT(r["generation"]["token_rms"].get<double>(), 0.0);
   EXPECT_GT(r["generation"]["scene_token_rms"].get<double>(), 0.0);
   EXPECT_EQ(r["edit"]["drawn"], 2);
