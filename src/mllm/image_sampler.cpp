@@ -92,6 +92,7 @@ SampledImages sample_ar(SetokimModelImpl& model, const ImagePrefix& p,
   at::Tensor attention = p.attention_mask;  // [R, S]
   at::Tensor h = llm->forward_embeds(p.embeds, attention, {}, &cache, llm::LogitsFor::kNone)
                      .hidden.select(1, r.P - 1);  // [R, H]: the state at <im_start>
+  const at::Tensor start = h;
   SampledImages out;
   out.counts.assign(static_cast<size_t>(r.V), 0);
   std::vector<bool> done(static_cast<size_t>(r.V), false);
@@ -112,7 +113,7 @@ SampledImages sample_ar(SetokimModelImpl& model, const ImagePrefix& p,
       }
     }
     if (active.empty()) break;
-    const at::Tensor z = model.condition(h, at::full({r.R}, j, at::kLong));  // [R, H]
+    const at::Tensor z = model.condition(h, at::full({r.R}, j, at::kLong), start);  // [R, H]
     at::Tensor step = at::zeros({r.V, D}, at::TensorOptions(at::kFloat).device(r.device));
     at::Tensor fed = at::zeros({r.R, 1}, at::TensorOptions(at::kLong).device(r.device));
     for (const int64_t v : active) {
@@ -182,7 +183,9 @@ at::Tensor MarSpan::conditions(const at::Tensor& tokens, const at::Tensor& hidde
                                  spans_)
           .hidden;  // [R, N, H]
   cache_.truncate(prefix_);
-  return model_.condition(h.reshape({rows_ * slots_, -1}), slot_ids_.repeat({rows_}))
+  const at::Tensor start =
+      last_.unsqueeze(1).expand({rows_, slots_, last_.size(-1)}).reshape({rows_ * slots_, -1});
+  return model_.condition(h.reshape({rows_ * slots_, -1}), slot_ids_.repeat({rows_}), start)
       .view({rows_, slots_, -1});  // [R, N, H]
 }
 

@@ -41,6 +41,7 @@ SetokimModelOptions SetokimModelSection::options(int64_t token_dim, int64_t patc
   o.diffloss = diffusion.options();
   o.image_span = parse_image_span(image_span);
   o.token_norm = parse_token_norm(diffusion.token_norm);
+  o.start_condition = diffusion.start_condition;
   // An image has at most max_clusters tokens (dynamic; 0 = one per patch) or grid^2 (fixed).
   o.max_image_tokens = tokenizer.mode == "fixed"    ? tokenizer.grid * tokenizer.grid
                        : tokenizer.max_clusters > 0 ? std::min(tokenizer.max_clusters, patches)

@@ -32,6 +32,10 @@ void DiffusionHeadConfig::describe(config::Schema& s) {
            "variance); fitted on training tokens at the run's start, kept in its checkpoints");
   s.field("token_norm_images", token_norm_images,
           "training images whose SeTok tokens fit token_norm");
+  s.field("start_condition", start_condition,
+          "every slot's diffusion condition also reads the LLM state at its image's <im_start> "
+          "(the state that has read the whole prompt and predicts the count), through a learned "
+          "linear map added before the condition's LayerNorm");
 }
 
 void DiffusionHeadConfig::validate(const std::string& p) const {

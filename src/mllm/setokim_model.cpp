@@ -24,6 +24,7 @@ SetokimModelImpl::SetokimModelImpl(const SetokimModelOptions& o, llm::LlamaForCa
   if (o.max_image_tokens < 1) throw Error("setokim: max_image_tokens must be >= 1");
   const int64_t M = o.max_image_tokens;
   z_norm = register_module("z_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({H})));
+  if (o.start_condition) start_proj = register_module("start_proj", torch::nn::Linear(H, H));
   // MAR initialises its diffusion position embedding with std 0.02.
   diffusion_pos_embed = register_parameter("diffusion_pos_embed", at::randn({M, H}) * 0.02);
   if (o.image_span == ImageSpan::kMar) {
@@ -159,9 +160,18 @@ at::Tensor SetokimModelImpl::count_logits(const at::Tensor& hidden) {
   return at::linear(hidden.to(at::kFloat), count_head);  // [..., M]
 }
 
-at::Tensor SetokimModelImpl::condition(const at::Tensor& hidden, const at::Tensor& slots) {
+at::Tensor SetokimModelImpl::condition(const at::Tensor& hidden, const at::Tensor& slots,
+                                       const at::Tensor& start) {
   check_slots(slots);
-  const at::Tensor z = z_norm->forward(mm_out_projector->forward(hidden.to(at::kFloat)));  // [N,H]
+  at::Tensor pre = mm_out_projector->forward(hidden.to(at::kFloat));  // [N, H]
+  if (start_proj) {
+    if (!start.defined() || start.sizes() != hidden.sizes())
+      throw Error("setokim: start_condition needs the <im_start> state of every slot, " +
+                  c10::str(hidden.sizes()) + ", got " +
+                  (start.defined() ? c10::str(start.sizes()) : "none"));
+    pre = pre + start_proj->forward(start.to(at::kFloat));
+  }
+  const at::Tensor z = z_norm->forward(pre);  // [N, H]
   return z + diffusion_pos_embed.index_select(0, slots.to(z.device()));
 }
 
@@ -232,7 +242,10 @@ SetokimLosses SetokimModelImpl::forward(const SequenceBatch& batch, const at::Te
   }
   const at::Tensor b = slots.select(1, 0), t = slots.select(1, 1);
   const at::Tensor from = mar ? t : t - 1;  // an output slot always follows its <im_start>
-  const at::Tensor z = condition(out.hidden.index({b, from}), batch.slot.index({b, t}));
+  const at::Tensor slot = batch.slot.index({b, t});
+  // Slot j of an output image sits j + 1 positions after its <im_start>.
+  const at::Tensor start = start_proj ? out.hidden.index({b, t - slot - 1}) : at::Tensor();
+  const at::Tensor z = condition(out.hidden.index({b, from}), slot, start);
   const at::Tensor target = normalize_tokens(image_rows(batch, slots, image_tokens));  // [N, D]
   if (slot_seeds.defined()) {
     const at::Tensor seeds = slot_seeds.to(at::kCPU).index({b.cpu(), t.cpu()});

@@ -9,10 +9,12 @@ namespace setok::test {
 inline constexpr int64_t kTinyVocab = 40;
 inline const mllm::SpecialIds kTinySpecials{kTinyVocab, kTinyVocab + 1, kTinyVocab + 2, 0};
 
-inline mllm::SetokimModel tiny_setokim_model(mllm::ImageSpan span = mllm::ImageSpan::kMar) {
+inline mllm::SetokimModel tiny_setokim_model(mllm::ImageSpan span = mllm::ImageSpan::kMar,
+                                             bool start_condition = false) {
   at::manual_seed(0);
   mllm::SetokimModelOptions o;
   o.image_span = span;
+  o.start_condition = start_condition;
   o.max_image_tokens = 6;
   o.llm.vocab_size = kTinyVocab;
   o.llm.hidden_size = 16;

@@ -1,8 +1,8 @@
 #pragma once
 // Setokim whole: the frozen SeTok tokenizer and detokenizer (from a stage-1 checkpoint) around
 // the trained model (LLM, projectors, special rows, diffusion head). Checkpoint names: setok.*,
-// detokenizer.*, model.* (DESIGN §5.10). Built by mllm::build_setokim (mllm/setokim_build.h) from a run config;
-// inference (infer/) works on it.
+// detokenizer.*, model.* (DESIGN §5.10). Built by mllm::build_setokim (mllm/setokim_build.h) from a
+// run config; inference (infer/) works on it.
 #include <torch/nn/module.h>
 #include <torch/nn/pimpl.h>
 

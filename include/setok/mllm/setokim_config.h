@@ -32,6 +32,9 @@ struct DiffusionHeadConfig : config::Section {
   // first token_norm_images training images of a run that does not inherit a fitted one.
   std::string token_norm = "none";
   int64_t token_norm_images = 512;
+  // Every slot's condition also reads the LLM state at its image's <im_start> (see
+  // SetokimModelOptions::start_condition).
+  bool start_condition = false;
   void describe(config::Schema& s) override;
   void validate(const std::string& path) const override;
   diffusion::DiffLossOptions options() const;

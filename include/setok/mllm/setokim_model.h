@@ -21,6 +21,7 @@
 
 #include <ATen/core/Generator.h>
 #include <torch/nn/module.h>
+#include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/normalization.h>
 #include <torch/nn/pimpl.h>
 
@@ -44,6 +45,11 @@ struct SetokimModelOptions {
   // The space the model reads and writes SeTok tokens in (token_norm.h); not none: buffers
   // token_shift, token_map, token_unmap, token_norm_fitted, fitted by the recipe.
   TokenNorm token_norm = TokenNorm::kNone;
+  // z = LayerNorm(mm_out_projector(h) + start_proj(h_start)) + diffusion_pos_embed[j], h_start
+  // the state at the image's <im_start>: the one position that has read the whole prompt and
+  // no slot. Without it a slot learns the caption only through its own attention, which a small
+  // LLM routes poorly (measured in docs/inference.md). Adds `start_proj` [H, H].
+  bool start_condition = false;
 };
 
 struct SetokimLosses {
@@ -79,8 +85,10 @@ class SetokimModelImpl : public torch::nn::Module {
   at::Tensor logits(const at::Tensor& hidden);
   // mar: hidden [..., H] at <im_start> -> [..., max_image_tokens] float32; class c = c + 1 slots.
   at::Tensor count_logits(const at::Tensor& hidden);
-  // The diffusion condition: hidden [N, H], slots [N] int64 -> z [N, H] float32.
-  at::Tensor condition(const at::Tensor& hidden, const at::Tensor& slots);
+  // The diffusion condition: hidden [N, H], slots [N] int64, and under start_condition `start`
+  // [N, H], the state at each slot's image's <im_start> -> z [N, H] float32.
+  at::Tensor condition(const at::Tensor& hidden, const at::Tensor& slots,
+                       const at::Tensor& start = {});
   // The attention spans of a batch under this model's design (undefined for ar).
   at::Tensor attention_spans(const SequenceBatch& batch) const;
   // Text cross-entropy on the labels (shifted by one), the count cross-entropy (mar) and the
@@ -115,9 +123,10 @@ class SetokimModelImpl : public torch::nn::Module {
   at::Tensor special_embed;  // [3, H]: <im_start>, <im_end>, <target>
   at::Tensor special_head;   // [3, H]
   torch::nn::LayerNorm z_norm{nullptr};
-  at::Tensor diffusion_pos_embed;  // [max_image_tokens, H]
-  at::Tensor count_head;           // mar: [max_image_tokens, H]
-  at::Tensor slot_embed;           // mar: [max_image_tokens, H]
+  torch::nn::Linear start_proj{nullptr};  // start_condition: [H, H]
+  at::Tensor diffusion_pos_embed;         // [max_image_tokens, H]
+  at::Tensor count_head;                  // mar: [max_image_tokens, H]
+  at::Tensor slot_embed;                  // mar: [max_image_tokens, H]
   diffusion::DiffLoss diffloss{nullptr};
   at::Tensor token_shift;         // token norm: [D]
   at::Tensor token_map;           // token norm: [D, D]

@@ -45,6 +45,40 @@ TEST(MarSpan, ConditionsEqualTrainingsForward) {
       1e-4, 1e-5));
 }
 
+// With start_condition the span's conditions read the prefix's last state (<im_start>) as
+// training reads position 8.
+TEST(MarSpan, StartConditionEqualsTrainingsForward) {
+  SetokimModel m = test::tiny_setokim_model(ImageSpan::kMar, /*start_condition=*/true);
+  at::NoGradGuard g;
+  constexpr int64_t N = 3;
+  const SequenceBatch b = collate_sequences({test::tiny_setokim_sample(N)}, {0}, 0);
+  const at::Tensor tokens = at::randn({2, N, 8});
+  at::Tensor hidden = at::zeros_like(b.output);
+  hidden[0][10] = true;
+  const at::Tensor h = m->forward(b, tokens, hidden).hidden[0];  // [T, H]
+  const at::Tensor z_train =
+      m->condition(h.narrow(0, 9, N), at::arange(N, at::kLong), h[8].expand({N, -1}));
+  const at::Tensor prefix = m->embed(b, tokens, {}).narrow(1, 0, 9);  // [1, 9, H]
+  MarSpan span(*m, {prefix, at::ones({1, 9}, at::kLong), 1});
+  span.set_counts({N});
+  const at::Tensor z =
+      span.conditions(tokens[1].unsqueeze(0), hidden[0].narrow(0, 9, N).unsqueeze(0));
+  EXPECT_TRUE(at::allclose(z[0], z_train, 1e-4, 1e-5)) << (z[0] - z_train).abs().max();
+  // Both designs draw with it end to end.
+  for (const ImageSpan design : {ImageSpan::kMar, ImageSpan::kAr}) {
+    SetokimModel model = test::tiny_setokim_model(design, /*start_condition=*/true);
+    ImageSamplingOptions o;
+    o.num_tokens = 2;
+    o.mar.num_iter = 2;
+    const at::Tensor p = model->embed_ids(
+        at::tensor(std::vector<int64_t>{1, 5, test::kTinyVocab}, at::kLong).view({1, 3}));
+    const SampledImages s = sample_image_tokens(*model, {p, at::ones({1, 3}, at::kLong), 1}, o,
+                                                {at::make_generator<at::CPUGeneratorImpl>(5)});
+    EXPECT_EQ(s.tokens.sizes(), (at::IntArrayRef{1, 2, 8}));
+    EXPECT_TRUE(at::isfinite(s.tokens).all().item<bool>());
+  }
+}
+
 TEST(ImageSampler, CountsAndErrors) {
   SetokimModel m = test::tiny_setokim_model();
   at::NoGradGuard g;

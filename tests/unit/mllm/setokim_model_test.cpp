@@ -139,6 +139,41 @@ TEST(SetokimModel, ArShiftsTheConditionByOnePosition) {
               m->diffloss->forward(tokens[1], z, {}, gen()).item<double>(), 1e-5);
 }
 
+// start_condition: every drawn slot's condition also reads the state at its image's <im_start>
+// (position 8 here), under both designs; without that state the condition is refused.
+TEST(SetokimModel, StartConditionReadsTheImagesStartState) {
+  for (const ImageSpan span : {ImageSpan::kMar, ImageSpan::kAr}) {
+    SetokimModel m = test::tiny_setokim_model(span, /*start_condition=*/true);
+    ASSERT_TRUE(m->start_proj);
+    const SequenceBatch b = batch(span);
+    const at::Tensor tokens = at::randn({2, 3, 8});
+    auto gen = [] { return at::make_generator<at::CPUGeneratorImpl>(3); };
+    const SetokimLosses l = m->forward(b, tokens, b.output, gen());  // mar: every slot hidden
+    const at::Tensor own = span == ImageSpan::kMar ? l.hidden[0].narrow(0, 9, 3)
+                                                   : l.hidden[0].narrow(0, 8, 3);  // [3, H]
+    const at::Tensor start = l.hidden[0][8].expand({3, -1});                       // [3, H]
+    const at::Tensor z =
+        m->z_norm->forward(m->mm_out_projector->forward(own) + m->start_proj->forward(start)) +
+        m->diffusion_pos_embed.narrow(0, 0, 3);
+    EXPECT_TRUE(at::allclose(m->condition(own, at::arange(3, at::kLong), start), z));
+    EXPECT_NEAR(l.diffusion.item<double>(),
+                m->diffloss->forward(tokens[1], z, {}, gen()).item<double>(), 1e-5);
+    // Another start state gives another condition (the checks above can fail).
+    EXPECT_FALSE(at::allclose(m->condition(own, at::arange(3, at::kLong), own), z, 1e-4, 1e-5));
+    EXPECT_NE(test::error_of([&] {
+                m->condition(own, at::arange(3, at::kLong));
+              }).find("start_condition needs the <im_start> state"),
+              std::string::npos);
+  }
+  // Off (the default): no start_proj, and the condition ignores a start state.
+  SetokimModel plain = tiny_model();
+  EXPECT_FALSE(plain->start_proj);
+  const at::Tensor h = at::randn({2, 16});
+  const at::Tensor slots = at::arange(2, at::kLong);
+  EXPECT_TRUE(
+      at::equal(plain->condition(h, slots), plain->condition(h, slots, at::randn({2, 16}))));
+}
+
 // Who sees whom: under mar the slots of an output image see each other both ways and nothing
 // before the span sees them; under ar attention is causal throughout.
 TEST(SetokimModel, EachSpanDesignAttendsAsDocumented) {
