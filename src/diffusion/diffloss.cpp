@@ -13,6 +13,7 @@ DiffLossImpl::DiffLossImpl(const DiffLossOptions& o)
       gen_(GaussianDiffusion::create(parse_beta_schedule(o.noise_schedule), o.train_steps,
                                      o.num_sampling_steps, o.sample_min_alpha_bar)) {
   if (o.diffusion_batch_mul < 1) throw Error("diffusion_batch_mul must be >= 1");
+  if (!(o.min_snr_gamma >= 0)) throw Error("min_snr_gamma must be >= 0");
   SimpleMLPAdaLNOptions n;
   n.in_channels = o.target_channels;
   n.model_channels = o.width;
@@ -33,7 +34,12 @@ void DiffLossImpl::check(const at::Tensor& z, const char* what) const {
 GaussianDiffusion::Losses DiffLossImpl::losses(const at::Tensor& target, const at::Tensor& z,
                                                const at::Tensor& t, const at::Tensor& noise) {
   auto model = [&](const at::Tensor& x, const at::Tensor& tt) { return net->forward(x, tt, z); };
-  return train_.training_losses(model, target, t, noise);
+  GaussianDiffusion::Losses l = train_.training_losses(model, target, t, noise);
+  if (options_.min_snr_gamma > 0) {
+    const at::Tensor snr = train_.snr(t).to(l.mse.device());  // [B]
+    l.loss = l.mse * (snr.clamp_max(options_.min_snr_gamma) / snr) + l.vb;
+  }
+  return l;
 }
 
 at::Tensor DiffLossImpl::forward(const at::Tensor& target_in, const at::Tensor& z_in,

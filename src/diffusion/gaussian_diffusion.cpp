@@ -166,6 +166,11 @@ at::Tensor GaussianDiffusion::original_t(const at::Tensor& t) const {
   return map_tensor_.to(t.device()).index_select(0, t.to(at::kLong));
 }
 
+at::Tensor GaussianDiffusion::snr(const at::Tensor& t) const {
+  const at::Tensor abar = alphas_cumprod_.index_select(0, t.to(at::kCPU).to(at::kLong));  // [B]
+  return (abar / (1.0 - abar)).to(at::kFloat).to(t.device());
+}
+
 at::Tensor GaussianDiffusion::q_sample(const at::Tensor& x_start, const at::Tensor& t,
                                        const at::Tensor& noise) const {
   return extract(sqrt_alphas_cumprod_, t, x_start) * x_start +

@@ -22,6 +22,9 @@ void DiffusionHeadConfig::describe(config::Schema& s) {
           "sampling starts from noise at the noisiest respaced step whose alpha_bar is at least "
           "this (0 = MAR's start at t = 999, where alpha_bar is 2.4e-9 and the head's epsilon "
           "error is magnified ~2e4 times in the clean token)");
+  s.field("min_snr_gamma", min_snr_gamma,
+          "> 0: Min-SNR-gamma weighting of the diffusion loss (each row's epsilon MSE times "
+          "min(SNR, gamma) / SNR; 5 in the paper); 0: unweighted, as MAR");
   s.field("mask_ratio_min", mask_ratio_min,
           "MAR masking: the hidden fraction of an output image's slots is drawn from N(1, std) "
           "truncated to [mask_ratio_min, 1]");
@@ -44,6 +47,7 @@ void DiffusionHeadConfig::validate(const std::string& p) const {
   if (!(sample_min_alpha_bar >= 0 && sample_min_alpha_bar < 1))
     config::fail(config::join(p, "sample_min_alpha_bar"), "must be in [0, 1)");
   if (diffusion_batch_mul < 1) config::fail(config::join(p, "diffusion_batch_mul"), "must be >= 1");
+  if (!(min_snr_gamma >= 0)) config::fail(config::join(p, "min_snr_gamma"), "must be >= 0");
   if (!(mask_ratio_min > 0 && mask_ratio_min <= 1))
     config::fail(config::join(p, "mask_ratio_min"), "must be in (0, 1]");
   if (!(mask_ratio_std > 0)) config::fail(config::join(p, "mask_ratio_std"), "must be > 0");
@@ -59,6 +63,7 @@ diffusion::DiffLossOptions DiffusionHeadConfig::options() const {
   o.noise_schedule = noise_schedule;
   o.sample_clip = sample_clip;
   o.sample_min_alpha_bar = sample_min_alpha_bar;
+  o.min_snr_gamma = min_snr_gamma;
   return o;
 }
 

@@ -32,6 +32,11 @@ struct DiffLossOptions {
   // a briefly trained head then lands far outside the data (measured: Setokim tiny sampled
   // tokens at RMS ~1,000 against the real tokens' 1.3) unless x_0 is clamped.
   double sample_min_alpha_bar = 0.0;
+  // > 0: Min-SNR-gamma loss weighting (Hang et al., 2023): each row's epsilon MSE is weighted by
+  // min(SNR(t), gamma) / SNR(t), so the nearly clean steps, whose epsilon error is large but
+  // says little about what is drawn, no longer outweigh the noisy steps where the condition
+  // decides the sample. 0: unweighted, as MAR trains.
+  double min_snr_gamma = 0.0;
 };
 
 class DiffLossImpl : public torch::nn::Module {

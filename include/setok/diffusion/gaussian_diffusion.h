@@ -49,6 +49,9 @@ class GaussianDiffusion {
   const at::Tensor& betas() const { return betas_; }  // float64 [T]
   const std::vector<int64_t>& timestep_map() const { return timestep_map_; }
 
+  // Signal-to-noise ratio abar_t / (1 - abar_t) at t [B] (this diffusion's indices) -> [B] float32.
+  at::Tensor snr(const at::Tensor& t) const;
+
   // sqrt(abar_t) x_0 + sqrt(1 - abar_t) noise
   at::Tensor q_sample(const at::Tensor& x_start, const at::Tensor& t,
                       const at::Tensor& noise) const;

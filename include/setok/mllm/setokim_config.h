@@ -26,6 +26,7 @@ struct DiffusionHeadConfig : config::Section {
   double sample_clip = 0.0;  // > 0: sampled tokens' predicted x_0 clamped to [-c, c]
   // Sampling starts at the noisiest respaced step with abar >= this (0: MAR's t = 999 start).
   double sample_min_alpha_bar = 1e-4;
+  double min_snr_gamma = 0.0;  // DiffLossOptions::min_snr_gamma
   double mask_ratio_min = 0.7;
   double mask_ratio_std = 0.25;
   // The space the head draws SeTok tokens in (token_norm.h); fitted on the SeTok tokens of the

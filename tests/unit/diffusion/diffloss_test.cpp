@@ -70,6 +70,51 @@ TEST(DiffLoss, BatchMulRepeatsEachRowWithItsOwnDraws) {
   EXPECT_NEAR(dl->forward(x, z, {}, seeded(5)).item<double>(), want.item<double>(), 1e-6);
 }
 
+// Min-SNR-gamma: each row's epsilon MSE times min(SNR, gamma) / SNR, SNR from the schedule's
+// alpha_bar; the variance term and the reported MSE stay unweighted.
+TEST(DiffLoss, MinSnrWeightsTheEpsilonMsePerRow) {
+  DiffLossOptions o;
+  o.target_channels = 2;
+  o.z_channels = 4;
+  o.width = 16;
+  o.depth = 1;
+  o.min_snr_gamma = 5.0;
+  at::manual_seed(0);
+  DiffLoss weighted(o);
+  {
+    at::NoGradGuard g;
+    for (auto& p : weighted->parameters()) p.normal_(0, 0.3);
+  }
+  o.min_snr_gamma = 0.0;
+  DiffLoss plain(o);
+  {
+    at::NoGradGuard g;
+    const auto from = weighted->named_parameters();
+    for (auto& p : plain->named_parameters()) p.value().copy_(from[p.key()]);
+  }
+  const at::Tensor x = at::randn({4, 2}), z = at::randn({4, 4}), noise = at::randn({4, 2});
+  const at::Tensor t = at::tensor(std::vector<int64_t>{0, 100, 600, 999}, at::kLong);
+  const auto a = weighted->losses(x, z, t, noise), b = plain->losses(x, z, t, noise);
+  EXPECT_TRUE(at::allclose(a.mse, b.mse));
+  EXPECT_TRUE(at::allclose(a.vb, b.vb));
+  EXPECT_TRUE(at::allclose(b.loss, b.mse + b.vb));
+  const at::Tensor abar = at::cumprod(1.0 - weighted->train_diffusion().betas(), 0);  // [1000]
+  for (int64_t i = 0; i < 4; ++i) {
+    const double ab = abar[t[i].item<int64_t>()].item<double>(), snr = ab / (1.0 - ab);
+    const double w = std::min(snr, 5.0) / snr;
+    EXPECT_NEAR(a.loss[i].item<double>(), w * b.mse[i].item<double>() + b.vb[i].item<double>(),
+                1e-4 * (1.0 + b.loss[i].item<double>()));
+  }
+  // The nearly clean step weighs far less; the noisy ones (SNR < 5) keep their weight.
+  const at::Tensor snr = weighted->train_diffusion().snr(t);
+  EXPECT_GT(snr[0].item<double>(), 100.0);
+  EXPECT_LT(snr[2].item<double>(), 5.0);
+  EXPECT_NEAR(a.loss[3].item<double>(), b.loss[3].item<double>(), 1e-5);
+  o.min_snr_gamma = -1.0;
+  EXPECT_NE(error_of([&] { DiffLoss bad(o); }).find("min_snr_gamma must be >= 0"),
+            std::string::npos);
+}
+
 // The same weights under other sampling options.
 DiffLoss resampled(const DiffLoss& trained, double clip, double min_alpha_bar) {
   DiffLossOptions o = trained->options();
