@@ -49,18 +49,35 @@ TEST(DiffLoss, StartsAtZeroOutputAndMasksRows) {
   EXPECT_THROW(dl->forward(at::randn({5, 2}), z), Error);
 }
 
-TEST(DiffLoss, BatchMulRepeatsEachRowWithItsOwnDraws) {
+// A small head (2-wide x, 4-wide z) with non-zero random weights, so its loss depends on x, z and
+// the draws.
+DiffLossOptions small_options() {
   DiffLossOptions o;
   o.target_channels = 2;
   o.z_channels = 4;
   o.width = 16;
   o.depth = 1;
-  o.diffusion_batch_mul = 3;
+  return o;
+}
+
+DiffLoss random_diffloss(const DiffLossOptions& o) {
   DiffLoss dl(o);
-  {
-    at::NoGradGuard g;  // a non-zero network so the loss depends on the draws
-    for (auto& p : dl->parameters()) p.normal_(0, 0.3);
-  }
+  at::NoGradGuard g;
+  for (auto& p : dl->parameters()) p.normal_(0, 0.3);
+  return dl;
+}
+
+// `to` takes `from`'s weights.
+void copy_weights(const DiffLoss& from, DiffLoss& to) {
+  at::NoGradGuard g;
+  const auto source = from->named_parameters();
+  for (auto& p : to->named_parameters()) p.value().copy_(source[p.key()]);
+}
+
+TEST(DiffLoss, BatchMulRepeatsEachRowWithItsOwnDraws) {
+  DiffLossOptions o = small_options();
+  o.diffusion_batch_mul = 3;
+  DiffLoss dl = random_diffloss(o);
   const at::Tensor x = at::randn({4, 2}), z = at::randn({4, 4});
   // forward() draws t for all 12 rows, then their noise, from the generator.
   auto gen = seeded(5);
@@ -73,25 +90,13 @@ TEST(DiffLoss, BatchMulRepeatsEachRowWithItsOwnDraws) {
 // Min-SNR-gamma: each row's epsilon MSE times min(SNR, gamma) / SNR, SNR from the schedule's
 // alpha_bar; the variance term and the reported MSE stay unweighted.
 TEST(DiffLoss, MinSnrWeightsTheEpsilonMsePerRow) {
-  DiffLossOptions o;
-  o.target_channels = 2;
-  o.z_channels = 4;
-  o.width = 16;
-  o.depth = 1;
+  DiffLossOptions o = small_options();
   o.min_snr_gamma = 5.0;
   at::manual_seed(0);
-  DiffLoss weighted(o);
-  {
-    at::NoGradGuard g;
-    for (auto& p : weighted->parameters()) p.normal_(0, 0.3);
-  }
+  DiffLoss weighted = random_diffloss(o);
   o.min_snr_gamma = 0.0;
   DiffLoss plain(o);
-  {
-    at::NoGradGuard g;
-    const auto from = weighted->named_parameters();
-    for (auto& p : plain->named_parameters()) p.value().copy_(from[p.key()]);
-  }
+  copy_weights(weighted, plain);
   const at::Tensor x = at::randn({4, 2}), z = at::randn({4, 4}), noise = at::randn({4, 2});
   const at::Tensor t = at::tensor(std::vector<int64_t>{0, 100, 600, 999}, at::kLong);
   const auto a = weighted->losses(x, z, t, noise), b = plain->losses(x, z, t, noise);
@@ -121,9 +126,7 @@ DiffLoss resampled(const DiffLoss& trained, double clip, double min_alpha_bar) {
   o.sample_clip = clip;
   o.sample_min_alpha_bar = min_alpha_bar;
   DiffLoss out(o);
-  at::NoGradGuard g;
-  const auto from = trained->named_parameters();
-  for (auto& p : out->named_parameters()) p.value().copy_(from[p.key()]);
+  copy_weights(trained, out);
   out->eval();
   return out;
 }
