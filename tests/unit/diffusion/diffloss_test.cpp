@@ -9,6 +9,7 @@
 #include "errors.h"
 
 #include <cmath>
+#include <iostream>
 #include "setok/diffusion/mar_sampler.h"
 
 namespace setok::diffusion {
@@ -180,6 +181,34 @@ TEST(DiffLoss, LearnsAConditionalToyDistribution) {
   EXPECT_LT(rms(unclamped), 2 * data_rms);
   EXPECT_GT(rms(unclamped), 0.5 * data_rms);
   EXPECT_GT(rms(resampled(dl, 0.0, 0.0)), 10 * data_rms);
+}
+
+// One condition, four blobs: a sampler draws each blob, not their average. A head that regresses
+// toward the posterior mean, or a respaced sampler with the wrong posterior, puts its samples
+// between the blobs (an object drawn in a colour halfway between two named ones).
+TEST(DiffLoss, SamplesTheModesOfAMixtureNotTheirBlend) {
+  DiffLoss dl = toy_diffloss();
+  const at::Tensor means =
+      at::tensor({0.6f, 0.6f, -0.6f, 0.6f, -0.6f, -0.6f, 0.6f, -0.6f}).view({4, 2});
+  torch::optim::Adam opt(dl->parameters(), torch::optim::AdamOptions(2e-3));
+  auto data_gen = seeded(21), diff_gen = seeded(22);
+  const at::Tensor z = at::ones({256, 4});
+  for (int step = 0; step < 1200; ++step) {
+    const at::Tensor cls = at::randint(4, {256}, data_gen, at::kLong);
+    const at::Tensor x =
+        means.index_select(0, cls) + 0.1 * at::randn({256, 2}, data_gen, at::kFloat);
+    opt.zero_grad();
+    dl->forward(x, z, {}, diff_gen).backward();
+    opt.step();
+  }
+  at::NoGradGuard g;
+  DiffLoss sampler = resampled(dl, 0.0, 1e-4);
+  const at::Tensor s = sampler->sample(at::ones({800, 4}), 1.0, 1.0, seeded(5));  // [800, 2]
+  const auto [distance, mode] = at::cdist(s, means).min(1);                       // [800]
+  const double between = distance.gt(0.3).to(at::kFloat).mean().item<double>();
+  EXPECT_LT(between, 0.2) << "samples fall between the modes";
+  const at::Tensor share = at::bincount(mode, {}, 4).to(at::kFloat) / 800.0;  // [4]
+  EXPECT_GT(share.min().item<double>(), 0.15) << share;
 }
 
 TEST(GaussianDiffusion, LowSignalStepsAreDroppedFromTheTop) {
