@@ -9,7 +9,6 @@
 #include "errors.h"
 
 #include <cmath>
-#include <iostream>
 #include "setok/diffusion/mar_sampler.h"
 
 namespace setok::diffusion {
