@@ -135,24 +135,35 @@ DiffLoss resampled(const DiffLoss& trained, double clip, double min_alpha_bar) {
 // each condition must have the blob's mean (within 0.06) and spread (std 0.1 +- 0.05..0.1).
 // Cosine schedule, 50 sampling steps, sampled twice: with x_0 clamped to the data's [-1, 1], and
 // unclamped starting below MAR's t = 999 (sample_min_alpha_bar), which needs no clamp.
-TEST(DiffLoss, LearnsAConditionalToyDistribution) {
-  DiffLoss dl = toy_diffloss();
-  const at::Tensor means =
-      at::tensor({0.6f, 0.6f, -0.6f, 0.6f, -0.6f, -0.6f, 0.6f, -0.6f}).view({4, 2});
-  const double std_true = 0.1;
+// The toy data: four blobs (std kBlobStd) at the corners of [-0.6, 0.6]^2.
+constexpr double kBlobStd = 0.1;
+at::Tensor blob_means() {
+  return at::tensor({0.6f, 0.6f, -0.6f, 0.6f, -0.6f, -0.6f, 0.6f, -0.6f}).view({4, 2});  // [4, 2]
+}
+
+// 1200 Adam steps of 256 blob samples. Condition: the blob's one-hot when `per_blob`, else one
+// constant z for all (the head must then learn the whole mixture). Draws from (seed, seed + 1).
+void fit_blobs(DiffLoss& dl, bool per_blob, uint64_t seed) {
+  const at::Tensor means = blob_means();
   torch::optim::Adam opt(dl->parameters(), torch::optim::AdamOptions(2e-3));
-  auto data_gen = seeded(11), diff_gen = seeded(12);
+  auto data_gen = seeded(seed), diff_gen = seeded(seed + 1);
   for (int step = 0; step < 1200; ++step) {
     const at::Tensor cls = at::randint(4, {256}, data_gen, at::kLong);
     const at::Tensor x =
-        means.index_select(0, cls) + std_true * at::randn({256, 2}, data_gen, at::kFloat);
-    const at::Tensor z = at::one_hot(cls, 4).to(at::kFloat);
+        means.index_select(0, cls) + kBlobStd * at::randn({256, 2}, data_gen, at::kFloat);
+    const at::Tensor z = per_blob ? at::one_hot(cls, 4).to(at::kFloat) : at::ones({256, 4});
     opt.zero_grad();
-    const at::Tensor loss = dl->forward(x, z, {}, diff_gen);
-    loss.backward();
+    dl->forward(x, z, {}, diff_gen).backward();
     opt.step();
   }
   dl->eval();
+}
+
+TEST(DiffLoss, LearnsAConditionalToyDistribution) {
+  DiffLoss dl = toy_diffloss();
+  const at::Tensor means = blob_means();
+  const double std_true = kBlobStd;
+  fit_blobs(dl, true, 11);
   at::NoGradGuard g;
   const int64_t n = 400;
   const DiffLoss unclamped = resampled(dl, 0.0, 1e-4);
@@ -187,24 +198,13 @@ TEST(DiffLoss, LearnsAConditionalToyDistribution) {
 // between the blobs (an object drawn in a colour halfway between two named ones).
 TEST(DiffLoss, SamplesTheModesOfAMixtureNotTheirBlend) {
   DiffLoss dl = toy_diffloss();
-  const at::Tensor means =
-      at::tensor({0.6f, 0.6f, -0.6f, 0.6f, -0.6f, -0.6f, 0.6f, -0.6f}).view({4, 2});
-  torch::optim::Adam opt(dl->parameters(), torch::optim::AdamOptions(2e-3));
-  auto data_gen = seeded(21), diff_gen = seeded(22);
-  const at::Tensor z = at::ones({256, 4});
-  for (int step = 0; step < 1200; ++step) {
-    const at::Tensor cls = at::randint(4, {256}, data_gen, at::kLong);
-    const at::Tensor x =
-        means.index_select(0, cls) + 0.1 * at::randn({256, 2}, data_gen, at::kFloat);
-    opt.zero_grad();
-    dl->forward(x, z, {}, diff_gen).backward();
-    opt.step();
-  }
+  const at::Tensor means = blob_means();
+  fit_blobs(dl, false, 21);
   at::NoGradGuard g;
   DiffLoss sampler = resampled(dl, 0.0, 1e-4);
   const at::Tensor s = sampler->sample(at::ones({800, 4}), 1.0, 1.0, seeded(5));  // [800, 2]
   const auto [distance, mode] = at::cdist(s, means).min(1);                       // [800]
-  const double between = distance.gt(0.3).to(at::kFloat).mean().item<double>();
+  const double between = distance.gt(3 * kBlobStd).to(at::kFloat).mean().item<double>();
   EXPECT_LT(between, 0.2) << "samples fall between the modes";
   const at::Tensor share = at::bincount(mode, {}, 4).to(at::kFloat) / 800.0;  // [4]
   EXPECT_GT(share.min().item<double>(), 0.15) << share;
