@@ -36,7 +36,7 @@ GaussianDiffusion::Losses DiffLossImpl::losses(const at::Tensor& target, const a
   auto model = [&](const at::Tensor& x, const at::Tensor& tt) { return net->forward(x, tt, z); };
   GaussianDiffusion::Losses l = train_.training_losses(model, target, t, noise);
   if (options_.min_snr_gamma > 0) {
-    const at::Tensor snr = train_.snr(t).to(l.mse.device());  // [B]
+    const at::Tensor snr = train_.snr(t);  // [B], on t's device
     l.loss = l.mse * (snr.clamp_max(options_.min_snr_gamma) / snr) + l.vb;
   }
   return l;
